@@ -1,0 +1,22 @@
+"""ecs-task-events: log every ECS task state change of a cluster to CloudWatch Logs.
+
+Reads the stack config, builds one EcsTaskEventLogger and exports what a
+user needs to find and read the logs (see README.md, "Stack outputs").
+"""
+
+import pulumi
+
+from components import EcsTaskEventLogger, read_logger_args, stack_region
+
+config = pulumi.Config()
+args = read_logger_args(config, region=stack_region(pulumi.Config("aws")))
+task_events = EcsTaskEventLogger("ecs-task-events", args)
+
+pulumi.export("functionName", task_events.function_name)
+pulumi.export("functionArn", task_events.function_arn)
+pulumi.export("logGroupName", task_events.log_group_name)
+pulumi.export("ruleName", task_events.rule_name)
+pulumi.export("ruleArn", task_events.rule_arn)
+pulumi.export("roleArn", task_events.role_arn)
+pulumi.export("eventPattern", task_events.event_pattern)
+pulumi.export("tailLogsCommand", task_events.tail_logs_command)

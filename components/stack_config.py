@@ -1,0 +1,110 @@
+"""Read and check the stack's config (``pulumi config set KEY VALUE``) before anything is created.
+
+Defaults come from ``EcsTaskEventLoggerArgs``, so they apply under the unit
+tests' mocks too (the CLI applies ``Pulumi.yaml`` defaults, the mocks do not);
+a test keeps ``Pulumi.yaml`` in step with this table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from . import validation
+from .event_logger import EcsTaskEventLoggerArgs
+
+
+class ConfigError(pulumi.RunError):
+    """Bad stack config; the CLI prints the message alone, without a traceback."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str  # the config key users set
+    field: str  # the EcsTaskEventLoggerArgs field it feeds
+    parse: Callable[[str], Any]  # raises ValueError naming the value
+    example: str  # a valid value, for the fix in error messages
+
+
+def _integer(raw: str) -> int:
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise ValueError(f"{raw!r} is not a whole number") from None
+
+
+def _json_object(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise ValueError(f"{raw!r} is not a JSON object") from None
+
+
+# Every optional key; clusterArn, the one required key, is read on its own.
+SETTINGS = (
+    Setting("logRetentionDays", "log_retention_days", lambda raw: validation.check_retention_days(_integer(raw)), "30"),
+    Setting("logLevel", "log_level", validation.check_log_level, "INFO"),
+    Setting(
+        "systemLogLevel",
+        "system_log_level",
+        lambda raw: validation.check_log_level(raw, validation.SYSTEM_LOG_LEVELS),
+        "WARN",
+    ),
+    Setting("memorySizeMb", "memory_size_mb", lambda raw: validation.check_memory_mb(_integer(raw)), "128"),
+    Setting("architecture", "architecture", validation.check_architecture, "arm64"),
+    Setting("timeoutSeconds", "timeout_seconds", lambda raw: validation.check_timeout_seconds(_integer(raw)), "5"),
+    Setting("tags", "tags", lambda raw: validation.check_tags(_json_object(raw)), '\'{"team": "platform"}\''),
+)
+CLUSTER_ARN_KEY = "clusterArn"
+CONFIG_KEYS = (CLUSTER_ARN_KEY, *(setting.key for setting in SETTINGS))
+
+
+def stack_region(aws_config: pulumi.Config) -> str:
+    """The region the AWS provider deploys to: aws:region, else the environment, else the provider's own answer."""
+    region = aws_config.get("region") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    return region or aws.get_region().region
+
+
+def read_logger_args(config: pulumi.Config, region: str) -> EcsTaskEventLoggerArgs:
+    """The component's arguments from config; one ConfigError listing every bad key."""
+    problems: list[str] = []
+
+    def problem(key: str, raw: str, error: ValueError, example: str) -> None:
+        problems.append(f"{config.name}:{key} = {raw!r}: {error}. Fix: pulumi config set {key} {example}")
+
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = config.get(setting.key)
+        if raw is None:
+            continue
+        try:
+            values[setting.field] = setting.parse(raw)
+        except ValueError as error:
+            problem(setting.key, raw, error, setting.example)
+
+    raw_arn = config.get(CLUSTER_ARN_KEY)
+    if raw_arn is None:
+        problems.insert(
+            0,
+            f"{config.name}:{CLUSTER_ARN_KEY} is not set; it names the ECS cluster whose task events are logged. "
+            f"Fix: pulumi config set {CLUSTER_ARN_KEY} arn:aws:ecs:{region}:ACCOUNT_ID:cluster/NAME",
+        )
+    else:
+        try:
+            values["cluster_arns"] = validation.check_cluster_arns([raw_arn], region)
+        except ValueError as error:
+            bare_name = raw_arn if re.fullmatch(r"[A-Za-z0-9_-]{1,255}", raw_arn) else "NAME"
+            example = f"arn:aws:ecs:{region}:ACCOUNT_ID:cluster/{bare_name}"
+            problem(CLUSTER_ARN_KEY, raw_arn, error, example)
+
+    if problems:
+        listing = "\n".join(f"  - {text}" for text in problems)
+        raise ConfigError(f"invalid stack config, nothing was deployed:\n{listing}")
+    return EcsTaskEventLoggerArgs(**values)

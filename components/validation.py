@@ -1,0 +1,182 @@
+"""What AWS accepts for each setting, checked before anything is created.
+
+Each check returns the clean value or raises ``ValueError`` with a message
+that names the value and says what would be accepted; callers add which
+config key or argument it came from.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+# The values CloudWatch Logs accepts for a log group's retention. 0 ("never
+# expire") is refused on purpose: logs that live forever cost forever.
+RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+
+# Lambda's application log levels (advanced logging controls), most verbose first.
+APPLICATION_LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
+SYSTEM_LOG_LEVELS = ("DEBUG", "INFO", "WARN")
+LOG_LEVEL_ALIASES = {"WARNING": "WARN", "CRITICAL": "FATAL"}
+
+ARCHITECTURES = ("arm64", "x86_64")
+MEMORY_MB_RANGE = (128, 10240)
+TIMEOUT_SECONDS_RANGE = (1, 900)
+
+# arn:PARTITION:ecs:REGION:ACCOUNT:cluster/NAME; cluster names are 1-255 of [A-Za-z0-9_-].
+CLUSTER_ARN = re.compile(
+    r"arn:(?P<partition>aws|aws-cn|aws-us-gov|aws-iso[a-z-]*):ecs:"
+    r"(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+):(?P<account>\d{12}):cluster/(?P<name>[A-Za-z0-9_-]{1,255})"
+)
+REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d+")
+EXAMPLE_CLUSTER_ARN = "arn:aws:ecs:eu-west-1:111122223333:cluster/demo"
+
+TAG_KEY_MAX = 128
+TAG_VALUE_MAX = 256
+
+
+@dataclass(frozen=True)
+class ClusterArn:
+    arn: str
+    partition: str
+    region: str
+    account: str
+    name: str
+
+
+def parse_cluster_arn(value: object) -> ClusterArn:
+    """An ECS cluster ARN, or a ValueError that says what the value looks like instead."""
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a string; expected an ECS cluster ARN such as {EXAMPLE_CLUSTER_ARN}")
+    if value != value.strip():
+        raise ValueError(f"{value!r} has surrounding spaces; remove them")
+    match = CLUSTER_ARN.fullmatch(value)
+    if match:
+        return ClusterArn(value, **match.groupdict())
+    raise ValueError(f"{value!r} is not an ECS cluster ARN: {_what_it_is(value)}")
+
+
+def _what_it_is(value: str) -> str:
+    """A hint at the usual mistakes: a bare name, a task or service ARN, another service."""
+    example = f"expected arn:aws:ecs:REGION:ACCOUNT_ID:cluster/NAME, e.g. {EXAMPLE_CLUSTER_ARN}"
+    if not value:
+        return f"it is empty; {example}"
+    if not value.startswith("arn:"):
+        return (
+            f"it looks like a cluster name; use the full ARN ({example}), "
+            "shown by `aws ecs describe-clusters --clusters NAME`"
+        )
+    parts = value.split(":", 5)
+    if len(parts) < 6:
+        return f"it has too few ':'-separated parts; {example}"
+    _, _, service, region, account, resource = parts
+    if service != "ecs":
+        return f"it is an ARN of the '{service}' service, not ECS; {example}"
+    if not REGION.fullmatch(region):
+        return f"its region {region!r} is not a region name; {example}"
+    if not re.fullmatch(r"\d{12}", account):
+        return f"its account id {account!r} is not 12 digits; {example}"
+    kind = resource.split("/", 1)[0]
+    if kind != "cluster":
+        return f"it is an ECS {kind} ARN, not a cluster ARN; {example}"
+    return f"its cluster name is not 1-255 letters, digits, '-' or '_'; {example}"
+
+
+def check_retention_days(value: int) -> int:
+    if value in RETENTION_DAYS:
+        return value
+    allowed = ", ".join(str(days) for days in RETENTION_DAYS)
+    hint = "0 (never expire) is not allowed, logs that live forever cost forever; " if value == 0 else ""
+    nearest = min(RETENTION_DAYS, key=lambda days: (abs(days - value), days))
+    raise ValueError(
+        f"{value} days is not a retention CloudWatch Logs accepts; {hint}use one of {allowed} (nearest: {nearest})"
+    )
+
+
+def check_log_level(value: str, allowed: tuple[str, ...] = APPLICATION_LOG_LEVELS) -> str:
+    """A Lambda log level; case and the Python names WARNING/CRITICAL are forgiven."""
+    level = value.strip().upper() if isinstance(value, str) else ""
+    level = LOG_LEVEL_ALIASES.get(level, level)
+    if level in allowed:
+        return level
+    raise ValueError(f"{value!r} is not a log level Lambda accepts; use one of {', '.join(allowed)}")
+
+
+def check_architecture(value: str) -> str:
+    if value in ARCHITECTURES:
+        return value
+    raise ValueError(f"{value!r} is not a Lambda architecture; use arm64 (cheaper) or x86_64")
+
+
+def check_memory_mb(value: int) -> int:
+    low, high = MEMORY_MB_RANGE
+    if low <= value <= high:
+        return value
+    raise ValueError(
+        f"{value} MB is outside what Lambda accepts; use {low} to {high} (128 is plenty for this function)"
+    )
+
+
+def check_timeout_seconds(value: int) -> int:
+    low, high = TIMEOUT_SECONDS_RANGE
+    if low <= value <= high:
+        return value
+    raise ValueError(f"{value} seconds is outside what Lambda accepts; use {low} to {high}")
+
+
+def check_tags(value: Mapping[str, str]) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        raise ValueError(f'{value!r} is not a map of tag names to values, e.g. {{"team": "platform"}}')
+    tags = {}
+    for key, tag_value in value.items():
+        if not isinstance(key, str) or not 1 <= len(key) <= TAG_KEY_MAX or key.lower().startswith("aws:"):
+            raise ValueError(f"tag key {key!r} is not allowed; use 1-{TAG_KEY_MAX} characters not starting with 'aws:'")
+        if not isinstance(tag_value, str) or len(tag_value) > TAG_VALUE_MAX:
+            raise ValueError(f"tag {key!r} has value {tag_value!r}; use a string of at most {TAG_VALUE_MAX} characters")
+        tags[key] = tag_value
+    return tags
+
+
+def check_cluster_arns(values: object, region: str | None = None) -> list[str]:
+    """One or more cluster ARNs, all in ``region`` when given (a rule only sees its own region)."""
+    if isinstance(values, str) or not isinstance(values, (list, tuple)):
+        raise ValueError(f"{values!r} is not a list of ECS cluster ARNs")
+    if not values:
+        raise ValueError(f"no cluster ARN given; pass at least one, e.g. {EXAMPLE_CLUSTER_ARN}")
+    arns = [parse_cluster_arn(value) for value in values]
+    duplicates = sorted({arn.arn for arn in arns if [a.arn for a in arns].count(arn.arn) > 1})
+    if duplicates:
+        raise ValueError(f"{', '.join(duplicates)} is listed more than once; list each cluster once")
+    if region is not None:
+        for arn in arns:
+            if arn.region != region:
+                raise ValueError(
+                    f"{arn.arn} is in region {arn.region} but this stack deploys to {region}; an EventBridge "
+                    f"rule only sees events of its own region, so it would never fire. Deploy to {arn.region} "
+                    f"(`pulumi config set aws:region {arn.region}`) or pick a cluster in {region}"
+                )
+    return [arn.arn for arn in arns]

@@ -1,0 +1,146 @@
+"""Run Pulumi code under mocks and keep what it registered, for assertions.
+
+The mocks answer like AWS would in the ways the program depends on: every
+resource gets a physical name (autonamed with a suffix when the program sets
+none) and an ARN in the stack's account and region. ``run`` waits until every
+registration and output has settled before it returns, so tests assert on a
+finished deployment, never on one still in flight.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import runpy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import settings as pulumi_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+PROGRAM = ROOT / "__main__.py"
+PROJECT = "ecs-task-events"
+STACK = "dev"
+ACCOUNT = "111122223333"
+REGION = "eu-west-1"
+CLUSTER_ARN = f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/demo"
+
+# Resource types whose physical name the AWS provider generates when none is given.
+AUTONAMED = {
+    "aws:cloudwatch/logGroup:LogGroup",
+    "aws:iam/role:Role",
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:lambda/function:Function",
+    "aws:cloudwatch/eventRule:EventRule",
+}
+
+
+@dataclass
+class Registered:
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    def __init__(self, region: str = REGION, account: str = ACCOUNT) -> None:
+        self.region = region
+        self.account = account
+        self.resources: list[Registered] = []
+        self.calls: list[str] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        outputs = dict(args.inputs)
+        physical = outputs.get("name")
+        if physical is None and args.typ in AUTONAMED:
+            suffix = hashlib.sha256(args.name.encode()).hexdigest()[:7]
+            physical = f"{args.name}-{suffix}"
+            outputs["name"] = physical
+        arn = self._arn(args.typ, physical or args.name)
+        if arn:
+            outputs["arn"] = arn
+        self.resources.append(Registered(args.typ, args.name, dict(args.inputs), outputs))
+        return f"{physical or args.name}-id", outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        self.calls.append(args.token)
+        if args.token == "aws:index/getRegion:getRegion":
+            return {"region": self.region, "name": self.region, "id": self.region}, None
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": self.account, "arn": f"arn:aws:iam::{self.account}:root", "id": self.account}, None
+        raise NotImplementedError(f"no mock for {args.token}")
+
+    def _arn(self, typ: str, name: str) -> str | None:
+        where = f"{self.region}:{self.account}"
+        return {
+            "aws:cloudwatch/logGroup:LogGroup": f"arn:aws:logs:{where}:log-group:{name}",
+            "aws:iam/role:Role": f"arn:aws:iam::{self.account}:role/{name}",
+            "aws:lambda/function:Function": f"arn:aws:lambda:{where}:function:{name}",
+            "aws:cloudwatch/eventRule:EventRule": f"arn:aws:events:{where}:rule/{name}",
+        }.get(typ)
+
+    # Queries for assertions.
+
+    def of_type(self, typ: str) -> list[Registered]:
+        return [resource for resource in self.resources if resource.type == typ]
+
+    def one(self, typ: str) -> Registered:
+        found = self.of_type(typ)
+        assert len(found) == 1, f"expected one {typ}, found {len(found)}: {[r.name for r in found]}"
+        return found[0]
+
+
+@dataclass
+class Run:
+    mocks: RecordingMocks
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def one(self, typ: str) -> Registered:
+        return self.mocks.one(typ)
+
+    def of_type(self, typ: str) -> list[Registered]:
+        return self.mocks.of_type(typ)
+
+
+def run(
+    program: Callable[[], Mapping[str, Any] | None],
+    config: Mapping[str, str] | None = None,
+    mocks: RecordingMocks | None = None,
+) -> Run:
+    """Run ``program`` as a deployment (not a preview) and return what it registered and output."""
+    mocks = mocks or RecordingMocks()
+    # A fresh root stack per run, so exports of one test never leak into another.
+    pulumi_settings.ROOT.set(None)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=STACK, preview=False)
+    pulumi.runtime.set_all_config(dict(config or {}))
+    result = Run(mocks)
+
+    @pulumi.runtime.test
+    def deployment() -> Any:
+        exported = program() or {}
+        return pulumi.Output.from_input(exported).apply(result.outputs.update)
+
+    deployment()
+    return result
+
+
+def stack_config(**values: str) -> dict[str, str]:
+    """Config as the CLI passes it: 'project:key' names, string values; aws:region set."""
+    config = {"aws:region": REGION}
+    for key, value in values.items():
+        config[key if ":" in key else f"{PROJECT}:{key}"] = value
+    return config
+
+
+def run_program(config: Mapping[str, str], mocks: RecordingMocks | None = None) -> Run:
+    """Run __main__.py the way the CLI would, and collect its stack outputs."""
+
+    def program() -> Mapping[str, Any]:
+        runpy.run_path(str(PROGRAM), run_name="__main__")
+        stack = pulumi_settings.get_root_resource()
+        return dict(getattr(stack, "outputs", {}))
+
+    return run(program, config, mocks)
