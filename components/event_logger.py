@@ -34,7 +34,7 @@ class EcsTaskEventLoggerArgs:
     def validated(self) -> EcsTaskEventLoggerArgs:
         """A normalised copy; raises ValueError naming the argument and the fix."""
         checks = {
-            "cluster_arns": lambda: validation.check_cluster_arns(list(self.cluster_arns)),
+            "cluster_arns": lambda: validation.check_cluster_arns(self.cluster_arns),
             "log_retention_days": lambda: validation.check_retention_days(self.log_retention_days),
             "log_level": lambda: validation.check_log_level(self.log_level),
             "system_log_level": lambda: validation.check_log_level(self.system_log_level, validation.SYSTEM_LOG_LEVELS),

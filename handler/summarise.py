@@ -96,29 +96,41 @@ def task_message(task: TaskState) -> str:
     status = task.last_status or "UNKNOWN"
     if task.desired_status and task.desired_status != task.last_status:
         status = f"{status}->{task.desired_status}"
-    parts = [f"task {(task.task_id or 'unknown')[:8]} {status}"]
+    head = f"task {(task.task_id or 'unknown')[:8]} {status}"
     context = ", ".join(part for part in (task.group, task.task_definition) if part)
     if context:
-        parts.append(f"({context})")
-    problems = [_container_note(c) for c in task.containers if unclean_exit(c) or failure_reason(c.reason)]
+        head += f" ({context})"
+    details = []
+    notes = [_container_note(c, task) for c in task.containers if _worth_noting(c, task)]
+    if notes:
+        details.append(", ".join(notes))
+    # The stopped reason adds nothing to 'EssentialContainerExited' plus the exit codes.
+    if task.stopped_reason and task.stop_code != "EssentialContainerExited":
+        details.append(clip(task.stopped_reason, MESSAGE_REASON_LIMIT))
     if task.stop_code:
-        parts.append(f"{task.stop_code}:" if problems or _shows_reason(task) else task.stop_code)
-    parts.extend(problems)
-    if _shows_reason(task) and task.stopped_reason:
-        parts.append(clip(task.stopped_reason, MESSAGE_REASON_LIMIT))
-    return " ".join(parts)
+        head += f" {task.stop_code}"
+    return f"{head}: {'; '.join(details)}" if details else head
 
 
-def _shows_reason(task: TaskState) -> bool:
-    """The stopped reason adds nothing to 'EssentialContainerExited' plus the exit codes."""
-    return bool(task.stopped_reason) and task.stop_code != "EssentialContainerExited"
+def _worth_noting(container: Container, task: TaskState) -> bool:
+    """Containers that failed or exited badly; not the ones that simply never started."""
+    if failure_reason(container.reason):
+        return True
+    if container.exit_code is None:
+        return container.stopped and task.stop_code == "EssentialContainerExited"
+    return unclean_exit(container)
 
 
-def _container_note(container: Container) -> str:
-    name = container.name or "container"
-    exit_text = f"exited {container.exit_code}" if container.exit_code is not None else "no exit code"
+def _container_note(container: Container, task: TaskState) -> str:
+    words = [container.name or "container"]
+    if container.exit_code is not None:
+        words.append(f"exited {container.exit_code}")
+    elif container.stopped and task.stop_code == "EssentialContainerExited":
+        words.append("exited without exit code")
     failure = failure_reason(container.reason)
-    return f"{name} {exit_text} {failure}" if failure else f"{name} {exit_text}"
+    if failure:
+        words.append(failure)
+    return " ".join(words)
 
 
 def _timings(task: TaskState, odd: Oddities) -> dict[str, float | None]:

@@ -18,6 +18,7 @@ from typing import Any
 
 import pulumi
 from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.mocks import MockMonitor
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = ROOT / "__main__.py"
@@ -65,12 +66,12 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self.resources.append(Registered(args.typ, args.name, dict(args.inputs), outputs))
         return f"{physical or args.name}-id", outputs
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         self.calls.append(args.token)
         if args.token == "aws:index/getRegion:getRegion":
-            return {"region": self.region, "name": self.region, "id": self.region}, None
+            return {"region": self.region, "name": self.region, "id": self.region}, []
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": self.account, "arn": f"arn:aws:iam::{self.account}:root", "id": self.account}, None
+            return {"accountId": self.account, "arn": f"arn:aws:iam::{self.account}:root", "id": self.account}, []
         raise NotImplementedError(f"no mock for {args.token}")
 
     def _arn(self, typ: str, name: str) -> str | None:
@@ -96,7 +97,12 @@ class RecordingMocks(pulumi.runtime.Mocks):
 @dataclass
 class Run:
     mocks: RecordingMocks
+    monitor: MockMonitor
     outputs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def urns(self) -> list[str]:
+        return list(self.monitor.resources)
 
     def one(self, typ: str) -> Registered:
         return self.mocks.one(typ)
@@ -114,9 +120,10 @@ def run(
     mocks = mocks or RecordingMocks()
     # A fresh root stack per run, so exports of one test never leak into another.
     pulumi_settings.ROOT.set(None)
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=STACK, preview=False)
+    monitor = MockMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=STACK, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config(dict(config or {}))
-    result = Run(mocks)
+    result = Run(mocks, monitor)
 
     @pulumi.runtime.test
     def deployment() -> Any:

@@ -1,0 +1,260 @@
+"""__main__.py run the way the Pulumi CLI runs it, with stack config, under mocks."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pulumi_aws
+import pytest
+import yaml
+from pulumi_mocks import ACCOUNT, CLUSTER_ARN, REGION, ROOT, RecordingMocks, Run, run_program, stack_config
+
+from components import CONFIG_KEYS, ConfigError
+from components.event_logger import EcsTaskEventLoggerArgs
+from components.stack_config import SETTINGS
+
+EXPORTS = {
+    "functionName",
+    "functionArn",
+    "logGroupName",
+    "ruleName",
+    "ruleArn",
+    "roleArn",
+    "eventPattern",
+    "tailLogsCommand",
+}
+
+
+@pytest.fixture(autouse=True)
+def no_region_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+
+
+@pytest.fixture(scope="module")
+def deployed() -> Run:
+    return run_program(stack_config(clusterArn=CLUSTER_ARN))
+
+
+def resource(run: Run, short_type: str) -> dict[str, Any]:
+    (found,) = [r for r in run.mocks.resources if r.type.endswith(short_type)]
+    return found.inputs
+
+
+def test_exports_every_documented_output_with_real_values(deployed: Run) -> None:
+    outputs = deployed.outputs
+    assert set(outputs) == EXPORTS
+    function = deployed.one("aws:lambda/function:Function").outputs
+    rule = deployed.one("aws:cloudwatch/eventRule:EventRule").outputs
+    group = deployed.one("aws:cloudwatch/logGroup:LogGroup").outputs
+    role = deployed.one("aws:iam/role:Role").outputs
+    assert outputs["functionName"] == function["name"]
+    assert outputs["functionArn"] == function["arn"] == f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function['name']}"
+    assert outputs["logGroupName"] == group["name"]
+    assert outputs["ruleName"] == rule["name"]
+    assert outputs["ruleArn"] == rule["arn"]
+    assert outputs["roleArn"] == role["arn"]
+    assert json.loads(outputs["eventPattern"])["detail"] == {"clusterArn": [CLUSTER_ARN]}
+    assert outputs["tailLogsCommand"] == f"aws logs tail {group['name']} --follow --region {REGION}"
+
+
+def test_defaults_apply_without_the_cli(deployed: Run) -> None:
+    function = resource(deployed, ":Function")
+    assert resource(deployed, ":LogGroup")["retentionInDays"] == 30
+    assert function["loggingConfig"]["applicationLogLevel"] == "INFO"
+    assert function["loggingConfig"]["systemLogLevel"] == "WARN"
+    assert function["memorySize"] == 128
+    assert function["architectures"] == ["arm64"]
+    assert function["timeout"] == 5
+    assert function.get("tags") in (None, {})
+
+
+def test_every_config_key_reaches_the_resources() -> None:
+    tuned = run_program(
+        stack_config(
+            clusterArn=CLUSTER_ARN,
+            logRetentionDays="90",
+            logLevel="warning",
+            systemLogLevel="INFO",
+            memorySizeMb="256",
+            architecture="x86_64",
+            timeoutSeconds="3",
+            tags='{"team": "platform", "cost-centre": "42"}',
+        )
+    )
+    function = resource(tuned, ":Function")
+    assert resource(tuned, ":LogGroup")["retentionInDays"] == 90
+    assert function["loggingConfig"]["applicationLogLevel"] == "WARN"
+    assert function["loggingConfig"]["systemLogLevel"] == "INFO"
+    assert function["memorySize"] == 256
+    assert function["architectures"] == ["x86_64"]
+    assert function["timeout"] == 3
+    assert function["tags"] == resource(tuned, ":Role")["tags"] == {"team": "platform", "cost-centre": "42"}
+
+
+def test_region_falls_back_to_the_environment_then_the_provider(monkeypatch: pytest.MonkeyPatch) -> None:
+    config = {"ecs-task-events:clusterArn": CLUSTER_ARN.replace(REGION, "us-east-2")}
+    monkeypatch.setenv("AWS_REGION", "us-east-2")
+    from_environment = RecordingMocks(region="us-east-2")
+    assert "--region us-east-2" in run_program(config, from_environment).outputs["tailLogsCommand"]
+    assert from_environment.calls == []  # the environment answered; the provider was not asked
+    monkeypatch.delenv("AWS_REGION")
+    mocks = RecordingMocks(region="us-east-2")
+    assert "us-east-2" in run_program(config, mocks).outputs["tailLogsCommand"]
+    assert mocks.calls == ["aws:index/getRegion:getRegion"]
+    with pytest.raises(ConfigError, match="is in region us-east-2 but this stack deploys to eu-west-1"):
+        run_program(config, RecordingMocks(region="eu-west-1"))
+
+
+BAD_CLUSTER_ARNS = {
+    "empty": ("", "it is empty"),
+    "short name": ("demo", "looks like a cluster name"),
+    "task ARN": (f"arn:aws:ecs:{REGION}:{ACCOUNT}:task/demo/5e1c2a9b", "is an ECS task ARN, not a cluster ARN"),
+    "service ARN": (f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/demo/orders", "is an ECS service ARN"),
+    "other service": (f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/demo", "ARN of the 'eks' service, not ECS"),
+    "short account": (f"arn:aws:ecs:{REGION}:11112222333:cluster/demo", "account id '11112222333' is not 12 digits"),
+    "letters in account": (f"arn:aws:ecs:{REGION}:11112222333x:cluster/demo", "is not 12 digits"),
+    "bad region": (f"arn:aws:ecs:europe:{ACCOUNT}:cluster/demo", "region 'europe' is not a region name"),
+    "leading space": (f" {CLUSTER_ARN}", "has surrounding spaces"),
+    "trailing newline": (f"{CLUSTER_ARN}\n", "has surrounding spaces"),
+    "other region": (CLUSTER_ARN.replace(REGION, "us-east-1"), "is in region us-east-1 but this stack deploys"),
+    "bad name": (f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/my cluster", "cluster name is not 1-255"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_CLUSTER_ARNS, ids=list(BAD_CLUSTER_ARNS))
+def test_bad_cluster_arn_fails_before_anything_is_created(case: str) -> None:
+    value, complaint = BAD_CLUSTER_ARNS[case]
+    mocks = RecordingMocks()
+    with pytest.raises(ConfigError) as raised:
+        run_program(stack_config(clusterArn=value), mocks)
+    message = str(raised.value)
+    assert complaint in message
+    assert f"ecs-task-events:clusterArn = {value!r}" in message  # names the key and the value
+    assert "Fix: pulumi config set clusterArn arn:aws:ecs:eu-west-1:" in message
+    assert mocks.resources == []
+
+
+def test_missing_cluster_arn_says_how_to_set_it() -> None:
+    mocks = RecordingMocks()
+    with pytest.raises(ConfigError, match=r"ecs-task-events:clusterArn is not set.*Fix: pulumi config set clusterArn"):
+        run_program(stack_config(), mocks)
+    assert mocks.resources == []
+
+
+def test_bare_cluster_name_gets_a_fix_with_that_name() -> None:
+    with pytest.raises(ConfigError, match=r"Fix: pulumi config set clusterArn arn:aws:ecs:eu-west-1:ACCOUNT_ID:cluster/demo"):
+        run_program(stack_config(clusterArn="demo"))
+
+
+BAD_SETTINGS = {
+    "retention 8": ("logRetentionDays", "8", "8 days is not a retention CloudWatch Logs accepts"),
+    "retention 0": ("logRetentionDays", "0", "0 (never expire) is not allowed"),
+    "retention text": ("logRetentionDays", "a month", "'a month' is not a whole number"),
+    "log level": ("logLevel", "VERBOSE", "'VERBOSE' is not a log level Lambda accepts"),
+    "system level": ("systemLogLevel", "ERROR", "use one of DEBUG, INFO, WARN"),
+    "memory": ("memorySizeMb", "64", "64 MB is outside what Lambda accepts"),
+    "architecture": ("architecture", "amd64", "'amd64' is not a Lambda architecture"),
+    "timeout": ("timeoutSeconds", "901", "901 seconds is outside"),
+    "tags not json": ("tags", "team=platform", "is not a JSON object"),
+    "tags not object": ("tags", '["team"]', "is not a map of tag names"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_SETTINGS, ids=list(BAD_SETTINGS))
+def test_bad_setting_fails_before_anything_is_created(case: str) -> None:
+    key, value, complaint = BAD_SETTINGS[case]
+    mocks = RecordingMocks()
+    with pytest.raises(ConfigError) as raised:
+        run_program(stack_config(clusterArn=CLUSTER_ARN, **{key: value}), mocks)
+    message = str(raised.value)
+    assert f"ecs-task-events:{key} = {value!r}: {complaint}" in message or complaint in message
+    assert f"ecs-task-events:{key} = {value!r}" in message
+    assert f"Fix: pulumi config set {key} " in message
+    assert mocks.resources == []
+
+
+def test_all_problems_are_reported_at_once() -> None:
+    with pytest.raises(ConfigError) as raised:
+        run_program(stack_config(logRetentionDays="8", logLevel="LOUD"))
+    lines = str(raised.value).splitlines()
+    assert lines[0] == "invalid stack config, nothing was deployed:"
+    assert [line.split(" ", 4)[3] for line in lines[1:]] == [
+        "ecs-task-events:clusterArn",
+        "ecs-task-events:logRetentionDays",
+        "ecs-task-events:logLevel",
+    ]
+
+
+def project_config() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
+
+
+def test_pulumi_yaml_declares_every_key_with_type_and_description() -> None:
+    declared = project_config()
+    assert set(declared) == set(CONFIG_KEYS)
+    for key, declaration in declared.items():
+        assert declaration["type"] in ("string", "integer", "boolean", "array"), key
+        assert len(declaration["description"]) > 20, key
+
+
+def test_pulumi_yaml_defaults_match_the_code() -> None:
+    """The CLI applies Pulumi.yaml's defaults, the mocks apply the code's: they must agree."""
+    declared = project_config()
+    assert "default" not in declared["clusterArn"]
+    defaults = {name: spec.default for name, spec in EcsTaskEventLoggerArgs.__dataclass_fields__.items()}
+    for setting in SETTINGS:
+        text = str(declared[setting.key]["default"])
+        expected = {} if setting.key == "tags" else defaults[setting.field]
+        assert setting.parse(text) == expected, setting.key
+
+
+def test_example_stack_file_deploys() -> None:
+    stack = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
+    deployed = run_program({key: str(value) for key, value in stack.items()})
+    assert set(deployed.outputs) == EXPORTS
+    assert resource(deployed, ":Function")["tags"] == json.loads(stack["ecs-task-events:tags"])
+
+
+def _camel_to_snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def test_no_deprecated_pulumi_aws_inputs(deployed: Run) -> None:
+    """pulumi-aws 7 renamed things (is_enabled -> state, ...); none of the old names may be used."""
+    checked = 0
+    for registered in deployed.mocks.resources:
+        if not registered.type.startswith("aws:"):
+            continue
+        module_path, class_name = registered.type.split(":")[1].split("/")[0], registered.type.split(":")[2]
+        module = importlib.import_module(f"pulumi_aws.{'lambda_' if module_path == 'lambda' else module_path}")
+        args_class = getattr(module, f"{class_name}Args")
+        for key in registered.inputs:
+            prop = getattr(args_class, _camel_to_snake(key), None)
+            assert isinstance(prop, property), f"{registered.type}: unknown input {key}"
+            assert "_pulumi_deprecated_callable" not in prop.fget.__dict__, f"{registered.type}.{key} is deprecated"
+            checked += 1
+    assert checked >= 20
+    # And the check does see a deprecated input when there is one.
+    assert "_pulumi_deprecated_callable" in pulumi_aws.cloudwatch.EventRuleArgs.is_enabled.fget.__dict__
+
+
+def test_program_file_is_thin() -> None:
+    """__main__.py reads config, builds the component, exports; the logic lives in components/."""
+    source = (ROOT / "__main__.py").read_text()
+    assert "EcsTaskEventLogger(" in source
+    assert "aws." not in source.replace("pulumi.Config(\"aws\")", "")
+    assert len(source.splitlines()) < 40
+
+
+def test_readme_lists_every_config_key_and_output() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for key in CONFIG_KEYS:
+        assert f"`{key}`" in readme, key
+    for output in EXPORTS:
+        assert f"`{output}`" in readme, output
+    assert Path(ROOT / ".ci" / "run").exists()
