@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import pulumi
 import pulumi_aws as aws
@@ -14,6 +15,8 @@ from .iam_policies import lambda_trust_policy, log_writer_policy
 from .lambda_package import ENTRY_POINT, handler_archive
 
 RUNTIME = "python3.13"
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -33,23 +36,27 @@ class EcsTaskEventLoggerArgs:
 
     def validated(self) -> EcsTaskEventLoggerArgs:
         """A normalised copy; raises ValueError naming the argument and the fix."""
-        checks = {
-            "cluster_arns": lambda: validation.check_cluster_arns(self.cluster_arns),
-            "log_retention_days": lambda: validation.check_retention_days(self.log_retention_days),
-            "log_level": lambda: validation.check_log_level(self.log_level),
-            "system_log_level": lambda: validation.check_log_level(self.system_log_level, validation.SYSTEM_LOG_LEVELS),
-            "memory_size_mb": lambda: validation.check_memory_mb(self.memory_size_mb),
-            "architecture": lambda: validation.check_architecture(self.architecture),
-            "timeout_seconds": lambda: validation.check_timeout_seconds(self.timeout_seconds),
-            "tags": lambda: validation.check_tags(self.tags),
-        }
-        clean = {}
-        for name, check in checks.items():
-            try:
-                clean[name] = check()
-            except ValueError as error:
-                raise ValueError(f"EcsTaskEventLoggerArgs.{name}: {error}") from None
-        return EcsTaskEventLoggerArgs(**clean)
+        return EcsTaskEventLoggerArgs(
+            cluster_arns=_checked("cluster_arns", validation.check_cluster_arns, self.cluster_arns),
+            log_retention_days=_checked("log_retention_days", validation.check_retention_days, self.log_retention_days),
+            log_level=_checked("log_level", validation.check_log_level, self.log_level),
+            system_log_level=_checked(
+                "system_log_level",
+                lambda value: validation.check_log_level(value, validation.SYSTEM_LOG_LEVELS),
+                self.system_log_level,
+            ),
+            memory_size_mb=_checked("memory_size_mb", validation.check_memory_mb, self.memory_size_mb),
+            architecture=_checked("architecture", validation.check_architecture, self.architecture),
+            timeout_seconds=_checked("timeout_seconds", validation.check_timeout_seconds, self.timeout_seconds),
+            tags=_checked("tags", validation.check_tags, self.tags),
+        )
+
+
+def _checked(name: str, check: Callable[[T], R], value: T) -> R:
+    try:
+        return check(value)
+    except ValueError as error:
+        raise ValueError(f"EcsTaskEventLoggerArgs.{name}: {error}") from None
 
 
 class EcsTaskEventLogger(pulumi.ComponentResource):

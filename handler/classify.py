@@ -98,6 +98,8 @@ def classify_task(task: TaskState) -> Verdict:
         if any(c.stopped and c.exit_code is not None and c.exit_code not in CLEAN_EXIT_CODES for c in task.containers):
             return Verdict(logging.WARNING, False, "a container did not shut down cleanly")
         return Verdict(logging.INFO, False, "stopped on request")
+    if code == "EssentialContainerExited" and not task.containers:
+        return Verdict(logging.ERROR, True, "an essential container exited; its exit code is unknown")
     if code == "EssentialContainerExited" or code is None:
         if any(unclean_exit(c) for c in task.containers):
             return Verdict(logging.ERROR, True, "an essential container exited with an error")

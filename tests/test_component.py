@@ -53,7 +53,11 @@ def deployed() -> Run:
 
 
 def task_event(cluster_arn: str, detail_type: str = "ECS Task State Change", source: str = "aws.ecs") -> dict:
-    return {"source": source, "detail-type": detail_type, "detail": {"clusterArn": cluster_arn, "lastStatus": "RUNNING"}}
+    return {
+        "source": source,
+        "detail-type": detail_type,
+        "detail": {"clusterArn": cluster_arn, "lastStatus": "RUNNING"},
+    }
 
 
 def test_pattern_matches_the_configured_cluster_and_nothing_else(deployed: Run) -> None:
@@ -250,4 +254,3 @@ def test_bad_arguments_fail_before_anything_is_created(overrides: dict[str, Any]
         build(mocks=mocks, **overrides)
     assert complaint in str(raised.value)
     assert mocks.resources == []
-

@@ -147,7 +147,9 @@ def test_missing_cluster_arn_says_how_to_set_it() -> None:
 
 
 def test_bare_cluster_name_gets_a_fix_with_that_name() -> None:
-    with pytest.raises(ConfigError, match=r"Fix: pulumi config set clusterArn arn:aws:ecs:eu-west-1:ACCOUNT_ID:cluster/demo"):
+    with pytest.raises(
+        ConfigError, match=r"Fix: pulumi config set clusterArn arn:aws:ecs:eu-west-1:ACCOUNT_ID:cluster/demo"
+    ):
         run_program(stack_config(clusterArn="demo"))
 
 
@@ -240,14 +242,15 @@ def test_no_deprecated_pulumi_aws_inputs(deployed: Run) -> None:
             checked += 1
     assert checked >= 20
     # And the check does see a deprecated input when there is one.
-    assert "_pulumi_deprecated_callable" in pulumi_aws.cloudwatch.EventRuleArgs.is_enabled.fget.__dict__
+    deprecated: Any = vars(pulumi_aws.cloudwatch.EventRuleArgs)["is_enabled"]
+    assert "_pulumi_deprecated_callable" in deprecated.fget.__dict__
 
 
 def test_program_file_is_thin() -> None:
     """__main__.py reads config, builds the component, exports; the logic lives in components/."""
     source = (ROOT / "__main__.py").read_text()
     assert "EcsTaskEventLogger(" in source
-    assert "aws." not in source.replace("pulumi.Config(\"aws\")", "")
+    assert "aws." not in source.replace('pulumi.Config("aws")', "")
     assert len(source.splitlines()) < 40
 
 
