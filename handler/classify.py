@@ -9,9 +9,10 @@ rules in prose; keep the two in step.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
-from .task_event import Container, TaskState
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # importing typing would cost every cold start
+    from .task_event import Container, TaskState
 
 STOPPING_STATUSES = frozenset({"DEACTIVATING", "STOPPING", "DEPROVISIONING", "STOPPED", "DELETED"})
 
@@ -49,11 +50,13 @@ KNOWN_STOP_CODES = frozenset(
 SPOT_STOP_CODES = frozenset({"SpotInterruption", "TerminationNotice"})
 
 
-@dataclass(frozen=True)
 class Verdict:
-    level: int
-    abnormal: bool
-    why: str
+    __slots__ = ("abnormal", "level", "why")
+
+    def __init__(self, level: int, abnormal: bool, why: str) -> None:
+        self.level = level
+        self.abnormal = abnormal
+        self.why = why
 
 
 def failure_reason(text: str | None) -> str | None:

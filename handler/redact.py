@@ -9,7 +9,10 @@ so a malformed or unexpected event cannot smuggle a value past it.
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # importing typing would cost every cold start
+    from typing import Any
+
 
 REDACTED = "***redacted***"
 SECRET_KEYS = frozenset({"environment"})

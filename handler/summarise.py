@@ -8,32 +8,33 @@ event's shape: what cannot be read is left out and named in ``oddities``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
 from .classify import KNOWN_STOP_CODES, classify_task, failure_reason, unclean_exit
-from .parse import Oddities, clip, read_int, read_list, read_object, read_text, type_name
-from .task_event import Container, TaskState, read_task_state
+from .parse import Oddities, clip, read_detail, read_text, type_name
+from .task_event import read_task_state
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # importing typing would cost every cold start
+    from datetime import datetime
+    from typing import Any
+
+    from .task_event import Container, TaskState
 
 TASK_STATE_CHANGE = "ECS Task State Change"
-CONTAINER_INSTANCE_STATE_CHANGE = "ECS Container Instance State Change"
-SERVICE_ACTION = "ECS Service Action"
-DEPLOYMENT_STATE_CHANGE = "ECS Deployment State Change"
-
-# Service action and deployment events carry their own severity.
-EVENT_TYPE_LEVELS = {"INFO": logging.INFO, "WARN": logging.WARNING, "ERROR": logging.ERROR}
 
 # Long stopped reasons are cut in the message only; the field keeps them whole.
 MESSAGE_REASON_LIMIT = 200
 
 
-@dataclass(frozen=True)
 class Summary:
-    level: int
-    message: str
-    fields: dict[str, Any]
+    """The record to log: a level, a message that reads on its own, and queryable fields."""
+
+    __slots__ = ("fields", "level", "message")
+
+    def __init__(self, level: int, message: str, fields: dict[str, Any]) -> None:
+        self.level = level
+        self.message = message
+        self.fields = fields
 
 
 def summarise_event(event: Any) -> Summary:
@@ -48,9 +49,13 @@ def summarise_event(event: Any) -> Summary:
         "eventId": read_text(event, "id", odd, where="event", required=True),
         "eventTime": read_text(event, "time", odd, where="event"),
     }
-    detail_type = envelope["detailType"]
-    summarise = DETAIL_SUMMARIES.get(detail_type or "", _summarise_other)
-    level, message, fields = summarise(event, odd)
+    if envelope["detailType"] == TASK_STATE_CHANGE:
+        level, message, fields = _summarise_task(event, odd)
+    else:
+        # The rule sends task events only unless a user widens it: load the rest on first use.
+        from .other_events import summarise_other_event  # noqa: PLC0415
+
+        level, message, fields = summarise_other_event(envelope["detailType"], event, odd)
     return _finish(level, message, {**envelope, **fields}, odd)
 
 
@@ -61,12 +66,8 @@ def _finish(level: int, message: str, fields: dict[str, Any], odd: Oddities) -> 
     return Summary(level, message, {key: value for key, value in fields.items() if value is not None})
 
 
-def _detail(event: dict[str, Any], odd: Oddities) -> dict[str, Any]:
-    return read_object(event, "detail", odd, where="event", required=True) or {}
-
-
 def _summarise_task(event: dict[str, Any], odd: Oddities) -> tuple[int, str, dict[str, Any]]:
-    task = read_task_state(_detail(event, odd), odd)
+    task = read_task_state(read_detail(event, odd), odd)
     if task.stop_code and task.stop_code not in KNOWN_STOP_CODES:
         odd.note(f"unknown stopCode {task.stop_code!r}")
     verdict = classify_task(task)
@@ -75,7 +76,6 @@ def _summarise_task(event: dict[str, Any], odd: Oddities) -> tuple[int, str, dic
         "taskArn": task.task_arn,
         "taskId": task.task_id,
         "group": task.group,
-        "service": task.service,
         "taskDefinitionArn": task.task_definition_arn,
         "launchType": task.launch_type,
         "capacityProviderName": task.capacity_provider,
@@ -149,84 +149,3 @@ def _seconds(start: datetime | None, end: datetime | None, start_key: str, end_k
         odd.note(f"detail.{end_key} is before detail.{start_key}")
         return None
     return round(seconds, 3)
-
-
-def _summarise_container_instance(event: dict[str, Any], odd: Oddities) -> tuple[int, str, dict[str, Any]]:
-    detail = _detail(event, odd)
-    where = "detail"
-    arn = read_text(detail, "containerInstanceArn", odd, where=where, required=True)
-    status = read_text(detail, "status", odd, where=where)
-    connected = detail.get("agentConnected")
-    if connected is not None and not isinstance(connected, bool):
-        odd.note(f"detail.agentConnected is {type_name(connected)}, expected boolean")
-        connected = None
-    ec2_instance = read_text(detail, "ec2InstanceId", odd, where=where)
-    instance_id = arn.rsplit("/", 1)[-1] if arn else "unknown"
-    message = f"container instance {instance_id[:8]} {status or 'UNKNOWN'}"
-    if ec2_instance:
-        message += f" ({ec2_instance})"
-    if connected is False:
-        message += " agent disconnected"
-    fields = {
-        "clusterArn": read_text(detail, "clusterArn", odd, where=where),
-        "containerInstanceArn": arn,
-        "ec2InstanceId": ec2_instance,
-        "status": status,
-        "statusReason": read_text(detail, "statusReason", odd, where=where),
-        "agentConnected": connected,
-        "version": read_int(detail, "version", odd, where=where),
-    }
-    level = logging.WARNING if connected is False else logging.INFO
-    return level, message, fields
-
-
-def _summarise_service_event(event: dict[str, Any], odd: Oddities) -> tuple[int, str, dict[str, Any]]:
-    """Service actions and deployment state changes share one shape."""
-    detail = _detail(event, odd)
-    where = "detail"
-    event_type = read_text(detail, "eventType", odd, where=where)
-    event_name = read_text(detail, "eventName", odd, where=where, required=True)
-    service_arn = read_text(detail, "serviceArn", odd, where=where) or _first_resource(event, odd)
-    reason = read_text(detail, "reason", odd, where=where)
-    service = service_arn.rsplit("/", 1)[-1] if service_arn else "unknown"
-    message = f"service {service} {event_name or 'UNKNOWN'}"
-    if reason:
-        message += f": {clip(reason, MESSAGE_REASON_LIMIT)}"
-    level = EVENT_TYPE_LEVELS.get(event_type or "INFO")
-    if level is None:
-        odd.note(f"unknown detail.eventType {event_type!r}")
-        level = logging.INFO
-    fields = {
-        "clusterArn": read_text(detail, "clusterArn", odd, where=where),
-        "serviceArn": service_arn,
-        "eventType": event_type,
-        "eventName": event_name,
-        "deploymentId": read_text(detail, "deploymentId", odd, where=where),
-        "reason": reason,
-    }
-    return level, message, fields
-
-
-def _first_resource(event: dict[str, Any], odd: Oddities) -> str | None:
-    resources = read_list(event, "resources", odd, where="event")
-    first = resources[0] if resources else None
-    return clip(first) if isinstance(first, str) and first else None
-
-
-def _summarise_other(event: dict[str, Any], odd: Oddities) -> tuple[int, str, dict[str, Any]]:
-    """Users widen the rule; an event this function does not know still gets a line."""
-    source = read_text(event, "source", odd, where="event")
-    detail_type = read_text(event, "detail-type", Oddities(), where="event") or "event without detail-type"
-    resource = _first_resource(event, odd)
-    message = f"{detail_type} from {source or 'unknown source'}"
-    if resource:
-        message += f" ({resource})"
-    return logging.INFO, message, {"source": source, "resource": resource}
-
-
-DETAIL_SUMMARIES: dict[str, Callable[[dict[str, Any], Oddities], tuple[int, str, dict[str, Any]]]] = {
-    TASK_STATE_CHANGE: _summarise_task,
-    CONTAINER_INSTANCE_STATE_CHANGE: _summarise_container_instance,
-    SERVICE_ACTION: _summarise_service_event,
-    DEPLOYMENT_STATE_CHANGE: _summarise_service_event,
-}

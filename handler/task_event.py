@@ -2,56 +2,104 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
-
 from .parse import Oddities, read_int, read_list, read_text, read_time, type_name
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing and dataclasses cost milliseconds at every cold start; plain classes do not
+    from datetime import datetime
+    from typing import Any
 
 # Tasks have at most ten containers; the cap only guards against junk input.
 MAX_CONTAINERS = 20
 
 
-@dataclass(frozen=True)
 class Container:
-    name: str | None
-    last_status: str | None
-    exit_code: int | None
-    reason: str | None
+    __slots__ = ("exit_code", "last_status", "name", "reason")
+
+    def __init__(self, name: str | None, last_status: str | None, exit_code: int | None, reason: str | None) -> None:
+        self.name = name
+        self.last_status = last_status
+        self.exit_code = exit_code
+        self.reason = reason
 
     @property
     def stopped(self) -> bool:
         return self.last_status == "STOPPED"
 
     def as_field(self) -> dict[str, Any]:
-        entry = {
-            "name": self.name,
-            "lastStatus": self.last_status,
-            "exitCode": self.exit_code,
-            "reason": self.reason,
-        }
-        return {key: value for key, value in entry.items() if value is not None}
+        entry: dict[str, Any] = {}
+        if self.name is not None:
+            entry["name"] = self.name
+        if self.last_status is not None:
+            entry["lastStatus"] = self.last_status
+        if self.exit_code is not None:
+            entry["exitCode"] = self.exit_code
+        if self.reason is not None:
+            entry["reason"] = self.reason
+        return entry
 
 
-@dataclass(frozen=True)
 class TaskState:
-    cluster_arn: str | None = None
-    task_arn: str | None = None
-    group: str | None = None
-    task_definition_arn: str | None = None
-    launch_type: str | None = None
-    capacity_provider: str | None = None
-    last_status: str | None = None
-    desired_status: str | None = None
-    version: int | None = None
-    stop_code: str | None = None
-    stopped_reason: str | None = None
-    containers: list[Container] = field(default_factory=list)
-    created_at: datetime | None = None
-    pull_started_at: datetime | None = None
-    pull_stopped_at: datetime | None = None
-    started_at: datetime | None = None
-    stopped_at: datetime | None = None
+    """What one task event says about the task; None where the event did not say."""
+
+    __slots__ = (
+        "capacity_provider",
+        "cluster_arn",
+        "containers",
+        "created_at",
+        "desired_status",
+        "group",
+        "last_status",
+        "launch_type",
+        "pull_started_at",
+        "pull_stopped_at",
+        "started_at",
+        "stop_code",
+        "stopped_at",
+        "stopped_reason",
+        "task_arn",
+        "task_definition_arn",
+        "version",
+    )
+
+    def __init__(
+        self,
+        *,
+        cluster_arn: str | None = None,
+        task_arn: str | None = None,
+        group: str | None = None,
+        task_definition_arn: str | None = None,
+        launch_type: str | None = None,
+        capacity_provider: str | None = None,
+        last_status: str | None = None,
+        desired_status: str | None = None,
+        version: int | None = None,
+        stop_code: str | None = None,
+        stopped_reason: str | None = None,
+        containers: list[Container] | None = None,
+        created_at: datetime | None = None,
+        pull_started_at: datetime | None = None,
+        pull_stopped_at: datetime | None = None,
+        started_at: datetime | None = None,
+        stopped_at: datetime | None = None,
+    ) -> None:
+        self.cluster_arn = cluster_arn
+        self.task_arn = task_arn
+        self.group = group
+        self.task_definition_arn = task_definition_arn
+        self.launch_type = launch_type
+        self.capacity_provider = capacity_provider
+        self.last_status = last_status
+        self.desired_status = desired_status
+        self.version = version
+        self.stop_code = stop_code
+        self.stopped_reason = stopped_reason
+        self.containers: list[Container] = containers or []
+        self.created_at = created_at
+        self.pull_started_at = pull_started_at
+        self.pull_stopped_at = pull_stopped_at
+        self.started_at = started_at
+        self.stopped_at = stopped_at
 
     @property
     def task_id(self) -> str | None:
@@ -66,13 +114,6 @@ class TaskState:
         if not self.task_definition_arn:
             return None
         return self.task_definition_arn.rsplit("/", 1)[-1] or None
-
-    @property
-    def service(self) -> str | None:
-        """The service name, for tasks a service started (group 'service:NAME')."""
-        if self.group and self.group.startswith("service:"):
-            return self.group[len("service:") :] or None
-        return None
 
 
 def read_task_state(detail: dict[str, Any], odd: Oddities) -> TaskState:

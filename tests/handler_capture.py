@@ -64,4 +64,4 @@ def invoke(event: Any, level: int = logging.INFO) -> Invocation:
         logger.removeHandler(output)
         logger.setLevel(previous[0])
         logger.propagate = previous[1]
-    return Invocation(returned, [line for line in stream.getvalue().splitlines() if line])
+    return Invocation(returned, [line for line in stream.getvalue().split("\n") if line])

@@ -142,7 +142,6 @@ def test_oom_stop_record_has_exactly_these_fields() -> None:
         "taskArn": TASK,
         "taskId": TASK_ID,
         "group": "service:orders-api",
-        "service": "orders-api",
         "taskDefinitionArn": TASK_DEFINITION,
         "launchType": "FARGATE",
         "lastStatus": "STOPPED",

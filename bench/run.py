@@ -1,0 +1,189 @@
+"""Benchmarks of the handler against the reference design, side by side in one run.
+
+    .venv/bin/python bench/run.py [--rounds N]
+
+The reference design logs every event whole: ``json.dumps(event)`` plus one
+write. This measures, over the sample events in tests/events/:
+
+- CPU time per event, ours / reference, as the median ratio of interleaved rounds
+  (both run in this process, against the same discarding sink);
+- bytes per event, our INFO record as Lambda's JSON log format renders it / the dump;
+- the cold-start cost of importing the handler from the deployment zip in fresh
+  interpreters that first import what the Lambda Python runtime has loaded;
+- the deployment package: zip size and file list.
+
+Budgets are printed as PASS/FAIL lines; the exit code is 1 if one fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from components.lambda_package import handler_zip  # noqa: E402
+from handler.app import LOGGER_NAME, handler  # noqa: E402
+from handler.log_format import LambdaJsonFormatter  # noqa: E402
+
+EVENTS = [json.loads(path.read_text()) for path in sorted((ROOT / "tests" / "events").glob("*.json"))]
+RUNTIME_PRELOADS = "json, logging, re, datetime, decimal, traceback"
+
+BUDGET_BYTES_RATIO = 0.25
+BUDGET_CPU_RATIO = 3.0
+BUDGET_IMPORT_MS = 10.0
+BUDGET_ZIP_BYTES = 16 * 1024
+
+
+class Sink:
+    """Counts what is written and keeps nothing, so neither side pays for storage."""
+
+    def __init__(self) -> None:
+        self.bytes = 0
+
+    def write(self, text: str) -> int:
+        self.bytes += len(text.encode())
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def install_logger(sink: Sink) -> logging.Handler:
+    output = logging.StreamHandler(sink)  # type: ignore[arg-type]
+    output.setFormatter(LambdaJsonFormatter(request_id="8f5f1d2e-0c3b-4a5d-9e6f-7a8b9c0d1e2f"))
+    logger = logging.getLogger(LOGGER_NAME)
+    logger.handlers[:] = [output]
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    return output
+
+
+def reference(event: Any, sink: Sink) -> None:
+    sink.write(json.dumps(event) + "\n")
+
+
+def ours(event: Any, _sink: Sink) -> None:
+    handler(event, None)
+
+
+def cpu_seconds(work: Callable[[Any, Sink], None], sink: Sink, repeat: int) -> float:
+    start = time.process_time()
+    for _ in range(repeat):
+        for event in EVENTS:
+            work(event, sink)
+    return time.process_time() - start
+
+
+def measure_cpu(rounds: int, repeat: int) -> tuple[float, float, float]:
+    """Median per-event CPU microseconds for each side, and the median of per-round ratios."""
+    sink = Sink()
+    install_logger(sink)
+    cpu_seconds(ours, sink, 5)  # warm up both paths
+    cpu_seconds(reference, sink, 5)
+    ours_us, reference_us, ratios = [], [], []
+    per_event = 1e6 / (repeat * len(EVENTS))
+    for index in range(rounds):
+        pair = [(ours, ours_us), (reference, reference_us)]
+        if index % 2:
+            pair.reverse()
+        timings = {}
+        for work, samples in pair:
+            seconds = cpu_seconds(work, sink, repeat)
+            samples.append(seconds * per_event)
+            timings[work] = seconds
+        ratios.append(timings[ours] / timings[reference])
+    return statistics.median(ours_us), statistics.median(reference_us), statistics.median(ratios)
+
+
+def measure_bytes() -> tuple[int, int]:
+    """Total bytes for all sample events: our INFO records, and the reference's dumps."""
+    sink = Sink()
+    install_logger(sink)
+    for event in EVENTS:
+        handler(event, None)
+    return sink.bytes, sum(len((json.dumps(event) + "\n").encode()) for event in EVENTS)
+
+
+def import_ms(runs: int) -> float:
+    """Median time to import the handler in a fresh interpreter, in ms, as a Lambda cold start does it.
+
+    The package is extracted from the deployment zip and imported with -B: the
+    zip holds no bytecode and /var/task is read-only, so Lambda compiles the
+    sources at every cold start, and so does this measurement. The interpreter
+    has imported what the Lambda Python runtime loads before timing starts.
+    """
+    script = (
+        f"import time, {RUNTIME_PRELOADS}\n"
+        "start = time.perf_counter()\n"
+        "import handler.app\n"
+        "print((time.perf_counter() - start) * 1000)\n"
+    )
+    samples = []
+    with tempfile.TemporaryDirectory() as directory:
+        with zipfile.ZipFile(BytesIO(handler_zip())) as archive:
+            archive.extractall(directory)
+        for _ in range(runs):
+            result = subprocess.run(
+                [sys.executable, "-B", "-c", script], cwd=directory, capture_output=True, text=True, check=True
+            )
+            samples.append(float(result.stdout))
+    return statistics.median(samples)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=15, help="interleaved rounds for the CPU ratio")
+    parser.add_argument("--repeat", type=int, default=40, help="passes over the sample events per round")
+    parser.add_argument("--import-runs", type=int, default=15, help="fresh interpreters for the import time")
+    options = parser.parse_args(argv)
+
+    ours_us, reference_us, cpu_ratio = measure_cpu(options.rounds, options.repeat)
+    our_bytes, reference_bytes = measure_bytes()
+    bytes_ratio = our_bytes / reference_bytes
+    handler_import_ms = import_ms(options.import_runs)
+    package = handler_zip()
+    with zipfile.ZipFile(BytesIO(package)) as archive:
+        files = archive.namelist()
+
+    count = len(EVENTS)
+    rows = [
+        ("sample events", f"{count}", ""),
+        ("CPU per event, handler (us)", f"{ours_us:.1f}", f"reference {reference_us:.1f}"),
+        ("CPU ratio handler / reference (median)", f"{cpu_ratio:.2f}", f"budget <= {BUDGET_CPU_RATIO}"),
+        ("bytes per event, INFO record", f"{our_bytes / count:.0f}", f"reference {reference_bytes / count:.0f}"),
+        ("bytes ratio record / reference", f"{bytes_ratio:.3f}", f"budget <= {BUDGET_BYTES_RATIO}"),
+        ("handler import from the zip, compiling (ms)", f"{handler_import_ms:.2f}", f"budget < {BUDGET_IMPORT_MS}"),
+        ("deployment zip (bytes)", f"{len(package)}", f"budget < {BUDGET_ZIP_BYTES}"),
+    ]
+    width = max(len(row[0]) for row in rows)
+    print(f"{'measure':<{width}}  {'value':>10}  note")
+    for name, value, note in rows:
+        print(f"{name:<{width}}  {value:>10}  {note}")
+    print("zip files: " + ", ".join(files))
+
+    budgets = [
+        ("bytes per event <= 25% of the reference", bytes_ratio <= BUDGET_BYTES_RATIO),
+        ("CPU per event <= 3x the reference", cpu_ratio <= BUDGET_CPU_RATIO),
+        ("handler import < 10 ms", handler_import_ms < BUDGET_IMPORT_MS),
+        ("zip < 16 KiB", len(package) < BUDGET_ZIP_BYTES),
+    ]
+    for name, passed in budgets:
+        print(f"{'PASS' if passed else 'FAIL'}  {name}")
+    return 0 if all(passed for _, passed in budgets) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""`python -m handler`: what a user runs to preview the records before deploying."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from handler_capture import EVENTS_DIR
+from pulumi_mocks import ROOT
+
+from handler.__main__ import main
+
+
+def run_cli(*args: str, stdin: str = "") -> tuple[int, list[dict]]:
+    output = io.StringIO()
+    code = main(list(args), stdin=io.StringIO(stdin), stdout=output)
+    return code, [json.loads(line) for line in output.getvalue().split("\n") if line]
+
+
+def test_prints_one_lambda_shaped_record_per_event_file() -> None:
+    code, records = run_cli(str(EVENTS_DIR / "task_stopped_oom.json"), str(EVENTS_DIR / "task_running.json"))
+    assert code == 0
+    assert [r["level"] for r in records] == ["ERROR", "INFO"]
+    assert list(records[0])[:5] == ["timestamp", "level", "message", "logger", "requestId"]
+    assert records[0]["requestId"] == "local"
+    assert records[0]["taskId"] == "5e1c2a9b0d3f4e6a8b7c9d0e1f2a3b4c"
+
+
+def test_reads_an_array_of_events_from_stdin() -> None:
+    events = [json.loads((EVENTS_DIR / name).read_text()) for name in ("task_pending.json", "service_action.json")]
+    code, records = run_cli("-", stdin=json.dumps(events))
+    assert code == 0
+    assert [r["detailType"] for r in records] == ["ECS Task State Change", "ECS Service Action"]
+
+
+def test_debug_level_adds_the_redacted_event() -> None:
+    code, records = run_cli("--level", "DEBUG", str(EVENTS_DIR / "task_overrides_with_secrets.json"))
+    assert code == 0
+    assert [r["level"] for r in records] == ["INFO", "DEBUG"]
+    assert "hunter2" not in json.dumps(records)
+
+
+def test_bad_files_exit_2_with_the_file_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    assert run_cli(str(broken))[0] == 2
+    assert str(broken) in capsys.readouterr().err
+    assert run_cli(str(tmp_path / "missing.json"))[0] == 2
+
+
+def test_runs_as_a_module_from_the_repository_root() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "handler", str(EVENTS_DIR / "task_stopped_spot.json")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    (record,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert record["level"] == "WARNING"
+    assert record["stopCode"] == "SpotInterruption"
+
+
+def test_handler_imports_only_the_standard_library() -> None:
+    """No boto3 or other third-party import: they cost cold-start time and package size."""
+    script = (
+        "import sys, handler.app\n"
+        "names = {m.split('.')[0] for m in sys.modules} - set(sys.stdlib_module_names) - {'handler'}\n"
+        "print(sorted(n for n in names if not n.startswith('_')))"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
