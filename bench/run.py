@@ -62,7 +62,7 @@ class Sink:
 
 
 def install_logger(sink: Sink) -> logging.Handler:
-    output = logging.StreamHandler(sink)  # type: ignore[arg-type]
+    output = logging.StreamHandler(sink)
     output.setFormatter(LambdaJsonFormatter(request_id="8f5f1d2e-0c3b-4a5d-9e6f-7a8b9c0d1e2f"))
     logger = logging.getLogger(LOGGER_NAME)
     logger.handlers[:] = [output]
@@ -93,7 +93,9 @@ def measure_cpu(rounds: int, repeat: int) -> tuple[float, float, float]:
     install_logger(sink)
     cpu_seconds(ours, sink, 5)  # warm up both paths
     cpu_seconds(reference, sink, 5)
-    ours_us, reference_us, ratios = [], [], []
+    ours_us: list[float] = []
+    reference_us: list[float] = []
+    ratios: list[float] = []
     per_event = 1e6 / (repeat * len(EVENTS))
     for index in range(rounds):
         pair = [(ours, ours_us), (reference, reference_us)]
