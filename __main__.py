@@ -20,3 +20,14 @@ pulumi.export("ruleArn", task_events.rule_arn)
 pulumi.export("roleArn", task_events.role_arn)
 pulumi.export("eventPattern", task_events.event_pattern)
 pulumi.export("tailLogsCommand", task_events.tail_logs_command)
+# These exist only when their part is on (all are by default).
+optional_outputs = {
+    "deadLetterQueueUrl": task_events.dead_letter_queue_url,
+    "failedEventsQueueUrl": task_events.failed_events_queue_url,
+    "alarmTopicArn": task_events.alarm_topic_arn,
+    "alarmNames": task_events.alarm_names,
+    "queryNames": task_events.query_names,
+}
+for output_name, value in optional_outputs.items():
+    if value is not None:
+        pulumi.export(output_name, value)

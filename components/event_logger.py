@@ -9,10 +9,11 @@ from typing import TypeVar
 import pulumi
 import pulumi_aws as aws
 
-from . import validation
+from . import alarms, delivery, validation
 from .event_pattern import pattern_json, task_state_change_pattern
-from .iam_policies import lambda_trust_policy, log_writer_policy
+from .iam_policies import function_policy, lambda_trust_policy
 from .lambda_package import ENTRY_POINT, handler_archive
+from .queries import QUERIES
 
 RUNTIME = "python3.13"
 T = TypeVar("T")
@@ -33,9 +34,22 @@ class EcsTaskEventLoggerArgs:
     architecture: str = "arm64"
     timeout_seconds: int = 5
     tags: Mapping[str, str] = field(default_factory=dict)
+    # Lose no event: dead-letter queues and retries (AWS's maxima by default).
+    dead_letter_queues: bool = True
+    delivery_retry_attempts: int = 185
+    delivery_max_event_age_seconds: int = 86400
+    function_retry_attempts: int = 2
+    function_max_event_age_seconds: int = 21600
+    # Tell someone: alarms to a new SNS topic, or to an existing one.
+    alarms: bool = True
+    alarm_topic_arn: str | None = None
+    alert_email: str | None = None
+    saved_queries: bool = True
 
     def validated(self) -> EcsTaskEventLoggerArgs:
         """A normalised copy; raises ValueError naming the argument and the fix."""
+        if self.alert_email is not None and not self.alarms:
+            raise ValueError("EcsTaskEventLoggerArgs.alert_email: an alert email needs alarms=True")
         return EcsTaskEventLoggerArgs(
             cluster_arns=_checked("cluster_arns", validation.check_cluster_arns, self.cluster_arns),
             log_retention_days=_checked("log_retention_days", validation.check_retention_days, self.log_retention_days),
@@ -49,6 +63,35 @@ class EcsTaskEventLoggerArgs:
             architecture=_checked("architecture", validation.check_architecture, self.architecture),
             timeout_seconds=_checked("timeout_seconds", validation.check_timeout_seconds, self.timeout_seconds),
             tags=_checked("tags", validation.check_tags, self.tags),
+            dead_letter_queues=_checked("dead_letter_queues", validation.check_boolean, self.dead_letter_queues),
+            delivery_retry_attempts=_checked(
+                "delivery_retry_attempts",
+                lambda value: validation.check_range(value, validation.TARGET_RETRY_ATTEMPTS, "EventBridge retries"),
+                self.delivery_retry_attempts,
+            ),
+            delivery_max_event_age_seconds=_checked(
+                "delivery_max_event_age_seconds",
+                lambda value: validation.check_range(
+                    value, validation.TARGET_EVENT_AGE_SECONDS, "an EventBridge maximum event age"
+                ),
+                self.delivery_max_event_age_seconds,
+            ),
+            function_retry_attempts=_checked(
+                "function_retry_attempts",
+                lambda value: validation.check_range(value, validation.FUNCTION_RETRY_ATTEMPTS, "Lambda async retries"),
+                self.function_retry_attempts,
+            ),
+            function_max_event_age_seconds=_checked(
+                "function_max_event_age_seconds",
+                lambda value: validation.check_range(
+                    value, validation.FUNCTION_EVENT_AGE_SECONDS, "a Lambda maximum event age"
+                ),
+                self.function_max_event_age_seconds,
+            ),
+            alarms=_checked("alarms", validation.check_boolean, self.alarms),
+            alarm_topic_arn=_optional("alarm_topic_arn", validation.check_sns_topic_arn, self.alarm_topic_arn),
+            alert_email=_optional("alert_email", validation.check_email, self.alert_email),
+            saved_queries=_checked("saved_queries", validation.check_boolean, self.saved_queries),
         )
 
 
@@ -59,8 +102,12 @@ def _checked(name: str, check: Callable[[T], R], value: T) -> R:
         raise ValueError(f"EcsTaskEventLoggerArgs.{name}: {error}") from None
 
 
+def _optional(name: str, check: Callable[[T], R], value: T | None) -> R | None:
+    return None if value is None else _checked(name, check, value)
+
+
 class EcsTaskEventLogger(pulumi.ComponentResource):
-    """Logs every ECS task state change of the given clusters to CloudWatch Logs."""
+    """Logs every ECS task state change of the given clusters to CloudWatch Logs, and loses none."""
 
     function_name: pulumi.Output[str]
     function_arn: pulumi.Output[str]
@@ -70,6 +117,11 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
     role_arn: pulumi.Output[str]
     event_pattern: pulumi.Output[str]
     tail_logs_command: pulumi.Output[str]
+    dead_letter_queue_url: pulumi.Output[str] | None
+    failed_events_queue_url: pulumi.Output[str] | None
+    alarm_topic_arn: pulumi.Output[str] | None
+    alarm_names: pulumi.Output[list[str]] | None
+    query_names: list[str] | None
 
     def __init__(
         self,
@@ -89,6 +141,10 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
+        rule_dlq = failed_events = None
+        if settings.dead_letter_queues:
+            rule_dlq = delivery.dead_letter_queue(f"{name}-undelivered", tags, self)
+            failed_events = delivery.dead_letter_queue(f"{name}-failed", tags, self)
         role = aws.iam.Role(
             f"{name}-role",
             assume_role_policy=lambda_trust_policy(),
@@ -99,7 +155,9 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
         role_policy = aws.iam.RolePolicy(
             f"{name}-write-logs",
             role=role.id,
-            policy=log_group.arn.apply(log_writer_policy),
+            policy=pulumi.Output.all(log_group.arn, failed_events.arn if failed_events else None).apply(
+                lambda arns: function_policy(*arns)
+            ),
             opts=child,
         )
         function = aws.lambda_.Function(
@@ -122,6 +180,14 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
             # The role must be able to write logs before the first event arrives.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
         )
+        delivery.async_invoke_config(
+            f"{name}-async",
+            function,
+            retry_attempts=settings.function_retry_attempts,
+            max_event_age_seconds=settings.function_max_event_age_seconds,
+            failed_events_queue=failed_events,
+            parent=self,
+        )
         pattern = pattern_json(task_state_change_pattern(settings.cluster_arns))
         rule = aws.cloudwatch.EventRule(
             f"{name}-rule",
@@ -140,12 +206,23 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
             source_account=rule.arn.apply(_account_of),
             opts=child,
         )
+        target_depends: list[pulumi.Resource] = [permission]
+        if rule_dlq is not None and failed_events is not None:
+            target_depends.append(delivery.allow_rule_to_send(f"{name}-undelivered-policy", rule_dlq, rule, self))
+            delivery.allow_role_to_send(f"{name}-failed-policy", failed_events, role, self)
         aws.cloudwatch.EventTarget(
             f"{name}-target",
             rule=rule.name,
             arn=function.arn,
-            # EventBridge may only deliver once it is allowed to invoke.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[permission]),
+            retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(
+                maximum_retry_attempts=settings.delivery_retry_attempts,
+                maximum_event_age_in_seconds=settings.delivery_max_event_age_seconds,
+            ),
+            dead_letter_config=(
+                aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=rule_dlq.arn) if rule_dlq is not None else None
+            ),
+            # EventBridge may only deliver once it is allowed to invoke (and to park what fails).
+            opts=pulumi.ResourceOptions(parent=self, depends_on=target_depends),
         )
 
         self.function_name = function.name
@@ -158,18 +235,83 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
         self.tail_logs_command = pulumi.Output.all(log_group.name, log_group.arn).apply(
             lambda values: f"aws logs tail {values[0]} --follow --region {_region_of(values[1])}"
         )
+        self.dead_letter_queue_url = rule_dlq.url if rule_dlq is not None else None
+        self.failed_events_queue_url = failed_events.url if failed_events is not None else None
+        self.alarm_topic_arn = self.alarm_names = None
+        if settings.alarms:
+            self._alarms(name, settings, log_group, function, rule_dlq=rule_dlq, failed_events=failed_events, tags=tags)
+        self.query_names = None
+        if settings.saved_queries:
+            self.query_names = self._queries(name, log_group)
         self.register_outputs(
             {
-                "functionName": self.function_name,
-                "functionArn": self.function_arn,
-                "logGroupName": self.log_group_name,
-                "ruleName": self.rule_name,
-                "ruleArn": self.rule_arn,
-                "roleArn": self.role_arn,
-                "eventPattern": self.event_pattern,
-                "tailLogsCommand": self.tail_logs_command,
+                key: value
+                for key, value in {
+                    "functionName": self.function_name,
+                    "functionArn": self.function_arn,
+                    "logGroupName": self.log_group_name,
+                    "ruleName": self.rule_name,
+                    "ruleArn": self.rule_arn,
+                    "roleArn": self.role_arn,
+                    "eventPattern": self.event_pattern,
+                    "tailLogsCommand": self.tail_logs_command,
+                    "deadLetterQueueUrl": self.dead_letter_queue_url,
+                    "failedEventsQueueUrl": self.failed_events_queue_url,
+                    "alarmTopicArn": self.alarm_topic_arn,
+                    "alarmNames": self.alarm_names,
+                    "queryNames": self.query_names,
+                }.items()
+                if value is not None
             }
         )
+
+    def _alarms(
+        self,
+        name: str,
+        settings: EcsTaskEventLoggerArgs,
+        log_group: aws.cloudwatch.LogGroup,
+        function: aws.lambda_.Function,
+        *,
+        rule_dlq: aws.sqs.Queue | None,
+        failed_events: aws.sqs.Queue | None,
+        tags: Mapping[str, str],
+    ) -> None:
+        if settings.alarm_topic_arn:
+            topic_arn: pulumi.Output[str] = pulumi.Output.from_input(settings.alarm_topic_arn)
+        else:
+            topic_arn = aws.sns.Topic(f"{name}-alerts", tags=tags, opts=pulumi.ResourceOptions(parent=self)).arn
+        if settings.alert_email:
+            aws.sns.TopicSubscription(
+                f"{name}-alert-email",
+                topic=topic_arn,
+                protocol="email",
+                endpoint=settings.alert_email,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        alarms.metric_filters(name, log_group, self)
+        specs = alarms.function_alarms(function) + alarms.abnormal_stop_alarms(settings.cluster_arns)
+        if rule_dlq is not None and failed_events is not None:
+            specs.append(
+                alarms.queue_alarm("undelivered", "ECS events could not be delivered to the logger.", rule_dlq)
+            )
+            specs.append(
+                alarms.queue_alarm("failed", "The logger failed on ECS events, even after retries.", failed_events)
+            )
+        created = [alarms.alarm(name, spec, topic_arn, tags, self) for spec in specs]
+        self.alarm_topic_arn = topic_arn
+        self.alarm_names = pulumi.Output.all(*(alarm.name for alarm in created))
+
+    def _queries(self, name: str, log_group: aws.cloudwatch.LogGroup) -> list[str]:
+        folder = f"ecs-task-events/{pulumi.get_stack()}-{name}"
+        for key, query in QUERIES.items():
+            aws.cloudwatch.QueryDefinition(
+                f"{name}-query-{key}",
+                name=f"{folder}/{key}",
+                query_string=query,
+                log_group_names=[log_group.name],
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        return [f"{folder}/{key}" for key in QUERIES]
 
 
 def _account_of(arn: str) -> str:

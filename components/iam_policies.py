@@ -21,21 +21,63 @@ def lambda_trust_policy() -> str:
     )
 
 
-def log_writer_policy(log_group_arn: str) -> str:
-    """Write to the function's own log group and nothing else.
+def function_policy(log_group_arn: str, failed_events_queue_arn: str | None = None) -> str:
+    """Write to the function's own log group and, when there is one, send to its failed-events queue.
 
     AWSLambdaBasicExecutionRole would grant every log group in the account.
     The ':*' form covers the group's log streams, which PutLogEvents acts on.
     """
+    statements: list[dict[str, object]] = [
+        {
+            "Sid": "WriteOwnLogGroup",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [log_group_arn, f"{log_group_arn}:*"],
+        }
+    ]
+    if failed_events_queue_arn:
+        statements.append(
+            {
+                "Sid": "SendFailedEvents",
+                "Effect": "Allow",
+                "Action": "sqs:SendMessage",
+                "Resource": failed_events_queue_arn,
+            }
+        )
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+def rule_dead_letter_queue_policy(queue_arn: str, rule_arn: str) -> str:
+    """EventBridge may park undeliverable events here, and only for this rule."""
     return json.dumps(
         {
             "Version": "2012-10-17",
             "Statement": [
                 {
-                    "Sid": "WriteOwnLogGroup",
+                    "Sid": "EventBridgeDeadLetters",
                     "Effect": "Allow",
-                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                    "Resource": [log_group_arn, f"{log_group_arn}:*"],
+                    "Principal": {"Service": "events.amazonaws.com"},
+                    "Action": "sqs:SendMessage",
+                    "Resource": queue_arn,
+                    "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
+                }
+            ],
+        }
+    )
+
+
+def failed_events_queue_policy(queue_arn: str, role_arn: str) -> str:
+    """Only the function's role may send here (Lambda sends failed invocations as the function)."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "FunctionFailedEvents",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": role_arn},
+                    "Action": "sqs:SendMessage",
+                    "Resource": queue_arn,
                 }
             ],
         }

@@ -47,6 +47,17 @@ def _json_object(raw: str) -> Any:
         raise ValueError(f"{raw!r} is not a JSON object") from None
 
 
+def _boolean(raw: str) -> bool:
+    words = {"true": True, "false": False}
+    if raw.strip().lower() in words:
+        return words[raw.strip().lower()]
+    raise ValueError(f"{raw!r} is not true or false")
+
+
+def _in_range(bounds: tuple[int, int], what: str) -> Callable[[str], int]:
+    return lambda raw: validation.check_range(_integer(raw), bounds, what)
+
+
 # Every optional key; clusterArn, the one required key, is read on its own.
 SETTINGS = (
     Setting("logRetentionDays", "log_retention_days", lambda raw: validation.check_retention_days(_integer(raw)), "30"),
@@ -61,6 +72,35 @@ SETTINGS = (
     Setting("architecture", "architecture", validation.check_architecture, "arm64"),
     Setting("timeoutSeconds", "timeout_seconds", lambda raw: validation.check_timeout_seconds(_integer(raw)), "5"),
     Setting("tags", "tags", lambda raw: validation.check_tags(_json_object(raw)), '\'{"team": "platform"}\''),
+    Setting("deadLetterQueues", "dead_letter_queues", _boolean, "true"),
+    Setting(
+        "deliveryRetryAttempts",
+        "delivery_retry_attempts",
+        _in_range(validation.TARGET_RETRY_ATTEMPTS, "EventBridge retries"),
+        "185",
+    ),
+    Setting(
+        "deliveryMaxEventAgeSeconds",
+        "delivery_max_event_age_seconds",
+        _in_range(validation.TARGET_EVENT_AGE_SECONDS, "an EventBridge maximum event age"),
+        "86400",
+    ),
+    Setting(
+        "functionRetryAttempts",
+        "function_retry_attempts",
+        _in_range(validation.FUNCTION_RETRY_ATTEMPTS, "Lambda async retries"),
+        "2",
+    ),
+    Setting(
+        "functionMaxEventAgeSeconds",
+        "function_max_event_age_seconds",
+        _in_range(validation.FUNCTION_EVENT_AGE_SECONDS, "a Lambda maximum event age"),
+        "21600",
+    ),
+    Setting("alarms", "alarms", _boolean, "true"),
+    Setting("alarmTopicArn", "alarm_topic_arn", validation.check_sns_topic_arn, "arn:aws:sns:REGION:ACCOUNT_ID:NAME"),
+    Setting("alertEmail", "alert_email", validation.check_email, "oncall@example.com"),
+    Setting("savedQueries", "saved_queries", _boolean, "true"),
 )
 CLUSTER_ARN_KEY = "clusterArn"
 CONFIG_KEYS = (CLUSTER_ARN_KEY, *(setting.key for setting in SETTINGS))
@@ -104,7 +144,27 @@ def read_logger_args(config: pulumi.Config, region: str) -> EcsTaskEventLoggerAr
             example = f"arn:aws:ecs:{region}:ACCOUNT_ID:cluster/{bare_name}"
             problem(CLUSTER_ARN_KEY, raw_arn, error, example)
 
+    problems.extend(_combination_problems(config, values, region))
     if problems:
         listing = "\n".join(f"  - {text}" for text in problems)
         raise ConfigError(f"invalid stack config, nothing was deployed:\n{listing}")
     return EcsTaskEventLoggerArgs(**values)
+
+
+def _combination_problems(config: pulumi.Config, values: dict[str, Any], region: str) -> list[str]:
+    """Keys that are fine alone but not together, or not with this stack's region."""
+    problems = []
+    topic = values.get("alarm_topic_arn")
+    if topic and topic.split(":")[3] != region:
+        problems.append(
+            f"{config.name}:alarmTopicArn = {topic!r}: the topic is in {topic.split(':')[3]} but this stack deploys "
+            f"to {region}; CloudWatch alarms notify topics of their own region only. "
+            f"Fix: pulumi config set alarmTopicArn arn:aws:sns:{region}:ACCOUNT_ID:NAME"
+        )
+    if values.get("alarms") is False and (values.get("alert_email") or topic):
+        key = "alertEmail" if values.get("alert_email") else "alarmTopicArn"
+        problems.append(
+            f"{config.name}:{key} is set but {config.name}:alarms is false, so nothing would be sent. "
+            f"Fix: pulumi config set alarms true, or pulumi config rm {key}"
+        )
+    return problems

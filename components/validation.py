@@ -180,3 +180,44 @@ def check_cluster_arns(values: object, region: str | None = None) -> list[str]:
                     f"(`pulumi config set aws:region {arn.region}`) or pick a cluster in {region}"
                 )
     return [arn.arn for arn in arns]
+
+
+# What EventBridge and Lambda accept for retrying a delivery.
+TARGET_RETRY_ATTEMPTS = (0, 185)
+TARGET_EVENT_AGE_SECONDS = (60, 86400)
+FUNCTION_RETRY_ATTEMPTS = (0, 2)
+FUNCTION_EVENT_AGE_SECONDS = (60, 21600)
+
+SNS_TOPIC_ARN = re.compile(
+    r"arn:(?:aws|aws-cn|aws-us-gov|aws-iso[a-z-]*):sns:[a-z]{2}(?:-[a-z]+)+-\d+:\d{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?"
+)
+# Deliberately simple: one @, a dot in the domain, no spaces. SNS sends a confirmation mail anyway.
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def check_range(value: int, bounds: tuple[int, int], what: str) -> int:
+    low, high = bounds
+    if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
+        return value
+    raise ValueError(f"{value!r} is outside what AWS accepts for {what}; use {low} to {high}")
+
+
+def check_sns_topic_arn(value: str) -> str:
+    if isinstance(value, str) and SNS_TOPIC_ARN.fullmatch(value):
+        return value
+    raise ValueError(
+        f"{value!r} is not an SNS topic ARN; expected arn:aws:sns:REGION:ACCOUNT_ID:NAME, "
+        "as `aws sns list-topics` shows"
+    )
+
+
+def check_email(value: str) -> str:
+    if isinstance(value, str) and EMAIL.fullmatch(value):
+        return value
+    raise ValueError(f"{value!r} is not an email address, e.g. oncall@example.com")
+
+
+def check_boolean(value: bool) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise ValueError(f"{value!r} is not true or false")

@@ -35,6 +35,10 @@ AUTONAMED = {
     "aws:iam/rolePolicy:RolePolicy",
     "aws:lambda/function:Function",
     "aws:cloudwatch/eventRule:EventRule",
+    "aws:sqs/queue:Queue",
+    "aws:sns/topic:Topic",
+    "aws:cloudwatch/metricAlarm:MetricAlarm",
+    "aws:cloudwatch/logMetricFilter:LogMetricFilter",
 }
 
 
@@ -63,6 +67,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         arn = self._arn(args.typ, physical or args.name)
         if arn:
             outputs["arn"] = arn
+        if args.typ == "aws:sqs/queue:Queue":
+            outputs["url"] = f"https://sqs.{self.region}.amazonaws.com/{self.account}/{physical}"
         self.resources.append(Registered(args.typ, args.name, dict(args.inputs), outputs))
         return f"{physical or args.name}-id", outputs
 
@@ -81,6 +87,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
             "aws:iam/role:Role": f"arn:aws:iam::{self.account}:role/{name}",
             "aws:lambda/function:Function": f"arn:aws:lambda:{where}:function:{name}",
             "aws:cloudwatch/eventRule:EventRule": f"arn:aws:events:{where}:rule/{name}",
+            "aws:sqs/queue:Queue": f"arn:aws:sqs:{where}:{name}",
+            "aws:sns/topic:Topic": f"arn:aws:sns:{where}:{name}",
+            "aws:cloudwatch/metricAlarm:MetricAlarm": f"arn:aws:cloudwatch:{where}:alarm:{name}",
         }.get(typ)
 
     # Queries for assertions.

@@ -26,6 +26,9 @@ RULE = "aws:cloudwatch/eventRule:EventRule"
 TARGET = "aws:cloudwatch/eventTarget:EventTarget"
 PERMISSION = "aws:lambda/permission:Permission"
 COMPONENT = "ecs-task-events:index:EcsTaskEventLogger"
+QUEUE = "aws:sqs/queue:Queue"
+QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
+INVOKE_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
 OUTPUT_NAMES = {
     "function_name",
     "function_arn",
@@ -35,14 +38,21 @@ OUTPUT_NAMES = {
     "role_arn",
     "event_pattern",
     "tail_logs_command",
+    "dead_letter_queue_url",
+    "failed_events_queue_url",
+    "alarm_topic_arn",
+    "alarm_names",
+    "query_names",
 }
+OPTIONAL_OUTPUTS = {"dead_letter_queue_url", "failed_events_queue_url", "alarm_topic_arn", "alarm_names", "query_names"}
 
 
 def build(name: str = "orders", mocks: RecordingMocks | None = None, **overrides: Any) -> Run:
     def program() -> dict[str, Any]:
         args = EcsTaskEventLoggerArgs(cluster_arns=overrides.pop("cluster_arns", [CLUSTER_ARN]), **overrides)
         logger = EcsTaskEventLogger(name, args)
-        return {output: getattr(logger, output) for output in OUTPUT_NAMES}
+        values = {output: getattr(logger, output) for output in OUTPUT_NAMES}
+        return {output: value for output, value in values.items() if value is not None}
 
     return run(program, mocks=mocks)
 
@@ -50,6 +60,12 @@ def build(name: str = "orders", mocks: RecordingMocks | None = None, **overrides
 @pytest.fixture(scope="module")
 def deployed() -> Run:
     return build()
+
+
+def queue(run: Run, role: str) -> dict[str, Any]:
+    """The outputs of the queue named '<component>-<role>' ('undelivered' or 'failed')."""
+    (found,) = [q for q in run.of_type(QUEUE) if q.name.endswith(f"-{role}")]
+    return found.outputs
 
 
 def task_event(cluster_arn: str, detail_type: str = "ECS Task State Change", source: str = "aws.ecs") -> dict:
@@ -108,16 +124,31 @@ def test_only_lambda_may_assume_the_role(deployed: Run) -> None:
     assert "inlinePolicies" not in deployed.one(ROLE).inputs
 
 
-def test_role_may_write_only_to_its_own_log_group(deployed: Run) -> None:
+def test_role_may_write_only_to_its_own_log_group_and_failed_events_queue(deployed: Run) -> None:
     attached = deployed.one(ROLE_POLICY).inputs
     assert attached["role"] == f"{deployed.one(ROLE).outputs['name']}-id"
     policy = json.loads(attached["policy"])
     group_arn = deployed.one(LOG_GROUP).outputs["arn"]
-    (statement,) = policy["Statement"]
-    assert statement["Effect"] == "Allow"
-    assert sorted(statement["Action"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
-    assert statement["Resource"] == [group_arn, f"{group_arn}:*"]
-    assert all("*" not in resource.removesuffix(":*") for resource in statement["Resource"])
+    failed_queue = queue(deployed, "failed")
+    logs, sqs = policy["Statement"]
+    assert logs["Effect"] == sqs["Effect"] == "Allow"
+    assert sorted(logs["Action"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert logs["Resource"] == [group_arn, f"{group_arn}:*"]
+    assert sqs["Action"] == "sqs:SendMessage"
+    assert sqs["Resource"] == failed_queue["arn"]
+    for resource in [*logs["Resource"], sqs["Resource"]]:
+        assert "*" not in resource.removesuffix(":*")
+
+
+def test_without_dead_letter_queues_the_role_only_writes_logs() -> None:
+    plain = build(dead_letter_queues=False, alarms=False, saved_queries=False)
+    (statement,) = json.loads(plain.one(ROLE_POLICY).inputs["policy"])["Statement"]
+    assert statement["Sid"] == "WriteOwnLogGroup"
+    assert plain.of_type(QUEUE) == []
+    target = plain.one(TARGET).inputs
+    assert "deadLetterConfig" not in target
+    assert "destinationConfig" not in plain.one(INVOKE_CONFIG).inputs
+    assert set(plain.outputs) == OUTPUT_NAMES - OPTIONAL_OUTPUTS
 
 
 def test_function_settings_and_logging(deployed: Run) -> None:
@@ -178,7 +209,7 @@ def test_zip_is_reproducible_and_runs_from_a_fresh_directory(tmp_path: Path) -> 
 
 def test_every_child_is_parented_and_named_after_the_component(deployed: Run) -> None:
     children = [urn for urn in deployed.urns if "$aws:" in urn]
-    assert len(children) == 7
+    assert len(children) == len([r for r in deployed.mocks.resources if r.type.startswith("aws:")]) > 20
     for urn in children:
         assert f"{COMPONENT}$aws:" in urn, urn
         assert urn.rsplit("::", 1)[-1].startswith("orders-"), urn
@@ -190,8 +221,10 @@ def test_two_loggers_in_one_stack_do_not_collide() -> None:
         EcsTaskEventLogger("green", EcsTaskEventLoggerArgs([CLUSTER_ARN.replace("demo", "other")]))
 
     both = run(program)
-    names = [resource.outputs.get("name") or resource.name for resource in both.mocks.resources]
-    assert len(names) == len(set(names)) == 16
+    logical = [resource.name for resource in both.mocks.resources]
+    physical = [resource.outputs.get("name") for resource in both.mocks.resources if resource.outputs.get("name")]
+    assert len(logical) == len(set(logical)) > 40
+    assert len(physical) == len(set(physical))
 
 
 def test_outputs_are_the_resources_values(deployed: Run) -> None:

@@ -26,6 +26,11 @@ EXPORTS = {
     "roleArn",
     "eventPattern",
     "tailLogsCommand",
+    "deadLetterQueueUrl",
+    "failedEventsQueueUrl",
+    "alarmTopicArn",
+    "alarmNames",
+    "queryNames",
 }
 
 
@@ -60,6 +65,16 @@ def test_exports_every_documented_output_with_real_values(deployed: Run) -> None
     assert outputs["roleArn"] == role["arn"]
     assert json.loads(outputs["eventPattern"])["detail"] == {"clusterArn": [CLUSTER_ARN]}
     assert outputs["tailLogsCommand"] == f"aws logs tail {group['name']} --follow --region {REGION}"
+    queues = {q.name: q.outputs["url"] for q in deployed.of_type("aws:sqs/queue:Queue")}
+    assert outputs["deadLetterQueueUrl"] == queues["ecs-task-events-undelivered"]
+    assert outputs["failedEventsQueueUrl"] == queues["ecs-task-events-failed"]
+    assert outputs["alarmTopicArn"] == deployed.one("aws:sns/topic:Topic").outputs["arn"]
+    assert sorted(outputs["alarmNames"]) == sorted(
+        a.outputs["name"] for a in deployed.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    )
+    assert outputs["queryNames"] == [
+        q.inputs["name"] for q in deployed.of_type("aws:cloudwatch/queryDefinition:QueryDefinition")
+    ]
 
 
 def test_defaults_apply_without_the_cli(deployed: Run) -> None:
@@ -210,7 +225,11 @@ def test_pulumi_yaml_defaults_match_the_code() -> None:
     assert "default" not in declared["clusterArn"]
     defaults = {name: spec.default for name, spec in EcsTaskEventLoggerArgs.__dataclass_fields__.items()}
     for setting in SETTINGS:
-        text = str(declared[setting.key]["default"])
+        if "default" not in declared[setting.key]:
+            assert defaults[setting.field] is None, setting.key  # optional, and off unless set
+            continue
+        value = declared[setting.key]["default"]
+        text = str(value).lower() if isinstance(value, bool) else str(value)
         expected = {} if setting.key == "tags" else defaults[setting.field]
         assert setting.parse(text) == expected, setting.key
 

@@ -1,0 +1,163 @@
+"""Tell someone: metrics from the handler's records, and the alarms that page.
+
+The handler's JSON records become metrics through CloudWatch Logs metric
+filters (no extra API calls from the function). Every alarm fires on the first
+occurrence and treats missing data as fine: no events is good news.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+METRIC_NAMESPACE = "EcsTaskEvents"
+
+
+@dataclass(frozen=True)
+class LogMetric:
+    """A metric filter over the handler's records: which records, which value, which dimensions."""
+
+    key: str
+    metric: str
+    pattern: str
+    value: str
+    unit: str
+    dimensions: Mapping[str, str] = field(default_factory=dict)
+
+
+# The handler logs abnormal stops at ERROR with "abnormal": true (handler/classify.py).
+ABNORMAL_STOPS = LogMetric(
+    key="abnormal-stops",
+    metric="AbnormalTaskStops",
+    pattern='{ ($.abnormal IS TRUE) && ($.level = "ERROR") }',
+    value="1",
+    unit="Count",
+    dimensions={"Cluster": "$.clusterArn"},
+)
+# Durations, once per task: taken from the RUNNING record, where they first appear.
+TASK_STARTUP = LogMetric(
+    key="startup-seconds",
+    metric="TaskStartupSeconds",
+    pattern='{ ($.lastStatus = "RUNNING") && ($.startupSeconds >= 0) }',
+    value="$.startupSeconds",
+    unit="Seconds",
+    dimensions={"Cluster": "$.clusterArn", "Group": "$.group"},
+)
+IMAGE_PULL = LogMetric(
+    key="pull-seconds",
+    metric="ImagePullSeconds",
+    pattern='{ ($.lastStatus = "RUNNING") && ($.pullSeconds >= 0) }',
+    value="$.pullSeconds",
+    unit="Seconds",
+    dimensions={"Cluster": "$.clusterArn", "Group": "$.group"},
+)
+LOG_METRICS = (ABNORMAL_STOPS, TASK_STARTUP, IMAGE_PULL)
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    key: str
+    description: str
+    namespace: str
+    metric: str
+    statistic: str
+    period: int
+    dimensions: Mapping[str, pulumi.Input[str]]
+
+
+def metric_filters(
+    prefix: str, log_group: aws.cloudwatch.LogGroup, parent: pulumi.Resource
+) -> list[aws.cloudwatch.LogMetricFilter]:
+    return [
+        aws.cloudwatch.LogMetricFilter(
+            f"{prefix}-{metric.key}-filter",
+            log_group_name=log_group.name,
+            pattern=metric.pattern,
+            metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs(
+                name=metric.metric,
+                namespace=METRIC_NAMESPACE,
+                value=metric.value,
+                unit=metric.unit,
+                dimensions=dict(metric.dimensions) or None,
+            ),
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+        for metric in LOG_METRICS
+    ]
+
+
+def queue_alarm(key: str, what: str, queue: aws.sqs.Queue) -> AlarmSpec:
+    return AlarmSpec(
+        key=key,
+        description=f"{what} Replay them once the cause is fixed: see README, 'Replay dead letters'.",
+        namespace="AWS/SQS",
+        metric="ApproximateNumberOfMessagesVisible",
+        statistic="Maximum",
+        period=300,
+        dimensions={"QueueName": queue.name},
+    )
+
+
+def function_alarms(function: aws.lambda_.Function) -> list[AlarmSpec]:
+    return [
+        AlarmSpec(
+            key="function-errors",
+            description="The ECS task event logger failed on an event; Lambda retries, then sends it to the "
+            "failed-events queue.",
+            namespace="AWS/Lambda",
+            metric="Errors",
+            statistic="Sum",
+            period=300,
+            dimensions={"FunctionName": function.name},
+        ),
+        AlarmSpec(
+            key="function-throttles",
+            description="The ECS task event logger was throttled; throttled events wait and may expire unlogged.",
+            namespace="AWS/Lambda",
+            metric="Throttles",
+            statistic="Sum",
+            period=300,
+            dimensions={"FunctionName": function.name},
+        ),
+    ]
+
+
+def abnormal_stop_alarms(cluster_arns: Sequence[str]) -> list[AlarmSpec]:
+    """One alarm per cluster: the metric is per cluster, so two stacks never page for each other's tasks."""
+    return [
+        AlarmSpec(
+            key=f"abnormal-stops-{index}" if len(cluster_arns) > 1 else "abnormal-stops",
+            description=f"An ECS task stopped abnormally in {arn} (it failed to start, crashed, ran out of "
+            "memory or failed health checks). The log group has the details.",
+            namespace=METRIC_NAMESPACE,
+            metric=ABNORMAL_STOPS.metric,
+            statistic="Sum",
+            period=60,
+            dimensions={"Cluster": arn},
+        )
+        for index, arn in enumerate(cluster_arns)
+    ]
+
+
+def alarm(
+    prefix: str, spec: AlarmSpec, topic_arn: pulumi.Input[str], tags: Mapping[str, str], parent: pulumi.Resource
+) -> aws.cloudwatch.MetricAlarm:
+    return aws.cloudwatch.MetricAlarm(
+        f"{prefix}-{spec.key}-alarm",
+        alarm_description=spec.description,
+        namespace=spec.namespace,
+        metric_name=spec.metric,
+        dimensions=dict(spec.dimensions),
+        statistic=spec.statistic,
+        period=spec.period,
+        evaluation_periods=1,
+        threshold=0,
+        comparison_operator="GreaterThanThreshold",
+        treat_missing_data="notBreaching",
+        alarm_actions=[topic_arn],
+        tags=dict(tags),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )

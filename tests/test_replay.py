@@ -1,0 +1,141 @@
+"""scripts/replay_dead_letters.py against moto's SQS, with the Lambda invoke stubbed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from handler_capture import load_event
+from moto import mock_aws
+
+from scripts.replay_dead_letters import event_of, main, replay
+
+REGION = "eu-west-1"
+
+
+class StubLambda:
+    """Records invocations; fails the events whose id is in ``failing``, raises for ``broken``."""
+
+    def __init__(self, failing: set[str] = frozenset(), broken: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+        self.failing, self.broken = failing, broken
+        self.invoked: list[dict[str, Any]] = []
+
+    def invoke(self, FunctionName: str, InvocationType: str, Payload: bytes) -> dict[str, Any]:
+        event = json.loads(Payload)
+        self.invoked.append({"function": FunctionName, "type": InvocationType, "event": event})
+        if event.get("id") in self.broken:
+            raise ConnectionError("network down")
+        if event.get("id") in self.failing:
+            return {"StatusCode": 200, "FunctionError": "Unhandled"}
+        return {"StatusCode": 200}
+
+
+@pytest.fixture
+def sqs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(key, value)
+    with mock_aws():
+        yield boto3.client("sqs", region_name=REGION)
+
+
+def queue_with(sqs: Any, *bodies: str) -> str:
+    url = sqs.create_queue(QueueName="dead-letters")["QueueUrl"]
+    for body in bodies:
+        sqs.send_message(QueueUrl=url, MessageBody=body)
+    return url
+
+
+def messages_left(sqs: Any, url: str) -> int:
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+
+def failure_record(event: dict[str, Any]) -> str:
+    """What Lambda sends to an on-failure destination."""
+    return json.dumps(
+        {
+            "version": "1.0",
+            "timestamp": "2024-05-14T11:31:00.000Z",
+            "requestContext": {"requestId": "r-1", "condition": "RetriesExhausted", "approximateInvokeCount": 3},
+            "requestPayload": event,
+            "responseContext": {"statusCode": 200, "functionError": "Unhandled"},
+            "responsePayload": {"errorMessage": "boom"},
+        }
+    )
+
+
+def test_replays_both_kinds_of_dead_letter_and_deletes_them(sqs: Any) -> None:
+    undelivered, failed = load_event("task_stopped_oom"), load_event("task_running")
+    url = queue_with(sqs, json.dumps(undelivered), failure_record(failed))
+    stub = StubLambda()
+    report = replay(sqs, stub, url, "logger-fn")
+    assert len(report.replayed) == 2 and not report.failed and not report.unreadable
+    assert sorted(call["event"]["id"] for call in stub.invoked) == sorted([undelivered["id"], failed["id"]])
+    assert {call["type"] for call in stub.invoked} == {"RequestResponse"}
+    assert {call["function"] for call in stub.invoked} == {"logger-fn"}
+    assert messages_left(sqs, url) == 0
+
+
+def test_failed_replay_leaves_the_message_in_the_queue(sqs: Any) -> None:
+    good, bad, unreachable = load_event("task_running"), load_event("task_stopped_oom"), load_event("task_pending")
+    url = queue_with(sqs, json.dumps(good), json.dumps(bad), json.dumps(unreachable))
+    stub = StubLambda(failing={bad["id"]}, broken={unreachable["id"]})
+    report = replay(sqs, stub, url, "logger-fn")
+    assert len(report.replayed) == 1
+    assert len(report.failed) == 2
+    assert any("Unhandled" in line for line in report.failed)
+    assert any("ConnectionError" in line for line in report.failed)
+    assert messages_left(sqs, url) == 2
+
+
+def test_unreadable_messages_are_reported_and_kept(sqs: Any) -> None:
+    url = queue_with(sqs, "not json", json.dumps({"hello": "world"}))
+    stub = StubLambda()
+    report = replay(sqs, stub, url, "logger-fn")
+    assert len(report.unreadable) == 2 and stub.invoked == []
+    assert messages_left(sqs, url) == 2
+
+
+def test_dry_run_invokes_and_deletes_nothing(sqs: Any) -> None:
+    url = queue_with(sqs, json.dumps(load_event("task_running")))
+    stub = StubLambda()
+    report = replay(sqs, stub, url, "logger-fn", dry_run=True)
+    assert len(report.replayed) == 1 and stub.invoked == []
+    assert messages_left(sqs, url) == 1
+
+
+def test_limit_stops_early(sqs: Any) -> None:
+    events = [dict(load_event("task_running"), id=f"event-{index}") for index in range(15)]
+    url = queue_with(sqs, *(json.dumps(event) for event in events))
+    report = replay(sqs, StubLambda(), url, "logger-fn", limit=12)
+    assert len(report.replayed) == 12
+    assert messages_left(sqs, url) == 3
+
+
+def test_event_of_reads_both_formats() -> None:
+    event = load_event("task_running")
+    assert event_of(json.dumps(event)) == event
+    assert event_of(failure_record(event)) == event
+    with pytest.raises(ValueError, match="neither"):
+        event_of("[1, 2]")
+
+
+def test_command_line_exit_code_says_whether_everything_was_replayed(
+    sqs: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = queue_with(sqs, "not json")
+    monkeypatch.setattr(boto3, "client", lambda service, region_name=None: sqs if service == "sqs" else StubLambda())
+    assert main(["--queue-url", url, "--function-name", "fn"]) == 1
+    captured = capsys.readouterr()
+    assert "unreadable 1" in captured.out and "not replayed" in captured.err
+    sqs.purge_queue(QueueUrl=url)
+    assert main(["--queue-url", url, "--function-name", "fn"]) == 0
