@@ -89,7 +89,8 @@ def log_group_retention(resource_type: str, props: Mapping[str, Any]) -> list[st
         return ["the log group keeps its logs forever; set retention_in_days (e.g. 30)"]
     if days not in RETENTION_DAYS:
         allowed = ", ".join(str(value) for value in sorted(RETENTION_DAYS))
-        return [f"retention_in_days {days} is not one CloudWatch Logs accepts; use one of {allowed}"]
+        shown = int(days) if isinstance(days, float) and days.is_integer() else days  # the engine sends doubles
+        return [f"retention_in_days {shown} is not one CloudWatch Logs accepts; use one of {allowed}"]
     return []
 
 

@@ -48,6 +48,7 @@ class Registered:
     name: str
     inputs: dict[str, Any]
     outputs: dict[str, Any]
+    id: str = ""
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
@@ -69,8 +70,11 @@ class RecordingMocks(pulumi.runtime.Mocks):
             outputs["arn"] = arn
         if args.typ == "aws:sqs/queue:Queue":
             outputs["url"] = f"https://sqs.{self.region}.amazonaws.com/{self.account}/{physical}"
-        self.resources.append(Registered(args.typ, args.name, dict(args.inputs), outputs))
-        return f"{physical or args.name}-id", outputs
+        # Ids as the AWS provider sets them: a queue's URL, a topic's ARN, otherwise the physical name.
+        resource_id = outputs.get("url") or (arn if args.typ == "aws:sns/topic:Topic" else None)
+        resource_id = resource_id or physical or f"{args.name}-id"
+        self.resources.append(Registered(args.typ, args.name, dict(args.inputs), outputs, resource_id))
+        return resource_id, outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         self.calls.append(args.token)

@@ -1,0 +1,322 @@
+"""Replay what the program registers under Pulumi's mocks against moto, the in-process AWS emulator.
+
+For each registered resource, in registration order (the SDK registers a
+resource only once the resources it references have registered), make the
+calls the AWS provider would make, with the resource's real inputs. Values
+the mocks invented (ARNs, ids, URLs) are swapped for what the emulator
+returned before they are used. boto3 checks every call against the AWS API
+model, and moto checks what it implements: policy grammar, event pattern
+syntax, that referenced roles and functions exist.
+
+Where moto does not implement an API, the call's parameters are still checked
+against the API model, and the resource is listed in ``not_emulated`` with
+the reason, so a test can say so instead of pretending.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pulumi
+from botocore.validate import validate_parameters
+from pulumi_mocks import Registered, Run
+
+Handler = Callable[["Rehearsal", Registered], None]
+
+
+def archive_zip(archive: pulumi.AssetArchive) -> bytes:
+    """The zip the Pulumi engine builds from an AssetArchive of FileAssets (what Lambda receives)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for name, asset in sorted(archive.assets.items()):
+            if not isinstance(asset, pulumi.FileAsset):
+                raise TypeError(f"{name}: only FileAssets are rehearsed, got {type(asset).__name__}")
+            bundle.writestr(name, Path(asset.path).read_bytes())
+    return buffer.getvalue()
+
+
+def _tags(inputs: dict[str, Any]) -> list[dict[str, str]]:
+    return [{"Key": key, "Value": value} for key, value in (inputs.get("tags") or {}).items()]
+
+
+class Rehearsal:
+    def __init__(self, run: Run, region: str) -> None:
+        self.run = run
+        self.region = region
+        self.clients: dict[str, Any] = {}
+        self.swaps: dict[str, str] = {}  # value the mocks invented -> value the emulator returned
+        self.not_emulated: dict[str, str] = {}  # resource name -> why it was only checked, not created
+        self.created: list[str] = []
+
+    def client(self, service: str) -> Any:
+        if service not in self.clients:
+            self.clients[service] = boto3.client(service, region_name=self.region)
+        return self.clients[service]
+
+    def resolve(self, value: Any) -> Any:
+        """``value`` with every mock-invented ARN, id or URL replaced by the emulator's.
+
+        Numbers cross the Pulumi wire as doubles; the provider turns them back
+        into the integers its schema says they are, and so does this.
+        """
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str):
+            for invented in sorted(self.swaps, key=len, reverse=True):
+                value = value.replace(invented, self.swaps[invented])
+            return value
+        if isinstance(value, list):
+            return [self.resolve(item) for item in value]
+        if isinstance(value, dict):
+            return {key: self.resolve(item) for key, item in value.items()}
+        return value
+
+    def swap(self, invented: str | None, real: str) -> None:
+        if invented and invented != real:
+            self.swaps[invented] = real
+
+    def rehearse(self) -> None:
+        for resource in self.run.mocks.resources:
+            if resource.type.startswith("ecs-task-events:"):
+                continue  # the component itself: nothing in AWS
+            handler = HANDLERS.get(resource.type)
+            if handler is None:
+                raise NotImplementedError(f"no rehearsal for {resource.type} ({resource.name}); add one to HANDLERS")
+            try:
+                handler(self, resource)
+            except Exception as error:
+                raise AssertionError(f"AWS refused {resource.type} {resource.name!r}: {error}") from error
+            self.created.append(resource.name)
+
+    def check_only(self, resource: Registered, service: str, operation: str, params: dict[str, Any], why: str) -> None:
+        """Validate the call against the AWS API model without making it."""
+        model = self.client(service).meta.service_model.operation_model(operation)
+        validate_parameters(params, model.input_shape)
+        self.not_emulated[resource.name] = why
+
+
+def log_group(rehearsal: Rehearsal, resource: Registered) -> None:
+    inputs, name = rehearsal.resolve(resource.inputs), resource.outputs["name"]
+    logs = rehearsal.client("logs")
+    logs.create_log_group(logGroupName=name, **({"tags": inputs["tags"]} if inputs.get("tags") else {}))
+    if inputs.get("retentionInDays") is not None:
+        logs.put_retention_policy(logGroupName=name, retentionInDays=inputs["retentionInDays"])
+    (group,) = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+    rehearsal.swap(resource.outputs["arn"], group["arn"].removesuffix(":*"))
+
+
+def role(rehearsal: Rehearsal, resource: Registered) -> None:
+    inputs = rehearsal.resolve(resource.inputs)
+    created = rehearsal.client("iam").create_role(
+        RoleName=resource.outputs["name"],
+        AssumeRolePolicyDocument=inputs["assumeRolePolicy"],
+        Description=inputs.get("description", ""),
+        Tags=_tags(inputs),
+    )
+    rehearsal.swap(resource.outputs["arn"], created["Role"]["Arn"])
+
+
+def role_policy(rehearsal: Rehearsal, resource: Registered) -> None:
+    inputs = rehearsal.resolve(resource.inputs)
+    rehearsal.client("iam").put_role_policy(
+        RoleName=inputs["role"], PolicyName=resource.outputs["name"], PolicyDocument=inputs["policy"]
+    )
+
+
+def queue(rehearsal: Rehearsal, resource: Registered) -> None:
+    inputs = rehearsal.resolve(resource.inputs)
+    attributes = {"MessageRetentionPeriod": str(inputs["messageRetentionSeconds"])}
+    if inputs.get("sqsManagedSseEnabled") is not None:
+        attributes["SqsManagedSseEnabled"] = str(inputs["sqsManagedSseEnabled"]).lower()
+    sqs = rehearsal.client("sqs")
+    url = sqs.create_queue(QueueName=resource.outputs["name"], Attributes=attributes, tags=inputs.get("tags") or {})
+    arn = sqs.get_queue_attributes(QueueUrl=url["QueueUrl"], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    rehearsal.swap(resource.outputs["url"], url["QueueUrl"])
+    rehearsal.swap(resource.outputs["arn"], arn)
+
+
+def queue_policy(rehearsal: Rehearsal, resource: Registered) -> None:
+    inputs = rehearsal.resolve(resource.inputs)
+    rehearsal.client("sqs").set_queue_attributes(QueueUrl=inputs["queueUrl"], Attributes={"Policy": inputs["policy"]})
+
+
+def function(rehearsal: Rehearsal, resource: Registered) -> None:
+    inputs = rehearsal.resolve(resource.inputs)
+    logging_config = inputs.get("loggingConfig") or {}
+    created = rehearsal.client("lambda").create_function(
+        FunctionName=resource.outputs["name"],
+        Runtime=inputs["runtime"],
+        Role=inputs["role"],
+        Handler=inputs["handler"],
+        Code={"ZipFile": archive_zip(resource.inputs["code"])},
+        Description=inputs.get("description", ""),
+        Timeout=inputs["timeout"],
+        MemorySize=inputs["memorySize"],
+        Architectures=inputs["architectures"],
+        LoggingConfig={
+            "LogFormat": logging_config["logFormat"],
+            "ApplicationLogLevel": logging_config["applicationLogLevel"],
+            "SystemLogLevel": logging_config["systemLogLevel"],
+            "LogGroup": logging_config["logGroup"],
+        },
+        Tags=inputs.get("tags") or {},
+    )
+    rehearsal.swap(resource.outputs["arn"], created["FunctionArn"])
+
+
+def invoke_config(rehearsal: Rehearsal, resource: Registered) -> None:
+    inputs = rehearsal.resolve(resource.inputs)
+    destination = (inputs.get("destinationConfig") or {}).get("onFailure")
+    rehearsal.client("lambda").put_function_event_invoke_config(
+        FunctionName=inputs["functionName"],
+        MaximumRetryAttempts=inputs["maximumRetryAttempts"],
+        MaximumEventAgeInSeconds=inputs["maximumEventAgeInSeconds"],
+        **({"DestinationConfig": {"OnFailure": {"Destination": destination["destination"]}}} if destination else {}),
+    )
+
+
+def event_rule(rehearsal: Rehearsal, resource: Registered) -> None:
+    inputs = rehearsal.resolve(resource.inputs)
+    created = rehearsal.client("events").put_rule(
+        Name=resource.outputs["name"],
+        EventPattern=inputs["eventPattern"],
+        State=inputs["state"],
+        Description=inputs.get("description", ""),
+        Tags=_tags(inputs),
+    )
+    rehearsal.swap(resource.outputs["arn"], created["RuleArn"])
+
+
+def permission(rehearsal: Rehearsal, resource: Registered) -> None:
+    inputs = rehearsal.resolve(resource.inputs)
+    rehearsal.client("lambda").add_permission(
+        FunctionName=inputs["function"],
+        StatementId=resource.name,  # the provider generates one when none is given
+        Action=inputs["action"],
+        Principal=inputs["principal"],
+        SourceArn=inputs["sourceArn"],
+        SourceAccount=inputs["sourceAccount"],
+    )
+
+
+def event_target(rehearsal: Rehearsal, resource: Registered) -> None:
+    inputs = rehearsal.resolve(resource.inputs)
+    target: dict[str, Any] = {"Id": resource.name[:64], "Arn": inputs["arn"]}
+    if inputs.get("retryPolicy"):
+        target["RetryPolicy"] = {
+            "MaximumRetryAttempts": inputs["retryPolicy"]["maximumRetryAttempts"],
+            "MaximumEventAgeInSeconds": inputs["retryPolicy"]["maximumEventAgeInSeconds"],
+        }
+    if inputs.get("deadLetterConfig"):
+        target["DeadLetterConfig"] = {"Arn": inputs["deadLetterConfig"]["arn"]}
+    response = rehearsal.client("events").put_targets(Rule=inputs["rule"], Targets=[target])
+    assert response["FailedEntryCount"] == 0, response["FailedEntries"]
+
+
+def topic(rehearsal: Rehearsal, resource: Registered) -> None:
+    inputs = rehearsal.resolve(resource.inputs)
+    created = rehearsal.client("sns").create_topic(Name=resource.outputs["name"], Tags=_tags(inputs))
+    rehearsal.swap(resource.outputs["arn"], created["TopicArn"])
+
+
+def subscription(rehearsal: Rehearsal, resource: Registered) -> None:
+    inputs = rehearsal.resolve(resource.inputs)
+    rehearsal.client("sns").subscribe(
+        TopicArn=inputs["topic"], Protocol=inputs["protocol"], Endpoint=inputs["endpoint"]
+    )
+
+
+def metric_filter(rehearsal: Rehearsal, resource: Registered) -> None:
+    inputs = rehearsal.resolve(resource.inputs)
+    transformation = inputs["metricTransformation"]
+    rehearsal.client("logs").put_metric_filter(
+        logGroupName=inputs["logGroupName"],
+        filterName=resource.outputs["name"],
+        filterPattern=inputs["pattern"],
+        metricTransformations=[
+            {
+                "metricName": transformation["name"],
+                "metricNamespace": transformation["namespace"],
+                "metricValue": transformation["value"],
+                "unit": transformation["unit"],
+                **({"dimensions": transformation["dimensions"]} if transformation.get("dimensions") else {}),
+            }
+        ],
+    )
+
+
+def metric_alarm(rehearsal: Rehearsal, resource: Registered) -> None:
+    inputs = rehearsal.resolve(resource.inputs)
+    rehearsal.client("cloudwatch").put_metric_alarm(
+        AlarmName=resource.outputs["name"],
+        AlarmDescription=inputs["alarmDescription"],
+        Namespace=inputs["namespace"],
+        MetricName=inputs["metricName"],
+        Dimensions=[{"Name": key, "Value": value} for key, value in inputs["dimensions"].items()],
+        Statistic=inputs["statistic"],
+        Period=inputs["period"],
+        EvaluationPeriods=inputs["evaluationPeriods"],
+        Threshold=inputs["threshold"],
+        ComparisonOperator=inputs["comparisonOperator"],
+        TreatMissingData=inputs["treatMissingData"],
+        AlarmActions=inputs["alarmActions"],
+        Tags=_tags(inputs),
+    )
+
+
+def query_definition(rehearsal: Rehearsal, resource: Registered) -> None:
+    inputs = rehearsal.resolve(resource.inputs)
+    rehearsal.check_only(
+        resource,
+        "logs",
+        "PutQueryDefinition",
+        {"name": inputs["name"], "queryString": inputs["queryString"], "logGroupNames": inputs["logGroupNames"]},
+        "moto does not implement logs PutQueryDefinition; the call was checked against the API model only",
+    )
+
+
+HANDLERS: dict[str, Handler] = {
+    "aws:cloudwatch/logGroup:LogGroup": log_group,
+    "aws:iam/role:Role": role,
+    "aws:iam/rolePolicy:RolePolicy": role_policy,
+    "aws:sqs/queue:Queue": queue,
+    "aws:sqs/queuePolicy:QueuePolicy": queue_policy,
+    "aws:lambda/function:Function": function,
+    "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": invoke_config,
+    "aws:cloudwatch/eventRule:EventRule": event_rule,
+    "aws:lambda/permission:Permission": permission,
+    "aws:cloudwatch/eventTarget:EventTarget": event_target,
+    "aws:sns/topic:Topic": topic,
+    "aws:sns/topicSubscription:TopicSubscription": subscription,
+    "aws:cloudwatch/logMetricFilter:LogMetricFilter": metric_filter,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": metric_alarm,
+    "aws:cloudwatch/queryDefinition:QueryDefinition": query_definition,
+}
+
+
+def function_zip(function_name: str, account: str, region: str) -> bytes:
+    """The code the emulator stored for a function: the emulator's state, read directly (no network)."""
+    from moto.awslambda.models import lambda_backends  # noqa: PLC0415 - only with moto active
+
+    return lambda_backends[account][region].get_function(function_name).code_bytes
+
+
+def policy_statements(lambda_client: Any, function_name: str) -> list[dict[str, Any]]:
+    return json.loads(lambda_client.get_policy(FunctionName=function_name)["Policy"])["Statement"]
+
+
+def rule_matches(rule_name: str, event: dict[str, Any], account: str, region: str) -> bool:
+    """Would the emulator route ``event`` to this rule? moto's own matcher, on the rule it stored.
+
+    (moto's TestEventPattern API returns nothing, so the matcher it uses for PutEvents is asked directly.)
+    """
+    from moto.events.models import events_backends  # noqa: PLC0415 - only with moto active
+
+    rule = events_backends[account][region].describe_rule(rule_name, None)
+    return bool(rule.event_pattern.matches_event(event))  # type: ignore[arg-type]  # moto's TypedDict
