@@ -72,9 +72,9 @@ def test_exports_every_documented_output_with_real_values(deployed: Run) -> None
     assert sorted(outputs["alarmNames"]) == sorted(
         a.outputs["name"] for a in deployed.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
     )
-    assert outputs["queryNames"] == [
+    assert sorted(outputs["queryNames"]) == sorted(
         q.inputs["name"] for q in deployed.of_type("aws:cloudwatch/queryDefinition:QueryDefinition")
-    ]
+    )
 
 
 def test_defaults_apply_without_the_cli(deployed: Run) -> None:
