@@ -10,7 +10,9 @@ write. This measures, over the sample events in tests/events/:
 - bytes per event, our INFO record as Lambda's JSON log format renders it / the dump;
 - the cold-start cost of importing the handler from the deployment zip in fresh
   interpreters that first import what the Lambda Python runtime has loaded;
-- the deployment package: zip size and file list.
+- the deployment package: zip size and file list;
+- the program: evaluating __main__.py under the mocks for 1, 30 and 200 clusters, as ratios to 1;
+- the cost per million task events, for this project and the reference design (bench/cost.py).
 
 Budgets are printed as PASS/FAIL lines; the exit code is 1 if one fails.
 """
@@ -34,6 +36,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import cost, program_bench  # noqa: E402
 from components.lambda_package import handler_zip  # noqa: E402
 from handler.app import LOGGER_NAME, handler  # noqa: E402
 from handler.log_format import LambdaJsonFormatter  # noqa: E402
@@ -45,6 +48,8 @@ BUDGET_BYTES_RATIO = 0.25
 BUDGET_CPU_RATIO = 3.0
 BUDGET_IMPORT_MS = 10.0
 BUDGET_ZIP_BYTES = 16 * 1024
+BUDGET_PROGRAM_RATIO = 5.0
+CLUSTER_COUNTS = (1, 30, 200)
 
 
 class Sink:
@@ -153,17 +158,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=15, help="interleaved rounds for the CPU ratio")
     parser.add_argument("--repeat", type=int, default=40, help="passes over the sample events per round")
     parser.add_argument("--import-runs", type=int, default=15, help="fresh interpreters for the import time")
+    parser.add_argument("--program-rounds", type=int, default=7, help="rounds of program evaluations")
     options = parser.parse_args(argv)
 
     ours_us, reference_us, cpu_ratio = measure_cpu(options.rounds, options.repeat)
     our_bytes, reference_bytes = measure_bytes()
     bytes_ratio = our_bytes / reference_bytes
     handler_import_ms, import_median_ms = import_ms(options.import_runs)
+    program = program_bench.measure(CLUSTER_COUNTS, options.program_rounds)
+    program_ratio = program[CLUSTER_COUNTS[-1]][0] / program[CLUSTER_COUNTS[0]][0]
+    count = len(EVENTS)
+    ours_cost = cost.per_million_events(ours_us, our_bytes / count, platform_lines=False)
+    reference_cost = cost.per_million_events(reference_us, reference_bytes / count, platform_lines=True)
     package = handler_zip()
     with zipfile.ZipFile(BytesIO(package)) as archive:
         files = archive.namelist()
 
-    count = len(EVENTS)
     rows = [
         ("sample events", f"{count}", ""),
         ("CPU per event, handler (us)", f"{ours_us:.1f}", f"reference {reference_us:.1f}"),
@@ -176,22 +186,45 @@ def main(argv: list[str] | None = None) -> int:
             f"fastest of {options.import_runs}, median {import_median_ms:.2f}; budget < {BUDGET_IMPORT_MS}",
         ),
         ("deployment zip (bytes)", f"{len(package)}", f"budget < {BUDGET_ZIP_BYTES}"),
+        *(
+            (
+                f"program evaluation, {clusters} clusters (ms)",
+                f"{seconds * 1000:.0f}",
+                f"{resources} resources; x{seconds / program[CLUSTER_COUNTS[0]][0]:.2f} of 1 cluster",
+            )
+            for clusters, (seconds, resources) in program.items()
+        ),
+        ("cost per million events, this project (USD)", f"{ours_cost.total_usd:.3f}", _cost_note(ours_cost)),
+        ("cost per million events, reference (USD)", f"{reference_cost.total_usd:.3f}", _cost_note(reference_cost)),
     ]
     width = max(len(row[0]) for row in rows)
     print(f"{'measure':<{width}}  {'value':>10}  note")
     for name, value, note in rows:
         print(f"{name:<{width}}  {value:>10}  {note}")
     print("zip files: " + ", ".join(files))
+    print(
+        f"prices ({cost.PRICES_DATE}, us-east-1): Lambda ${cost.LAMBDA_REQUEST_USD * 1e6:.2f} per million requests, "
+        f"${cost.LAMBDA_ARM64_GB_SECOND_USD:.10f} per GB-second (arm64, 128 MB, 1 ms billing); "
+        f"CloudWatch Logs ${cost.LOGS_INGESTION_USD_PER_GB:.2f} per GB ingested"
+    )
 
     budgets = [
         ("bytes per event <= 25% of the reference", bytes_ratio <= BUDGET_BYTES_RATIO),
         ("CPU per event <= 3x the reference", cpu_ratio <= BUDGET_CPU_RATIO),
         ("handler import < 10 ms", handler_import_ms < BUDGET_IMPORT_MS),
         ("zip < 16 KiB", len(package) < BUDGET_ZIP_BYTES),
+        ("program for 200 clusters < 5x that for 1", program_ratio < BUDGET_PROGRAM_RATIO),
     ]
     for name, passed in budgets:
         print(f"{'PASS' if passed else 'FAIL'}  {name}")
     return 0 if all(passed for _, passed in budgets) else 1
+
+
+def _cost_note(figures: cost.Cost) -> str:
+    return (
+        f"{figures.log_bytes:.0f} log bytes/event, {figures.billed_ms} ms billed: "
+        f"Lambda {figures.lambda_usd:.3f} + logs {figures.logs_usd:.3f}"
+    )
 
 
 if __name__ == "__main__":

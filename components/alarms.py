@@ -7,13 +7,19 @@ occurrence and treats missing data as fine: no events is good news.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
+# Metrics for graphs, per cluster and group, shared by every logger in the account.
 METRIC_NAMESPACE = "EcsTaskEvents"
+
+
+def logger_namespace(log_group_name: str) -> str:
+    """A namespace of this logger's own, so its alarm counts its clusters' stops only, however many."""
+    return f"{METRIC_NAMESPACE}/{log_group_name}"
 
 
 @dataclass(frozen=True)
@@ -26,16 +32,26 @@ class LogMetric:
     value: str
     unit: str
     dimensions: Mapping[str, str] = field(default_factory=dict)
+    per_logger: bool = False  # in the logger's own namespace (for its alarm) instead of the shared one
 
 
 # The handler logs abnormal stops at ERROR with "abnormal": true (handler/classify.py).
+ABNORMAL_STOP_PATTERN = '{ ($.abnormal IS TRUE) && ($.level = "ERROR") }'
 ABNORMAL_STOPS = LogMetric(
     key="abnormal-stops",
     metric="AbnormalTaskStops",
-    pattern='{ ($.abnormal IS TRUE) && ($.level = "ERROR") }',
+    pattern=ABNORMAL_STOP_PATTERN,
     value="1",
     unit="Count",
-    dimensions={"Cluster": "$.clusterArn"},
+    per_logger=True,
+)
+ABNORMAL_STOPS_BY_GROUP = LogMetric(
+    key="abnormal-stops-by-group",
+    metric="AbnormalTaskStops",
+    pattern=ABNORMAL_STOP_PATTERN,
+    value="1",
+    unit="Count",
+    dimensions={"Cluster": "$.clusterArn", "Group": "$.group"},
 )
 # Durations, once per task: taken from the RUNNING record, where they first appear.
 TASK_STARTUP = LogMetric(
@@ -54,14 +70,14 @@ IMAGE_PULL = LogMetric(
     unit="Seconds",
     dimensions={"Cluster": "$.clusterArn", "Group": "$.group"},
 )
-LOG_METRICS = (ABNORMAL_STOPS, TASK_STARTUP, IMAGE_PULL)
+LOG_METRICS = (ABNORMAL_STOPS, ABNORMAL_STOPS_BY_GROUP, TASK_STARTUP, IMAGE_PULL)
 
 
 @dataclass(frozen=True)
 class AlarmSpec:
     key: str
     description: str
-    namespace: str
+    namespace: pulumi.Input[str]
     metric: str
     statistic: str
     period: int
@@ -78,7 +94,7 @@ def metric_filters(
             pattern=metric.pattern,
             metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs(
                 name=metric.metric,
-                namespace=METRIC_NAMESPACE,
+                namespace=log_group.name.apply(logger_namespace) if metric.per_logger else METRIC_NAMESPACE,
                 value=metric.value,
                 unit=metric.unit,
                 dimensions=dict(metric.dimensions) or None,
@@ -125,21 +141,18 @@ def function_alarms(function: aws.lambda_.Function) -> list[AlarmSpec]:
     ]
 
 
-def abnormal_stop_alarms(cluster_arns: Sequence[str]) -> list[AlarmSpec]:
-    """One alarm per cluster: the metric is per cluster, so two stacks never page for each other's tasks."""
-    return [
-        AlarmSpec(
-            key=f"abnormal-stops-{index}" if len(cluster_arns) > 1 else "abnormal-stops",
-            description=f"An ECS task stopped abnormally in {arn} (it failed to start, crashed, ran out of "
-            "memory or failed health checks). The log group has the details.",
-            namespace=METRIC_NAMESPACE,
-            metric=ABNORMAL_STOPS.metric,
-            statistic="Sum",
-            period=60,
-            dimensions={"Cluster": arn},
-        )
-        for index, arn in enumerate(cluster_arns)
-    ]
+def abnormal_stop_alarm(log_group: aws.cloudwatch.LogGroup) -> AlarmSpec:
+    """One alarm for all the logger's clusters, however many (or all of the account's)."""
+    return AlarmSpec(
+        key="abnormal-stops",
+        description="An ECS task stopped abnormally (it failed to start, crashed, ran out of memory or failed "
+        "health checks). The log group has the details: the saved query abnormal-stops lists them.",
+        namespace=log_group.name.apply(logger_namespace),
+        metric=ABNORMAL_STOPS.metric,
+        statistic="Sum",
+        period=60,
+        dimensions={},
+    )
 
 
 def alarm(
@@ -150,7 +163,7 @@ def alarm(
         alarm_description=spec.description,
         namespace=spec.namespace,
         metric_name=spec.metric,
-        dimensions=dict(spec.dimensions),
+        dimensions=dict(spec.dimensions) or None,
         statistic=spec.statistic,
         period=spec.period,
         evaluation_periods=1,

@@ -8,7 +8,7 @@ destination. Both land in SQS queues kept for the maximum 14 days, encrypted.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -28,13 +28,15 @@ def dead_letter_queue(name: str, tags: Mapping[str, str], parent: pulumi.Resourc
     )
 
 
-def allow_rule_to_send(
-    name: str, queue: aws.sqs.Queue, rule: aws.cloudwatch.EventRule, parent: pulumi.Resource
+def allow_rules_to_send(
+    name: str, queue: aws.sqs.Queue, rules: Sequence[aws.cloudwatch.EventRule], parent: pulumi.Resource
 ) -> aws.sqs.QueuePolicy:
     return aws.sqs.QueuePolicy(
         name,
         queue_url=queue.url,
-        policy=pulumi.Output.all(queue.arn, rule.arn).apply(lambda arns: rule_dead_letter_queue_policy(*arns)),
+        policy=pulumi.Output.all(queue.arn, *(rule.arn for rule in rules)).apply(
+            lambda arns: rule_dead_letter_queue_policy(arns[0], arns[1:])
+        ),
         opts=pulumi.ResourceOptions(parent=parent),
     )
 

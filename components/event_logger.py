@@ -10,7 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import alarms, delivery, validation
-from .event_pattern import pattern_json, task_state_change_pattern
+from .event_pattern import all_clusters_pattern, pattern_json, split_patterns
 from .iam_policies import function_policy, lambda_trust_policy
 from .lambda_package import ENTRY_POINT, handler_archive
 from .queries import QUERIES
@@ -24,7 +24,9 @@ R = TypeVar("R")
 class EcsTaskEventLoggerArgs:
     """Settings of one logger; every field but the clusters has a production default."""
 
-    cluster_arns: Sequence[str]
+    # The clusters to log: a list of ARNs, or every cluster of one account and region by ARN prefix.
+    cluster_arns: Sequence[str] = ()
+    all_clusters_prefix: str | None = None
     log_retention_days: int = 30
     log_level: str = "INFO"
     # WARN keeps Lambda's START/END/REPORT lines out of the log group: they
@@ -50,8 +52,20 @@ class EcsTaskEventLoggerArgs:
         """A normalised copy; raises ValueError naming the argument and the fix."""
         if self.alert_email is not None and not self.alarms:
             raise ValueError("EcsTaskEventLoggerArgs.alert_email: an alert email needs alarms=True")
+        if self.all_clusters_prefix is not None and self.cluster_arns:
+            raise ValueError(
+                "EcsTaskEventLoggerArgs: give cluster_arns or all_clusters_prefix, not both "
+                "(the prefix already takes every cluster of the account and region)"
+            )
         return EcsTaskEventLoggerArgs(
-            cluster_arns=_checked("cluster_arns", validation.check_cluster_arns, self.cluster_arns),
+            cluster_arns=(
+                ()
+                if self.all_clusters_prefix is not None
+                else _checked("cluster_arns", validation.check_cluster_arns, self.cluster_arns)
+            ),
+            all_clusters_prefix=_optional(
+                "all_clusters_prefix", validation.check_cluster_arn_prefix, self.all_clusters_prefix
+            ),
             log_retention_days=_checked("log_retention_days", validation.check_retention_days, self.log_retention_days),
             log_level=_checked("log_level", validation.check_log_level, self.log_level),
             system_log_level=_checked(
@@ -114,6 +128,9 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
     log_group_name: pulumi.Output[str]
     rule_name: pulumi.Output[str]
     rule_arn: pulumi.Output[str]
+    rule_names: pulumi.Output[list[str]]
+    rule_arns: pulumi.Output[list[str]]
+    event_patterns: list[str]
     role_arn: pulumi.Output[str]
     event_pattern: pulumi.Output[str]
     tail_logs_command: pulumi.Output[str]
@@ -131,6 +148,10 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
     ) -> None:
         # Validate before registering anything, so bad input leaves nothing half-created.
         settings = args.validated()
+        if settings.all_clusters_prefix is not None:
+            patterns = {0: pattern_json(all_clusters_pattern(settings.all_clusters_prefix))}
+        else:
+            patterns = _checked("cluster_arns", split_patterns, settings.cluster_arns)
         super().__init__("ecs-task-events:index:EcsTaskEventLogger", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(settings.tags)
@@ -188,50 +209,24 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
             failed_events_queue=failed_events,
             parent=self,
         )
-        pattern = pattern_json(task_state_change_pattern(settings.cluster_arns))
-        rule = aws.cloudwatch.EventRule(
-            f"{name}-rule",
-            description="ECS task state changes of the listed clusters, for the ecs-task-events logger.",
-            event_pattern=pattern,
-            state="ENABLED",
-            tags=tags,
-            opts=child,
-        )
-        permission = aws.lambda_.Permission(
-            f"{name}-invoke",
-            function=function.name,
-            action="lambda:InvokeFunction",
-            principal="events.amazonaws.com",
-            source_arn=rule.arn,
-            source_account=rule.arn.apply(_account_of),
-            opts=child,
-        )
-        target_depends: list[pulumi.Resource] = [permission]
+        rules = [
+            self._rule(name, index, pattern, function, rule_dlq=rule_dlq, settings=settings, tags=tags)
+            for index, pattern in patterns.items()
+        ]
         if rule_dlq is not None and failed_events is not None:
-            target_depends.append(delivery.allow_rule_to_send(f"{name}-undelivered-policy", rule_dlq, rule, self))
+            delivery.allow_rules_to_send(f"{name}-undelivered-policy", rule_dlq, rules, self)
             delivery.allow_role_to_send(f"{name}-failed-policy", failed_events, role, self)
-        aws.cloudwatch.EventTarget(
-            f"{name}-target",
-            rule=rule.name,
-            arn=function.arn,
-            retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(
-                maximum_retry_attempts=settings.delivery_retry_attempts,
-                maximum_event_age_in_seconds=settings.delivery_max_event_age_seconds,
-            ),
-            dead_letter_config=(
-                aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=rule_dlq.arn) if rule_dlq is not None else None
-            ),
-            # EventBridge may only deliver once it is allowed to invoke (and to park what fails).
-            opts=pulumi.ResourceOptions(parent=self, depends_on=target_depends),
-        )
 
         self.function_name = function.name
         self.function_arn = function.arn
         self.log_group_name = log_group.name
-        self.rule_name = rule.name
-        self.rule_arn = rule.arn
+        self.rule_name = rules[0].name
+        self.rule_arn = rules[0].arn
+        self.rule_names = pulumi.Output.all(*(rule.name for rule in rules))
+        self.rule_arns = pulumi.Output.all(*(rule.arn for rule in rules))
         self.role_arn = role.arn
-        self.event_pattern = pulumi.Output.from_input(pattern)
+        self.event_pattern = pulumi.Output.from_input(patterns[min(patterns)])
+        self.event_patterns = list(patterns.values())
         self.tail_logs_command = pulumi.Output.all(log_group.name, log_group.arn).apply(
             lambda values: f"aws logs tail {values[0]} --follow --region {_region_of(values[1])}"
         )
@@ -252,6 +247,8 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
                     "logGroupName": self.log_group_name,
                     "ruleName": self.rule_name,
                     "ruleArn": self.rule_arn,
+                    "ruleNames": self.rule_names,
+                    "ruleArns": self.rule_arns,
                     "roleArn": self.role_arn,
                     "eventPattern": self.event_pattern,
                     "tailLogsCommand": self.tail_logs_command,
@@ -264,6 +261,52 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
                 if value is not None
             }
         )
+
+    def _rule(
+        self,
+        name: str,
+        index: int,
+        pattern: str,
+        function: aws.lambda_.Function,
+        *,
+        rule_dlq: aws.sqs.Queue | None,
+        settings: EcsTaskEventLoggerArgs,
+        tags: Mapping[str, str],
+    ) -> aws.cloudwatch.EventRule:
+        """One rule with its own permission and target; rule 0 keeps the names a single-rule stack had."""
+        suffix = "" if index == 0 else f"-{index}"
+        rule = aws.cloudwatch.EventRule(
+            f"{name}-rule{suffix}",
+            description="ECS task state changes of the listed clusters, for the ecs-task-events logger.",
+            event_pattern=pattern,
+            state="ENABLED",
+            tags=dict(tags),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        permission = aws.lambda_.Permission(
+            f"{name}-invoke{suffix}",
+            function=function.name,
+            action="lambda:InvokeFunction",
+            principal="events.amazonaws.com",
+            source_arn=rule.arn,
+            source_account=rule.arn.apply(_account_of),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.cloudwatch.EventTarget(
+            f"{name}-target{suffix}",
+            rule=rule.name,
+            arn=function.arn,
+            retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(
+                maximum_retry_attempts=settings.delivery_retry_attempts,
+                maximum_event_age_in_seconds=settings.delivery_max_event_age_seconds,
+            ),
+            dead_letter_config=(
+                aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=rule_dlq.arn) if rule_dlq is not None else None
+            ),
+            # EventBridge may only deliver once it is allowed to invoke.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[permission]),
+        )
+        return rule
 
     def _alarms(
         self,
@@ -289,7 +332,7 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
         alarms.metric_filters(name, log_group, self)
-        specs = alarms.function_alarms(function) + alarms.abnormal_stop_alarms(settings.cluster_arns)
+        specs = [*alarms.function_alarms(function), alarms.abnormal_stop_alarm(log_group)]
         if rule_dlq is not None and failed_events is not None:
             specs.append(
                 alarms.queue_alarm("undelivered", "ECS events could not be delivered to the logger.", rule_dlq)

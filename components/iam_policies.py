@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 
 def lambda_trust_policy() -> str:
@@ -47,8 +48,8 @@ def function_policy(log_group_arn: str, failed_events_queue_arn: str | None = No
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
-def rule_dead_letter_queue_policy(queue_arn: str, rule_arn: str) -> str:
-    """EventBridge may park undeliverable events here, and only for this rule."""
+def rule_dead_letter_queue_policy(queue_arn: str, rule_arns: Sequence[str]) -> str:
+    """EventBridge may park undeliverable events here, and only for these rules."""
     return json.dumps(
         {
             "Version": "2012-10-17",
@@ -59,7 +60,9 @@ def rule_dead_letter_queue_policy(queue_arn: str, rule_arn: str) -> str:
                     "Principal": {"Service": "events.amazonaws.com"},
                     "Action": "sqs:SendMessage",
                     "Resource": queue_arn,
-                    "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
+                    "Condition": {
+                        "ArnEquals": {"aws:SourceArn": rule_arns[0] if len(rule_arns) == 1 else list(rule_arns)}
+                    },
                 }
             ],
         }

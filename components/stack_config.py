@@ -103,7 +103,9 @@ SETTINGS = (
     Setting("savedQueries", "saved_queries", _boolean, "true"),
 )
 CLUSTER_ARN_KEY = "clusterArn"
-CONFIG_KEYS = (CLUSTER_ARN_KEY, *(setting.key for setting in SETTINGS))
+CLUSTER_ARNS_KEY = "clusterArns"
+ALL_CLUSTERS_KEY = "allClusters"
+CONFIG_KEYS = (CLUSTER_ARN_KEY, CLUSTER_ARNS_KEY, ALL_CLUSTERS_KEY, *(setting.key for setting in SETTINGS))
 
 
 def stack_region(aws_config: pulumi.Config) -> str:
@@ -129,21 +131,7 @@ def read_logger_args(config: pulumi.Config, region: str) -> EcsTaskEventLoggerAr
         except ValueError as error:
             problem(setting.key, raw, error, setting.example)
 
-    raw_arn = config.get(CLUSTER_ARN_KEY)
-    if raw_arn is None:
-        problems.insert(
-            0,
-            f"{config.name}:{CLUSTER_ARN_KEY} is not set; it names the ECS cluster whose task events are logged. "
-            f"Fix: pulumi config set {CLUSTER_ARN_KEY} arn:aws:ecs:{region}:ACCOUNT_ID:cluster/NAME",
-        )
-    else:
-        try:
-            values["cluster_arns"] = validation.check_cluster_arns([raw_arn], region)
-        except ValueError as error:
-            bare_name = raw_arn if re.fullmatch(r"[A-Za-z0-9_-]{1,255}", raw_arn) else "NAME"
-            example = f"arn:aws:ecs:{region}:ACCOUNT_ID:cluster/{bare_name}"
-            problem(CLUSTER_ARN_KEY, raw_arn, error, example)
-
+    values.update(_read_clusters(config, region, problems))
     problems.extend(_combination_problems(config, values, region))
     if problems:
         listing = "\n".join(f"  - {text}" for text in problems)
@@ -168,3 +156,59 @@ def _combination_problems(config: pulumi.Config, values: dict[str, Any], region:
             f"Fix: pulumi config set alarms true, or pulumi config rm {key}"
         )
     return problems
+
+
+def _read_clusters(config: pulumi.Config, region: str, problems: list[str]) -> dict[str, Any]:
+    """Which clusters: exactly one of clusterArn, clusterArns, allClusters."""
+    project = config.name
+    raw_arn, raw_arns, raw_all = (config.get(key) for key in (CLUSTER_ARN_KEY, CLUSTER_ARNS_KEY, ALL_CLUSTERS_KEY))
+    example = f"arn:aws:ecs:{region}:ACCOUNT_ID:cluster/NAME"
+    try:
+        all_clusters = _boolean(raw_all) if raw_all is not None else False
+    except ValueError as error:
+        problems.append(f"{project}:{ALL_CLUSTERS_KEY} = {raw_all!r}: {error}. Fix: pulumi config set allClusters true")
+        return {}
+    chosen = [key for key, given in ((CLUSTER_ARN_KEY, raw_arn), (CLUSTER_ARNS_KEY, raw_arns)) if given is not None]
+    if all_clusters:
+        chosen.append(ALL_CLUSTERS_KEY)
+    if len(chosen) > 1:
+        problems.append(
+            f"{' and '.join(chosen)} are set together; they are alternatives (one cluster, a list, or every "
+            f"cluster). Fix: pulumi config rm {chosen[0]}, to keep only {chosen[-1]}"
+        )
+        return {}
+    if not chosen:
+        problems.insert(
+            0,
+            f"{project}:{CLUSTER_ARN_KEY} is not set; it names the ECS cluster whose task events are logged "
+            f"(or set {CLUSTER_ARNS_KEY} for several, or {ALL_CLUSTERS_KEY} true for all). "
+            f"Fix: pulumi config set {CLUSTER_ARN_KEY} {example}",
+        )
+        return {}
+    if all_clusters:
+        partition, account = caller_account()
+        return {"all_clusters_prefix": validation.cluster_arn_prefix(partition, region, account)}
+    if raw_arn is not None:
+        try:
+            return {"cluster_arns": validation.check_cluster_arns([raw_arn], region)}
+        except ValueError as error:
+            bare_name = raw_arn if re.fullmatch(r"[A-Za-z0-9_-]{1,255}", raw_arn) else "NAME"
+            fix = f"pulumi config set {CLUSTER_ARN_KEY} arn:aws:ecs:{region}:ACCOUNT_ID:cluster/{bare_name}"
+            problems.append(f"{project}:{CLUSTER_ARN_KEY} = {raw_arn!r}: {error}. Fix: {fix}")
+            return {}
+    assert raw_arns is not None
+    try:
+        arns = json.loads(raw_arns)
+        return {"cluster_arns": validation.check_cluster_arns(arns, region)}
+    except ValueError as error:
+        problems.append(
+            f"{project}:{CLUSTER_ARNS_KEY} = {raw_arns!r}: {error}. "
+            f"Fix: pulumi config set --path '{CLUSTER_ARNS_KEY}[0]' {example} (one index per cluster)"
+        )
+        return {}
+
+
+def caller_account() -> tuple[str, str]:
+    """The partition and account the AWS provider deploys with (for allClusters' ARN prefix)."""
+    identity = aws.get_caller_identity()
+    return identity.arn.split(":")[1], identity.account_id

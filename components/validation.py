@@ -8,6 +8,7 @@ config key or argument it came from.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -53,6 +54,9 @@ CLUSTER_ARN = re.compile(
     r"(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+):(?P<account>\d{12}):cluster/(?P<name>[A-Za-z0-9_-]{1,255})"
 )
 REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d+")
+CLUSTER_ARN_PREFIX = re.compile(
+    r"arn:(?:aws|aws-cn|aws-us-gov|aws-iso[a-z-]*):ecs:[a-z]{2}(?:-[a-z]+)+-\d+:\d{12}:cluster/"
+)
 EXAMPLE_CLUSTER_ARN = "arn:aws:ecs:eu-west-1:111122223333:cluster/demo"
 
 TAG_KEY_MAX = 128
@@ -162,24 +166,59 @@ def check_tags(value: Mapping[str, str]) -> dict[str, str]:
 
 
 def check_cluster_arns(values: object, region: str | None = None) -> list[str]:
-    """One or more cluster ARNs, all in ``region`` when given (a rule only sees its own region)."""
+    """One or more cluster ARNs of one account and region (``region`` when given: a rule only sees its own)."""
     if isinstance(values, str) or not isinstance(values, (list, tuple)):
         raise ValueError(f"{values!r} is not a list of ECS cluster ARNs")
     if not values:
         raise ValueError(f"no cluster ARN given; pass at least one, e.g. {EXAMPLE_CLUSTER_ARN}")
-    arns = [parse_cluster_arn(value) for value in values]
-    duplicates = sorted({arn.arn for arn in arns if [a.arn for a in arns].count(arn.arn) > 1})
+    arns = []
+    for index, value in enumerate(values):
+        try:
+            arns.append(parse_cluster_arn(value))
+        except ValueError as error:
+            raise ValueError(f"entry {index}: {error}") if len(values) > 1 else error from None
+    counts = Counter(arn.arn for arn in arns)
+    duplicates = sorted(arn for arn, count in counts.items() if count > 1)
     if duplicates:
         raise ValueError(f"{', '.join(duplicates)} is listed more than once; list each cluster once")
-    if region is not None:
-        for arn in arns:
-            if arn.region != region:
+    expected_region = region or arns[0].region
+    for arn in arns:
+        if arn.region != expected_region:
+            if region is None:
                 raise ValueError(
-                    f"{arn.arn} is in region {arn.region} but this stack deploys to {region}; an EventBridge "
-                    f"rule only sees events of its own region, so it would never fire. Deploy to {arn.region} "
-                    f"(`pulumi config set aws:region {arn.region}`) or pick a cluster in {region}"
+                    f"{arn.arn} is in region {arn.region}, {arns[0].arn} in {expected_region}; one logger serves "
+                    "one region (an EventBridge rule only sees its own): deploy a stack per region"
                 )
+            raise ValueError(
+                f"{arn.arn} is in region {arn.region} but this stack deploys to {region}; an EventBridge "
+                f"rule only sees events of its own region, so it would never fire. Deploy to {arn.region} "
+                f"(`pulumi config set aws:region {arn.region}`) or pick a cluster in {region}"
+            )
+        if arn.account != arns[0].account:
+            raise ValueError(
+                f"{arn.arn} is in account {arn.account}, {arns[0].arn} in {arns[0].account}; list the clusters "
+                "of one account (the one whose default event bus this stack's rule listens on)"
+            )
     return [arn.arn for arn in arns]
+
+
+def cluster_arn_prefix(partition: str, region: str, account: str) -> str:
+    """The ARN prefix every cluster of one account and region shares, for matching all of them."""
+    prefix = f"arn:{partition}:ecs:{region}:{account}:cluster/"
+    if not CLUSTER_ARN_PREFIX.fullmatch(prefix):
+        raise ValueError(f"{prefix!r} is not an ECS cluster ARN prefix (partition, region or account is off)")
+    return prefix
+
+
+def check_cluster_arn_prefix(value: str, region: str | None = None) -> str:
+    if not isinstance(value, str) or not CLUSTER_ARN_PREFIX.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not an ECS cluster ARN prefix with its account, "
+            "e.g. arn:aws:ecs:eu-west-1:111122223333:cluster/"
+        )
+    if region is not None and value.split(":")[3] != region:
+        raise ValueError(f"{value!r} is not in this stack's region {region}")
+    return value
 
 
 # What EventBridge and Lambda accept for retrying a delivery.

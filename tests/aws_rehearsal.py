@@ -258,7 +258,7 @@ def metric_alarm(rehearsal: Rehearsal, resource: Registered) -> None:
         AlarmDescription=inputs["alarmDescription"],
         Namespace=inputs["namespace"],
         MetricName=inputs["metricName"],
-        Dimensions=[{"Name": key, "Value": value} for key, value in inputs["dimensions"].items()],
+        Dimensions=[{"Name": key, "Value": value} for key, value in (inputs.get("dimensions") or {}).items()],
         Statistic=inputs["statistic"],
         Period=inputs["period"],
         EvaluationPeriods=inputs["evaluationPeriods"],

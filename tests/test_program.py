@@ -23,6 +23,8 @@ EXPORTS = {
     "logGroupName",
     "ruleName",
     "ruleArn",
+    "ruleNames",
+    "ruleArns",
     "roleArn",
     "eventPattern",
     "tailLogsCommand",

@@ -46,7 +46,8 @@ def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def rehearse(**config: str) -> Rehearsal:
-    deployed = run_program(stack_config(clusterArn=CLUSTER_ARN, alertEmail="oncall@example.com", **config))
+    clusters = {} if "allClusters" in config or "clusterArns" in config else {"clusterArn": CLUSTER_ARN}
+    deployed = run_program(stack_config(alertEmail="oncall@example.com", **clusters, **config))
     rehearsal = Rehearsal(deployed, REGION)
     rehearsal.rehearse()
     return rehearsal
@@ -124,6 +125,45 @@ def test_rule_pattern_takes_this_clusters_task_events_only() -> None:
 
 
 @pytest.mark.usefixtures("emulator")
+def test_all_clusters_rule_takes_every_cluster_of_this_account_and_region() -> None:
+    rehearsal = rehearse(allClusters="true")
+    (rule,) = rehearsal.run.of_type(RULE)
+    event = load_event("task_stopped_oom")
+
+    def with_cluster(arn: str) -> dict[str, Any]:
+        return json.loads(json.dumps(event).replace(CLUSTER_ARN, arn))
+
+    assert rule_matches(rule.outputs["name"], event, ACCOUNT, REGION)
+    assert rule_matches(rule.outputs["name"], with_cluster(CLUSTER_ARN.replace("demo", "brand-new")), ACCOUNT, REGION)
+    assert not rule_matches(
+        rule.outputs["name"], with_cluster(CLUSTER_ARN.replace(ACCOUNT, "444455556666")), ACCOUNT, REGION
+    )
+    assert not rule_matches(
+        rule.outputs["name"], with_cluster(CLUSTER_ARN.replace(REGION, "eu-west-2")), ACCOUNT, REGION
+    )
+
+
+@pytest.mark.usefixtures("emulator")
+def test_a_split_fleet_is_accepted_and_routes_each_cluster_to_one_rule() -> None:
+    arns = [f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/team-{i:03d}-payments-production-fargate" for i in range(80)]
+    rehearsal = rehearse(clusterArns=json.dumps(arns))
+    rules = [rule.outputs["name"] for rule in rehearsal.run.of_type(RULE)]
+    assert len(rules) >= 2
+    event = load_event("task_running")
+    for arn in arns[:: len(arns) // 8]:
+        routed = [
+            rule
+            for rule in rules
+            if rule_matches(rule, json.loads(json.dumps(event).replace(CLUSTER_ARN, arn)), ACCOUNT, REGION)
+        ]
+        assert len(routed) == 1, (arn, routed)
+    statements = policy_statements(boto3.client("lambda"), physical(rehearsal, FUNCTION)["name"])
+    rule_arns = {boto3.client("events").describe_rule(Name=rule)["Arn"] for rule in rules}
+    assert {statement["Condition"]["ArnLike"]["AWS:SourceArn"] for statement in statements} == rule_arns
+    assert {json.dumps(statement["Principal"]) for statement in statements} == {'{"Service": "events.amazonaws.com"}'}
+
+
+@pytest.mark.usefixtures("emulator")
 def test_the_function_aws_got_runs_the_handler(tmp_path: Path) -> None:
     rehearsal = rehearse()
     name = physical(rehearsal, FUNCTION)["name"]
@@ -158,7 +198,7 @@ def test_role_policy_in_aws_names_the_emulators_log_group_and_queue() -> None:
 
 @pytest.mark.usefixtures("emulator")
 def test_break_an_invalid_event_pattern_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(components.event_logger, "pattern_json", lambda pattern: '{"source": "aws.ecs"}')
+    monkeypatch.setattr(components.event_logger, "split_patterns", lambda arns: {0: '{"source": "aws.ecs"}'})
     with pytest.raises(AssertionError, match=r"AWS refused aws:cloudwatch/eventRule.*(?i:event ?pattern)"):
         rehearse()
 

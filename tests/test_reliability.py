@@ -13,7 +13,14 @@ from pulumi_mocks import ACCOUNT, CLUSTER_ARN, REGION, RecordingMocks, Run, run,
 from test_handler import EXPECTED
 
 from components import ConfigError, EcsTaskEventLogger, EcsTaskEventLoggerArgs
-from components.alarms import ABNORMAL_STOPS, IMAGE_PULL, LOG_METRICS, METRIC_NAMESPACE, TASK_STARTUP
+from components.alarms import (
+    ABNORMAL_STOPS,
+    ABNORMAL_STOPS_BY_GROUP,
+    IMAGE_PULL,
+    LOG_METRICS,
+    METRIC_NAMESPACE,
+    TASK_STARTUP,
+)
 from components.queries import QUERIES
 
 QUEUE = "aws:sqs/queue:Queue"
@@ -110,14 +117,7 @@ def alarms_by_name(run: Run) -> dict[str, dict[str, Any]]:
 
 def test_every_alarm_fires_on_the_first_occurrence_and_ignores_silence(deployed: Run) -> None:
     alarms = alarms_by_name(deployed)
-    assert set(alarms) == {
-        "undelivered",
-        "failed",
-        "function-errors",
-        "function-throttles",
-        "abnormal-stops-0",
-        "abnormal-stops-1",
-    }
+    assert set(alarms) == {"undelivered", "failed", "function-errors", "function-throttles", "abnormal-stops"}
     topic = deployed.one(TOPIC).outputs["arn"]
     for alarm in alarms.values():
         assert alarm["threshold"] == 0
@@ -132,6 +132,7 @@ def test_alarm_metrics_and_dimensions(deployed: Run) -> None:
     alarms = alarms_by_name(deployed)
     queues = {q.name.removeprefix("orders-"): q.outputs["name"] for q in deployed.of_type(QUEUE)}
     function = deployed.one(FUNCTION).outputs["name"]
+    own_namespace = f"{METRIC_NAMESPACE}/{deployed.one(LOG_GROUP).outputs['name']}"
     expected = {
         "undelivered": (
             "AWS/SQS",
@@ -142,12 +143,12 @@ def test_alarm_metrics_and_dimensions(deployed: Run) -> None:
         "failed": ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", {"QueueName": queues["failed"]}),
         "function-errors": ("AWS/Lambda", "Errors", "Sum", {"FunctionName": function}),
         "function-throttles": ("AWS/Lambda", "Throttles", "Sum", {"FunctionName": function}),
-        "abnormal-stops-0": (METRIC_NAMESPACE, "AbnormalTaskStops", "Sum", {"Cluster": CLUSTER_ARN}),
-        "abnormal-stops-1": (METRIC_NAMESPACE, "AbnormalTaskStops", "Sum", {"Cluster": OTHER_CLUSTER}),
+        # One alarm for all the logger's clusters, in a namespace of its own: no other logger's stops count.
+        "abnormal-stops": (own_namespace, "AbnormalTaskStops", "Sum", None),
     }
     for key, (namespace, metric, statistic, dimensions) in expected.items():
         alarm = alarms[key]
-        assert (alarm["namespace"], alarm["metricName"], alarm["statistic"], alarm["dimensions"]) == (
+        assert (alarm["namespace"], alarm["metricName"], alarm["statistic"], alarm.get("dimensions")) == (
             namespace,
             metric,
             statistic,
@@ -164,13 +165,20 @@ def test_metric_filters_publish_what_the_alarms_and_dashboards_read(deployed: Ru
         assert inputs["logGroupName"] == group
         assert inputs["pattern"] == metric.pattern
         transformation = inputs["metricTransformation"]
-        assert transformation["namespace"] == METRIC_NAMESPACE
+        expected_namespace = f"{METRIC_NAMESPACE}/{group}" if metric.per_logger else METRIC_NAMESPACE
+        assert transformation["namespace"] == expected_namespace
         assert transformation["name"] == metric.metric
         assert transformation["value"] == metric.value
         assert transformation["unit"] == metric.unit
-        assert transformation.get("dimensions") == dict(metric.dimensions)
-    # The abnormal-stop alarm reads the metric the filter writes, with the dimension it sets.
-    assert filters["abnormal-stops"]["metricTransformation"]["dimensions"] == {"Cluster": "$.clusterArn"}
+        assert transformation.get("dimensions") == (dict(metric.dimensions) or None)
+    # The alarm reads the metric the per-logger filter writes, under the same name and namespace.
+    alarm = alarms_by_name(deployed)["abnormal-stops"]
+    own = filters["abnormal-stops"]["metricTransformation"]
+    assert (alarm["namespace"], alarm["metricName"]) == (own["namespace"], own["name"])
+    assert filters["abnormal-stops-by-group"]["metricTransformation"]["dimensions"] == {
+        "Cluster": "$.clusterArn",
+        "Group": "$.group",
+    }
 
 
 def records() -> dict[str, str]:
@@ -205,7 +213,12 @@ def test_duration_filters_match_running_records_with_timings_only() -> None:
 def test_filter_values_and_dimensions_exist_in_the_records() -> None:
     running = json.loads(RECORDS["task_running"])
     stopped = json.loads(RECORDS["task_stopped_oom"])
-    for metric, record in ((TASK_STARTUP, running), (IMAGE_PULL, running), (ABNORMAL_STOPS, stopped)):
+    for metric, record in (
+        (TASK_STARTUP, running),
+        (IMAGE_PULL, running),
+        (ABNORMAL_STOPS, stopped),
+        (ABNORMAL_STOPS_BY_GROUP, stopped),
+    ):
         for selector in [metric.value, *metric.dimensions.values()]:
             if selector.startswith("$."):
                 assert selector[2:] in record, (metric.metric, selector)

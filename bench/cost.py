@@ -1,0 +1,55 @@
+"""What a million task events cost, from measured bytes and CPU and AWS's published prices.
+
+Prices: AWS public pricing, us-east-1, as published on 2026-11-28 (unchanged since 2021 for
+Lambda arm64; CloudWatch Logs' first ingestion tier). Check the pricing pages for your region.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+PRICES_DATE = "2026-11-28"
+LAMBDA_REQUEST_USD = 0.20 / 1_000_000
+LAMBDA_ARM64_GB_SECOND_USD = 0.0000133334
+LOGS_INGESTION_USD_PER_GB = 0.50
+MEMORY_GB = 128 / 1024
+# Lambda gives a function a share of a vCPU in proportion to its memory: a whole one at 1,769 MB.
+VCPU_SHARE_AT_128_MB = 128 / 1769
+
+REQUEST_ID = "8f5f1d2e-0c3b-4a5d-9e6f-7a8b9c0d1e2f"
+# The lines Lambda's text log format adds to every invocation (the reference design keeps them;
+# this project's systemLogLevel WARN leaves them out).
+PLATFORM_LINES = (
+    f"START RequestId: {REQUEST_ID} Version: $LATEST\n"
+    f"END RequestId: {REQUEST_ID}\n"
+    f"REPORT RequestId: {REQUEST_ID}\tDuration: 1.52 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\t"
+    "Max Memory Used: 38 MB\t\n"
+)
+
+
+@dataclass(frozen=True)
+class Cost:
+    billed_ms: int
+    log_bytes: float
+    lambda_usd: float
+    logs_usd: float
+
+    @property
+    def total_usd(self) -> float:
+        return self.lambda_usd + self.logs_usd
+
+
+def per_million_events(cpu_us_here: float, record_bytes: float, platform_lines: bool) -> Cost:
+    """Cost of a million invocations, one event each.
+
+    Duration is the handler's CPU time measured here, stretched to a 128 MB share of a vCPU and
+    rounded up to Lambda's 1 ms billing; the runtime's own per-invocation work is the same for
+    both designs and left out.
+    """
+    billed_ms = max(1, math.ceil(cpu_us_here / VCPU_SHARE_AT_128_MB / 1000))
+    log_bytes = record_bytes + (len(PLATFORM_LINES.encode()) if platform_lines else 0)
+    events = 1_000_000
+    lambda_usd = events * (LAMBDA_REQUEST_USD + MEMORY_GB * billed_ms / 1000 * LAMBDA_ARM64_GB_SECOND_USD)
+    logs_usd = events * log_bytes / 1e9 * LOGS_INGESTION_USD_PER_GB
+    return Cost(billed_ms, log_bytes, lambda_usd, logs_usd)
