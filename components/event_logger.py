@@ -68,38 +68,26 @@ class EcsTaskEventLoggerArgs:
             ),
             log_retention_days=_checked("log_retention_days", validation.check_retention_days, self.log_retention_days),
             log_level=_checked("log_level", validation.check_log_level, self.log_level),
-            system_log_level=_checked(
-                "system_log_level",
-                lambda value: validation.check_log_level(value, validation.SYSTEM_LOG_LEVELS),
-                self.system_log_level,
-            ),
+            system_log_level=_checked("system_log_level", validation.check_system_log_level, self.system_log_level),
             memory_size_mb=_checked("memory_size_mb", validation.check_memory_mb, self.memory_size_mb),
             architecture=_checked("architecture", validation.check_architecture, self.architecture),
             timeout_seconds=_checked("timeout_seconds", validation.check_timeout_seconds, self.timeout_seconds),
             tags=_checked("tags", validation.check_tags, self.tags),
             dead_letter_queues=_checked("dead_letter_queues", validation.check_boolean, self.dead_letter_queues),
             delivery_retry_attempts=_checked(
-                "delivery_retry_attempts",
-                lambda value: validation.check_range(value, validation.TARGET_RETRY_ATTEMPTS, "EventBridge retries"),
-                self.delivery_retry_attempts,
+                "delivery_retry_attempts", validation.check_delivery_retry_attempts, self.delivery_retry_attempts
             ),
             delivery_max_event_age_seconds=_checked(
                 "delivery_max_event_age_seconds",
-                lambda value: validation.check_range(
-                    value, validation.TARGET_EVENT_AGE_SECONDS, "an EventBridge maximum event age"
-                ),
+                validation.check_delivery_max_event_age,
                 self.delivery_max_event_age_seconds,
             ),
             function_retry_attempts=_checked(
-                "function_retry_attempts",
-                lambda value: validation.check_range(value, validation.FUNCTION_RETRY_ATTEMPTS, "Lambda async retries"),
-                self.function_retry_attempts,
+                "function_retry_attempts", validation.check_function_retry_attempts, self.function_retry_attempts
             ),
             function_max_event_age_seconds=_checked(
                 "function_max_event_age_seconds",
-                lambda value: validation.check_range(
-                    value, validation.FUNCTION_EVENT_AGE_SECONDS, "a Lambda maximum event age"
-                ),
+                validation.check_function_max_event_age,
                 self.function_max_event_age_seconds,
             ),
             alarms=_checked("alarms", validation.check_boolean, self.alarms),

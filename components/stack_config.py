@@ -54,20 +54,11 @@ def _boolean(raw: str) -> bool:
     raise ValueError(f"{raw!r} is not true or false")
 
 
-def _in_range(bounds: tuple[int, int], what: str) -> Callable[[str], int]:
-    return lambda raw: validation.check_range(_integer(raw), bounds, what)
-
-
 # Every optional key; clusterArn, the one required key, is read on its own.
 SETTINGS = (
     Setting("logRetentionDays", "log_retention_days", lambda raw: validation.check_retention_days(_integer(raw)), "30"),
     Setting("logLevel", "log_level", validation.check_log_level, "INFO"),
-    Setting(
-        "systemLogLevel",
-        "system_log_level",
-        lambda raw: validation.check_log_level(raw, validation.SYSTEM_LOG_LEVELS),
-        "WARN",
-    ),
+    Setting("systemLogLevel", "system_log_level", validation.check_system_log_level, "WARN"),
     Setting("memorySizeMb", "memory_size_mb", lambda raw: validation.check_memory_mb(_integer(raw)), "128"),
     Setting("architecture", "architecture", validation.check_architecture, "arm64"),
     Setting("timeoutSeconds", "timeout_seconds", lambda raw: validation.check_timeout_seconds(_integer(raw)), "5"),
@@ -76,25 +67,25 @@ SETTINGS = (
     Setting(
         "deliveryRetryAttempts",
         "delivery_retry_attempts",
-        _in_range(validation.TARGET_RETRY_ATTEMPTS, "EventBridge retries"),
+        lambda raw: validation.check_delivery_retry_attempts(_integer(raw)),
         "185",
     ),
     Setting(
         "deliveryMaxEventAgeSeconds",
         "delivery_max_event_age_seconds",
-        _in_range(validation.TARGET_EVENT_AGE_SECONDS, "an EventBridge maximum event age"),
+        lambda raw: validation.check_delivery_max_event_age(_integer(raw)),
         "86400",
     ),
     Setting(
         "functionRetryAttempts",
         "function_retry_attempts",
-        _in_range(validation.FUNCTION_RETRY_ATTEMPTS, "Lambda async retries"),
+        lambda raw: validation.check_function_retry_attempts(_integer(raw)),
         "2",
     ),
     Setting(
         "functionMaxEventAgeSeconds",
         "function_max_event_age_seconds",
-        _in_range(validation.FUNCTION_EVENT_AGE_SECONDS, "a Lambda maximum event age"),
+        lambda raw: validation.check_function_max_event_age(_integer(raw)),
         "21600",
     ),
     Setting("alarms", "alarms", _boolean, "true"),

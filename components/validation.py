@@ -241,6 +241,26 @@ def check_range(value: int, bounds: tuple[int, int], what: str) -> int:
     raise ValueError(f"{value!r} is outside what AWS accepts for {what}; use {low} to {high}")
 
 
+def check_delivery_retry_attempts(value: int) -> int:
+    return check_range(value, TARGET_RETRY_ATTEMPTS, "EventBridge retries")
+
+
+def check_delivery_max_event_age(value: int) -> int:
+    return check_range(value, TARGET_EVENT_AGE_SECONDS, "an EventBridge maximum event age")
+
+
+def check_function_retry_attempts(value: int) -> int:
+    return check_range(value, FUNCTION_RETRY_ATTEMPTS, "Lambda async retries")
+
+
+def check_function_max_event_age(value: int) -> int:
+    return check_range(value, FUNCTION_EVENT_AGE_SECONDS, "a Lambda maximum event age")
+
+
+def check_system_log_level(value: str) -> str:
+    return check_log_level(value, SYSTEM_LOG_LEVELS)
+
+
 def check_sns_topic_arn(value: str) -> str:
     if isinstance(value, str) and SNS_TOPIC_ARN.fullmatch(value):
         return value
