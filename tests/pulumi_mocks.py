@@ -128,13 +128,17 @@ def run(
     program: Callable[[], Mapping[str, Any] | None],
     config: Mapping[str, str] | None = None,
     mocks: RecordingMocks | None = None,
+    preview: bool = False,
 ) -> Run:
-    """Run ``program`` as a deployment (not a preview) and return what it registered and output."""
+    """Run ``program`` as a deployment (or, with ``preview``, as a preview) and return what it registered and output.
+
+    Tests assert on deployments: in a preview, outputs are unknown and ``apply`` never runs.
+    """
     mocks = mocks or RecordingMocks()
     # A fresh root stack per run, so exports of one test never leak into another.
     pulumi_settings.ROOT.set(None)
     monitor = MockMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=STACK, preview=False, monitor=monitor)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=STACK, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(dict(config or {}))
     result = Run(mocks, monitor)
 
@@ -155,7 +159,7 @@ def stack_config(**values: str) -> dict[str, str]:
     return config
 
 
-def run_program(config: Mapping[str, str], mocks: RecordingMocks | None = None) -> Run:
+def run_program(config: Mapping[str, str], mocks: RecordingMocks | None = None, preview: bool = False) -> Run:
     """Run __main__.py the way the CLI would, and collect its stack outputs."""
 
     def program() -> Mapping[str, Any]:
@@ -163,4 +167,4 @@ def run_program(config: Mapping[str, str], mocks: RecordingMocks | None = None) 
         stack = pulumi_settings.get_root_resource()
         return dict(getattr(stack, "outputs", {}))
 
-    return run(program, config, mocks)
+    return run(program, config, mocks, preview)

@@ -282,3 +282,11 @@ def test_readme_lists_every_config_key_and_output() -> None:
     for output in EXPORTS:
         assert f"`{output}`" in readme, output
     assert Path(ROOT / ".ci" / "run").exists()
+
+
+def test_preview_registers_the_same_resources_without_running_the_applies(deployed: Run) -> None:
+    """`pulumi preview` runs the program with unknown outputs; it must not fail on them."""
+    previewed = run_program(stack_config(clusterArn=CLUSTER_ARN), preview=True)
+    assert sorted((r.type, r.name) for r in previewed.mocks.resources) == sorted(
+        (r.type, r.name) for r in deployed.mocks.resources
+    )
