@@ -29,7 +29,12 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
     if logger.isEnabledFor(logging.DEBUG):
         from .redact import redact_event  # noqa: PLC0415 - only DEBUG needs it; spare the cold start
 
-        emit(logging.DEBUG, "event (redacted)", {"event": redact_event(event)})
+        try:
+            redacted = redact_event(event)
+        except RecursionError:  # nested deeper than Python recurses; the summary above is logged all the same
+            emit(logging.DEBUG, "event too deeply nested to log whole", {})
+        else:
+            emit(logging.DEBUG, "event (redacted)", {"event": redacted})
     return {"level": logging.getLevelName(summary.level), "message": summary.message, **summary.fields}
 
 

@@ -416,3 +416,13 @@ def test_a_bug_in_summarising_is_logged_not_raised(monkeypatch: pytest.MonkeyPat
         "could not summarise event",
         ["internal error RuntimeError"],
     )
+
+
+def test_a_pathologically_deep_event_is_still_summarised_at_debug() -> None:
+    deep: Any = "bottom"
+    for _ in range(5000):
+        deep = [deep]
+    event = {"id": "deep", "detail-type": "ECS Task State Change", "detail": {"overrides": deep}}
+    result = invoke(event, logging.DEBUG)
+    assert [r["message"] for r in result.records][-1] == "event too deeply nested to log whole"
+    assert result.record["eventId"] == "deep"
