@@ -118,7 +118,6 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
     rule_arn: pulumi.Output[str]
     rule_names: pulumi.Output[list[str]]
     rule_arns: pulumi.Output[list[str]]
-    event_patterns: list[str]
     role_arn: pulumi.Output[str]
     event_pattern: pulumi.Output[str]
     tail_logs_command: pulumi.Output[str]
@@ -214,7 +213,6 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
         self.rule_arns = pulumi.Output.all(*(rule.arn for rule in rules))
         self.role_arn = role.arn
         self.event_pattern = pulumi.Output.from_input(patterns[min(patterns)])
-        self.event_patterns = list(patterns.values())
         self.tail_logs_command = pulumi.Output.all(log_group.name, log_group.arn).apply(
             lambda values: f"aws logs tail {values[0]} --follow --region {_region_of(values[1])}"
         )

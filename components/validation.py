@@ -210,14 +210,12 @@ def cluster_arn_prefix(partition: str, region: str, account: str) -> str:
     return prefix
 
 
-def check_cluster_arn_prefix(value: str, region: str | None = None) -> str:
+def check_cluster_arn_prefix(value: str) -> str:
     if not isinstance(value, str) or not CLUSTER_ARN_PREFIX.fullmatch(value):
         raise ValueError(
             f"{value!r} is not an ECS cluster ARN prefix with its account, "
             "e.g. arn:aws:ecs:eu-west-1:111122223333:cluster/"
         )
-    if region is not None and value.split(":")[3] != region:
-        raise ValueError(f"{value!r} is not in this stack's region {region}")
     return value
 
 
