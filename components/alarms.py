@@ -35,6 +35,9 @@ class LogMetric:
     per_logger: bool = False  # in the logger's own namespace (for its alarm) instead of the shared one
 
 
+# Dimensions for graphs: which cluster, and which service or task family ("group").
+CLUSTER_AND_GROUP = {"Cluster": "$.clusterArn", "Group": "$.group"}
+
 # The handler logs abnormal stops at ERROR with "abnormal": true (handler/classify.py).
 ABNORMAL_STOP_PATTERN = '{ ($.abnormal IS TRUE) && ($.level = "ERROR") }'
 ABNORMAL_STOPS = LogMetric(
@@ -51,25 +54,24 @@ ABNORMAL_STOPS_BY_GROUP = LogMetric(
     pattern=ABNORMAL_STOP_PATTERN,
     value="1",
     unit="Count",
-    dimensions={"Cluster": "$.clusterArn", "Group": "$.group"},
+    dimensions=CLUSTER_AND_GROUP,
 )
-# Durations, once per task: taken from the RUNNING record, where they first appear.
-TASK_STARTUP = LogMetric(
-    key="startup-seconds",
-    metric="TaskStartupSeconds",
-    pattern='{ ($.lastStatus = "RUNNING") && ($.startupSeconds >= 0) }',
-    value="$.startupSeconds",
-    unit="Seconds",
-    dimensions={"Cluster": "$.clusterArn", "Group": "$.group"},
-)
-IMAGE_PULL = LogMetric(
-    key="pull-seconds",
-    metric="ImagePullSeconds",
-    pattern='{ ($.lastStatus = "RUNNING") && ($.pullSeconds >= 0) }',
-    value="$.pullSeconds",
-    unit="Seconds",
-    dimensions={"Cluster": "$.clusterArn", "Group": "$.group"},
-)
+
+
+def _duration(key: str, metric: str, field_name: str) -> LogMetric:
+    """A duration field of the RUNNING record, where it first appears: once per task."""
+    return LogMetric(
+        key=key,
+        metric=metric,
+        pattern=f'{{ ($.lastStatus = "RUNNING") && ($.{field_name} >= 0) }}',
+        value=f"$.{field_name}",
+        unit="Seconds",
+        dimensions=CLUSTER_AND_GROUP,
+    )
+
+
+TASK_STARTUP = _duration("startup-seconds", "TaskStartupSeconds", "startupSeconds")
+IMAGE_PULL = _duration("pull-seconds", "ImagePullSeconds", "pullSeconds")
 LOG_METRICS = (ABNORMAL_STOPS, ABNORMAL_STOPS_BY_GROUP, TASK_STARTUP, IMAGE_PULL)
 
 
