@@ -156,7 +156,7 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-role",
             assume_role_policy=lambda_trust_policy(),
-            description="Runs the ecs-task-events logger; may write to its own log group only.",
+            description="Runs the ecs-task-events logger; may write to its own log group and failed-events queue only.",
             tags=tags,
             opts=child,
         )
