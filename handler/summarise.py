@@ -11,14 +11,14 @@ import logging
 
 from .classify import KNOWN_STOP_CODES, classify_task, failure_reason, unclean_exit
 from .parse import Oddities, clip, read_detail, read_text, type_name
-from .task_event import read_task_state
+from .task_event import TaskState
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # importing typing would cost every cold start
     from datetime import datetime
     from typing import Any
 
-    from .task_event import Container, TaskState
+    from .task_event import Container
 
 TASK_STATE_CHANGE = "ECS Task State Change"
 
@@ -67,7 +67,7 @@ def _finish(level: int, message: str, fields: dict[str, Any], odd: Oddities) -> 
 
 
 def _summarise_task(event: dict[str, Any], odd: Oddities) -> tuple[int, str, dict[str, Any]]:
-    task = read_task_state(read_detail(event, odd), odd)
+    task = TaskState(read_detail(event, odd), odd)
     if task.stop_code and task.stop_code not in KNOWN_STOP_CODES:
         odd.note(f"unknown stopCode {task.stop_code!r}")
     verdict = classify_task(task)

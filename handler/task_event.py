@@ -6,7 +6,6 @@ from .parse import Oddities, read_int, read_list, read_text, read_time, type_nam
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing and dataclasses cost milliseconds at every cold start; plain classes do not
-    from datetime import datetime
     from typing import Any
 
 # Tasks have at most ten containers; the cap only guards against junk input.
@@ -40,7 +39,7 @@ class Container:
 
 
 class TaskState:
-    """What one task event says about the task; None where the event did not say."""
+    """What one task event's detail says about the task; None where it did not say (noted in ``odd`` if odd)."""
 
     __slots__ = (
         "capacity_provider",
@@ -62,44 +61,25 @@ class TaskState:
         "version",
     )
 
-    def __init__(
-        self,
-        *,
-        cluster_arn: str | None = None,
-        task_arn: str | None = None,
-        group: str | None = None,
-        task_definition_arn: str | None = None,
-        launch_type: str | None = None,
-        capacity_provider: str | None = None,
-        last_status: str | None = None,
-        desired_status: str | None = None,
-        version: int | None = None,
-        stop_code: str | None = None,
-        stopped_reason: str | None = None,
-        containers: list[Container] | None = None,
-        created_at: datetime | None = None,
-        pull_started_at: datetime | None = None,
-        pull_stopped_at: datetime | None = None,
-        started_at: datetime | None = None,
-        stopped_at: datetime | None = None,
-    ) -> None:
-        self.cluster_arn = cluster_arn
-        self.task_arn = task_arn
-        self.group = group
-        self.task_definition_arn = task_definition_arn
-        self.launch_type = launch_type
-        self.capacity_provider = capacity_provider
-        self.last_status = last_status
-        self.desired_status = desired_status
-        self.version = version
-        self.stop_code = stop_code
-        self.stopped_reason = stopped_reason
-        self.containers: list[Container] = containers or []
-        self.created_at = created_at
-        self.pull_started_at = pull_started_at
-        self.pull_stopped_at = pull_stopped_at
-        self.started_at = started_at
-        self.stopped_at = stopped_at
+    def __init__(self, detail: dict[str, Any], odd: Oddities) -> None:
+        where = "detail"
+        self.cluster_arn = read_text(detail, "clusterArn", odd, where=where, required=True)
+        self.task_arn = read_text(detail, "taskArn", odd, where=where, required=True)
+        self.group = read_text(detail, "group", odd, where=where)
+        self.task_definition_arn = read_text(detail, "taskDefinitionArn", odd, where=where)
+        self.launch_type = read_text(detail, "launchType", odd, where=where)
+        self.capacity_provider = read_text(detail, "capacityProviderName", odd, where=where)
+        self.last_status = read_text(detail, "lastStatus", odd, where=where, required=True)
+        self.desired_status = read_text(detail, "desiredStatus", odd, where=where)
+        self.version = read_int(detail, "version", odd, where=where)
+        self.stop_code = read_text(detail, "stopCode", odd, where=where)
+        self.stopped_reason = read_text(detail, "stoppedReason", odd, where=where)
+        self.containers = _read_containers(detail, odd)
+        self.created_at = read_time(detail, "createdAt", odd, where=where)
+        self.pull_started_at = read_time(detail, "pullStartedAt", odd, where=where)
+        self.pull_stopped_at = read_time(detail, "pullStoppedAt", odd, where=where)
+        self.started_at = read_time(detail, "startedAt", odd, where=where)
+        self.stopped_at = read_time(detail, "stoppedAt", odd, where=where)
 
     @property
     def task_id(self) -> str | None:
@@ -114,29 +94,6 @@ class TaskState:
         if not self.task_definition_arn:
             return None
         return self.task_definition_arn.rsplit("/", 1)[-1] or None
-
-
-def read_task_state(detail: dict[str, Any], odd: Oddities) -> TaskState:
-    where = "detail"
-    return TaskState(
-        cluster_arn=read_text(detail, "clusterArn", odd, where=where, required=True),
-        task_arn=read_text(detail, "taskArn", odd, where=where, required=True),
-        group=read_text(detail, "group", odd, where=where),
-        task_definition_arn=read_text(detail, "taskDefinitionArn", odd, where=where),
-        launch_type=read_text(detail, "launchType", odd, where=where),
-        capacity_provider=read_text(detail, "capacityProviderName", odd, where=where),
-        last_status=read_text(detail, "lastStatus", odd, where=where, required=True),
-        desired_status=read_text(detail, "desiredStatus", odd, where=where),
-        version=read_int(detail, "version", odd, where=where),
-        stop_code=read_text(detail, "stopCode", odd, where=where),
-        stopped_reason=read_text(detail, "stoppedReason", odd, where=where),
-        containers=_read_containers(detail, odd),
-        created_at=read_time(detail, "createdAt", odd, where=where),
-        pull_started_at=read_time(detail, "pullStartedAt", odd, where=where),
-        pull_stopped_at=read_time(detail, "pullStoppedAt", odd, where=where),
-        started_at=read_time(detail, "startedAt", odd, where=where),
-        stopped_at=read_time(detail, "stoppedAt", odd, where=where),
-    )
 
 
 def _read_containers(detail: dict[str, Any], odd: Oddities) -> list[Container]:

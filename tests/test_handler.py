@@ -13,7 +13,7 @@ from handler_capture import invoke, load_event, sample_names
 from handler import app
 from handler.classify import classify_task
 from handler.parse import Oddities, parse_timestamp
-from handler.task_event import read_task_state
+from handler.task_event import TaskState
 
 CLUSTER = "arn:aws:ecs:eu-west-1:111122223333:cluster/demo"
 TASK_ID = "5e1c2a9b0d3f4e6a8b7c9d0e1f2a3b4c"
@@ -389,7 +389,7 @@ def test_container_failure_reason_while_running_is_a_warning_not_an_abnormal_sto
 
 def test_classification_reads_the_stopped_reason_when_containers_say_nothing() -> None:
     odd = Oddities()
-    task = read_task_state(
+    task = TaskState(
         {"lastStatus": "STOPPED", "stopCode": "UserInitiated", "stoppedReason": "ResourceInitializationError: x"}, odd
     )
     assert classify_task(task).abnormal
