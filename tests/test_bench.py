@@ -1,11 +1,13 @@
-"""The benchmark's byte accounting (its timings are measured by bench/run.py, never asserted here)."""
+"""The benchmark's byte accounting and what it runs (its timings are measured by bench/run.py, never asserted here)."""
 
 from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 
 from handler_capture import invoke, load_event
+from pytest import MonkeyPatch
 
 from bench import run
 
@@ -40,3 +42,22 @@ def test_measuring_leaves_the_handler_logger_as_it_was() -> None:
     before = (logger.handlers[:], logger.level, logger.propagate)
     run.measure_bytes()
     assert (logger.handlers, logger.level, logger.propagate) == before
+
+
+def _fake_python(folder: Path, answer: str, exit_code: int = 0) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    script = folder / "python3.13"
+    script.write_text(f"#!/bin/sh\necho '{answer}'\nexit {exit_code}\n")
+    script.chmod(0o755)
+    return script
+
+
+def test_the_runtime_python_is_one_that_runs_and_says_it_is_313(tmp_path: Path, monkeypatch: MonkeyPatch) -> None:
+    shim = _fake_python(tmp_path / "shims", "pyenv: python3.13: command not found", exit_code=127)
+    _fake_python(tmp_path / "pyenv" / "versions" / "3.12.1" / "bin", "3.12")
+    real = _fake_python(tmp_path / "pyenv" / "versions" / "3.13.0" / "bin", "3.13")
+    monkeypatch.setenv("PATH", str(shim.parent))
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "pyenv"))
+    assert run.lambda_python() == str(real)
+    real.unlink()
+    assert run.lambda_python() is None
