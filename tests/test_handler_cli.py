@@ -12,6 +12,7 @@ import pytest
 from handler_capture import EVENTS_DIR
 from pulumi_mocks import ROOT
 
+from bench.run import lambda_python
 from handler.__main__ import main
 
 
@@ -74,3 +75,24 @@ def test_handler_imports_only_the_standard_library() -> None:
     )
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def _records_from(python: str) -> list[dict]:
+    """Every sample's records at DEBUG, as ``python`` writes them, without the time they were written."""
+    samples = sorted(str(path) for path in EVENTS_DIR.glob("*.json"))
+    command = [python, "-B", "-m", "handler", "--level", "DEBUG", *samples]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    for record in records:
+        del record["timestamp"]
+    return records
+
+
+def test_the_functions_runtime_python_writes_the_same_records() -> None:
+    """The function runs on python3.13, the tests on the machine's Python: both must log alike."""
+    runtime_python = lambda_python()
+    if runtime_python is None:
+        pytest.skip("no python3.13 on this machine (on PATH or among pyenv's versions)")
+    expected = _records_from(sys.executable)
+    assert len(expected) > len(list(EVENTS_DIR.glob("*.json")))  # INFO and DEBUG records for every sample
+    assert _records_from(runtime_python) == expected
