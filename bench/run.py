@@ -22,9 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import platform
-import shutil
 import statistics
 import subprocess
 import sys
@@ -41,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import cost, program_bench  # noqa: E402
+from bench.runtime_python import lambda_python  # noqa: E402
 from components.event_logger import RUNTIME  # noqa: E402
 from components.lambda_package import handler_zip  # noqa: E402
 from handler.app import LOGGER_NAME, handler, safe_summary  # noqa: E402
@@ -207,28 +206,6 @@ class ImportTimer:
                 command = [interpreter, "-B", "-c", self.SCRIPT]
                 result = subprocess.run(command, cwd=self.directory, capture_output=True, text=True, check=True)
                 samples.append(float(result.stdout))
-
-
-def lambda_python() -> str | None:
-    """An interpreter of the function's runtime version (python3.13), if this machine has one.
-
-    Looked for on PATH, then among pyenv's versions; a pyenv shim on PATH for a
-    version not selected fails to run, so each candidate is asked its version.
-    """
-    version = RUNTIME.removeprefix("python")
-    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
-    candidates = [
-        shutil.which(RUNTIME),
-        *sorted(str(path) for path in pyenv_root.glob(f"versions/{version}*/bin/{RUNTIME}")),
-    ]
-    for candidate in candidates:
-        if candidate is None:
-            continue
-        probe = [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]
-        answer = subprocess.run(probe, check=False, capture_output=True, text=True)
-        if answer.returncode == 0 and answer.stdout.strip() == version:
-            return candidate
-    return None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,6 +10,7 @@ from handler_capture import invoke, load_event
 from pytest import MonkeyPatch
 
 from bench import run
+from bench.runtime_python import lambda_python
 
 
 def test_the_floor_keeps_every_specified_field_of_a_full_task_record() -> None:
@@ -58,6 +59,6 @@ def test_the_runtime_python_is_one_that_runs_and_says_it_is_313(tmp_path: Path, 
     real = _fake_python(tmp_path / "pyenv" / "versions" / "3.13.0" / "bin", "3.13")
     monkeypatch.setenv("PATH", str(shim.parent))
     monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "pyenv"))
-    assert run.lambda_python() == str(real)
+    assert lambda_python() == str(real)
     real.unlink()
-    assert run.lambda_python() is None
+    assert lambda_python() is None

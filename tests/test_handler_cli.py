@@ -12,7 +12,7 @@ import pytest
 from handler_capture import EVENTS_DIR
 from pulumi_mocks import ROOT
 
-from bench.run import lambda_python
+from bench.runtime_python import lambda_python
 from handler.__main__ import main
 
 
