@@ -274,8 +274,9 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
             function=function.name,
             action="lambda:InvokeFunction",
             principal="events.amazonaws.com",
+            # The rule's ARN names the account; a SourceAccount condition would stop
+            # EventBridge from invoking at all (see iam_policies.eventbridge_invoke_statement).
             source_arn=rule.arn,
-            source_account=rule.arn.apply(_account_of),
             opts=pulumi.ResourceOptions(parent=self),
         )
         aws.cloudwatch.EventTarget(
@@ -341,11 +342,6 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
         return [f"{folder}/{key}" for key in QUERIES]
-
-
-def _account_of(arn: str) -> str:
-    """The account id field of an ARN (arn:partition:service:region:ACCOUNT:resource)."""
-    return arn.split(":")[4]
 
 
 def _region_of(arn: str) -> str:

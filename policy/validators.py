@@ -165,6 +165,22 @@ def events_permission_scoped(resource_type: str, props: Mapping[str, Any]) -> li
     return []
 
 
+def events_permission_without_source_account(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """EventBridge cannot invoke a function whose permission names a SourceAccount.
+
+    AWS: EventBridge User Guide, "Troubleshooting Amazon EventBridge", "My rule ran but my Lambda
+    function wasn't invoked". The rule's ARN in source_arn already names the account.
+    """
+    if resource_type != LAMBDA_PERMISSION or props.get("principal") != "events.amazonaws.com":
+        return []
+    if props.get("sourceAccount"):
+        return [
+            "sets source_account on a permission for events.amazonaws.com: EventBridge will never invoke the "
+            "function; remove source_account (source_arn, the rule's ARN, already names the account)"
+        ]
+    return []
+
+
 def ecs_rules_filter_clusters(resource_type: str, props: Mapping[str, Any]) -> list[str]:
     if resource_type != EVENT_RULE or not props.get("eventPattern"):
         return []
@@ -233,6 +249,12 @@ POLICIES = (
         "Lambda permissions for events.amazonaws.com name the rule (source_arn).",
         True,
         events_permission_scoped,
+    ),
+    PolicySpec(
+        "events-permission-no-source-account",
+        "Lambda permissions for events.amazonaws.com carry no source_account (EventBridge could not invoke).",
+        True,
+        events_permission_without_source_account,
     ),
     PolicySpec(
         "ecs-rules-filter-clusters",

@@ -201,7 +201,7 @@ def permission(rehearsal: Rehearsal, resource: Registered) -> None:
         Action=inputs["action"],
         Principal=inputs["principal"],
         SourceArn=inputs["sourceArn"],
-        SourceAccount=inputs["sourceAccount"],
+        **({"SourceAccount": inputs["sourceAccount"]} if inputs.get("sourceAccount") else {}),
     )
 
 

@@ -105,14 +105,20 @@ def test_target_delivers_this_rule_to_this_function(deployed: Run) -> None:
     assert target["rule"] == deployed.one(RULE).outputs["name"]
 
 
-def test_only_this_rule_in_this_account_may_invoke(deployed: Run) -> None:
+def test_only_this_rule_may_invoke(deployed: Run) -> None:
+    """The rule's ARN (which names the account) scopes the permission, and nothing else does.
+
+    AWS: EventBridge User Guide, "Troubleshooting Amazon EventBridge", "My rule ran but my Lambda function
+    wasn't invoked": a SourceAccount condition in the function's policy stops EventBridge from invoking it.
+    """
     permission = deployed.one(PERMISSION).inputs
     rule_arn = deployed.one(RULE).outputs["arn"]
     assert permission["action"] == "lambda:InvokeFunction"
     assert permission["principal"] == "events.amazonaws.com"
     assert permission["function"] == deployed.one(FUNCTION).outputs["name"]
     assert permission["sourceArn"] == rule_arn
-    assert permission["sourceAccount"] == ACCOUNT == rule_arn.split(":")[4]
+    assert rule_arn.split(":")[4] == ACCOUNT
+    assert "sourceAccount" not in permission
 
 
 def test_only_lambda_may_assume_the_role(deployed: Run) -> None:

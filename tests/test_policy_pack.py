@@ -110,6 +110,18 @@ BAD: dict[str, tuple[str, str, dict[str, Any], str]] = {
         {"principal": "events.amazonaws.com", "action": "lambda:InvokeFunction", "function": "f"},
         "without source_arn",
     ),
+    "permission with a source account": (
+        "events-permission-no-source-account",
+        validators.LAMBDA_PERMISSION,
+        {
+            "principal": "events.amazonaws.com",
+            "action": "lambda:InvokeFunction",
+            "function": "f",
+            "sourceArn": "arn:aws:events:eu-west-1:111122223333:rule/r",
+            "sourceAccount": "111122223333",
+        },
+        "EventBridge will never invoke",
+    ),
     "rule without clusters": (
         "ecs-rules-filter-clusters",
         validators.EVENT_RULE,
