@@ -15,10 +15,23 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from .iam_policies import max_invoke_statements
+
 TASK_STATE_CHANGE = "ECS Task State Change"
 MAX_PATTERN_CHARS = 2048
-# EventBridge allows 300 rules per bus by default; one logger takes at most this many.
-MAX_RULES = 64
+
+
+def _max_rules() -> int:
+    """The most rules one logger may have: a power of two (so a split only ever doubles) whose invoke
+    permissions, one per rule, fit in the function's 20 KB resource policy even with the longest names.
+    That is 32, about a tenth of EventBridge's default 300 rules per bus."""
+    rules = 1
+    while rules * 2 <= max_invoke_statements():
+        rules *= 2
+    return rules
+
+
+MAX_RULES = _max_rules()
 
 
 def task_state_change_pattern(cluster_arns: Sequence[str]) -> dict[str, Any]:
@@ -68,6 +81,7 @@ def split_patterns(cluster_arns: Sequence[str]) -> dict[int, str]:
             return patterns
         rule_count *= 2
     raise ValueError(
-        f"{len(cluster_arns)} clusters need more than {MAX_RULES} EventBridge rules; "
-        "log every cluster of the account and region instead (allClusters)"
+        f"{len(cluster_arns)} clusters need more than {MAX_RULES} EventBridge rules (each rule needs an invoke "
+        f"permission, and the function's 20 KB policy holds {MAX_RULES}); log every cluster of the account and "
+        "region instead: pulumi config set allClusters true (and remove the cluster list)"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 
 def lambda_trust_policy() -> str:
@@ -85,3 +86,47 @@ def failed_events_queue_policy(queue_arn: str, role_arn: str) -> str:
             ],
         }
     )
+
+
+# AWS Lambda quotas (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html): a function's
+# resource-based policy is at most 20 KB; AddPermission past it fails with PolicyLengthExceededException.
+# Counted here as 20,000 bytes, the stricter reading of "20 KB".
+MAX_FUNCTION_POLICY_BYTES = 20_000
+
+# The longest each part of an invoke statement can be, for a bound that holds whatever the names:
+# StatementId up to 100 characters (AddPermission), function and rule names up to 64 (CreateFunction,
+# PutRule), the longest partition name, a generous region name, a 12-digit account.
+LONGEST_STATEMENT_ID = "s" * 100
+LONGEST_FUNCTION_ARN = f"arn:aws-us-gov:lambda:{'r' * 20}:{'1' * 12}:function:{'f' * 64}"
+LONGEST_RULE_ARN = f"arn:aws-us-gov:events:{'r' * 20}:{'1' * 12}:rule/{'n' * 64}"
+
+
+def eventbridge_invoke_statement(statement_id: str, function_arn: str, rule_arn: str) -> dict[str, Any]:
+    """The statement Lambda stores for AddPermission(Principal=events.amazonaws.com, SourceArn=rule).
+
+    Its shape is GetPolicy's, as the Lambda Developer Guide's "Working with resource-based IAM policies
+    in Lambda" shows it. No SourceAccount: EventBridge cannot invoke a function whose policy names one
+    (EventBridge User Guide, "Troubleshooting Amazon EventBridge").
+    """
+    return {
+        "Sid": statement_id,
+        "Effect": "Allow",
+        "Principal": {"Service": "events.amazonaws.com"},
+        "Action": "lambda:InvokeFunction",
+        "Resource": function_arn,
+        "Condition": {"ArnLike": {"AWS:SourceArn": rule_arn}},
+    }
+
+
+def function_resource_policy(statements: Sequence[dict[str, Any]]) -> str:
+    """The function's whole resource-based policy as Lambda stores it (compact JSON), to measure it."""
+    return json.dumps({"Version": "2012-10-17", "Id": "default", "Statement": list(statements)}, separators=(",", ":"))
+
+
+def max_invoke_statements() -> int:
+    """How many worst-case invoke statements fit in one function policy."""
+    statement = eventbridge_invoke_statement(LONGEST_STATEMENT_ID, LONGEST_FUNCTION_ARN, LONGEST_RULE_ARN)
+    count = 0
+    while len(function_resource_policy([statement] * (count + 1)).encode()) <= MAX_FUNCTION_POLICY_BYTES:
+        count += 1
+    return count

@@ -19,6 +19,7 @@ import pulumi_aws as aws
 
 from . import validation
 from .event_logger import EcsTaskEventLoggerArgs
+from .event_pattern import split_patterns
 
 
 class ConfigError(pulumi.RunError):
@@ -189,14 +190,22 @@ def _read_clusters(config: pulumi.Config, region: str, problems: list[str]) -> d
             return {}
     assert raw_arns is not None
     try:
-        arns = json.loads(raw_arns)
-        return {"cluster_arns": validation.check_cluster_arns(arns, region)}
+        arns = validation.check_cluster_arns(json.loads(raw_arns), region)
     except ValueError as error:
         problems.append(
             f"{project}:{CLUSTER_ARNS_KEY} = {raw_arns!r}: {error}. "
             f"Fix: pulumi config set --path '{CLUSTER_ARNS_KEY}[0]' {example} (one index per cluster)"
         )
         return {}
+    try:
+        split_patterns(arns)
+    except ValueError as error:
+        problems.append(
+            f"{project}:{CLUSTER_ARNS_KEY} lists {len(arns)} clusters: {error}. "
+            f"Fix: pulumi config rm {CLUSTER_ARNS_KEY} && pulumi config set {ALL_CLUSTERS_KEY} true"
+        )
+        return {}
+    return {"cluster_arns": arns}
 
 
 def caller_account() -> tuple[str, str]:

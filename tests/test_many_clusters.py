@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from pulumi_mocks import ACCOUNT, CLUSTER_ARN, REGION, RecordingMocks, Run, run, run_program, stack_config
 
-from components import ConfigError, EcsTaskEventLogger, EcsTaskEventLoggerArgs
-from components.event_pattern import MAX_PATTERN_CHARS, split_patterns
+from components import ConfigError, EcsTaskEventLogger, EcsTaskEventLoggerArgs, iam_policies
+from components.event_pattern import MAX_PATTERN_CHARS, MAX_RULES, split_patterns
 from policy.validators import POLICIES
 
 RULE = "aws:cloudwatch/eventRule:EventRule"
@@ -95,9 +96,73 @@ def test_the_split_is_the_same_whatever_the_order() -> None:
     assert forward == backward
 
 
+def largest_accepted_list(make: Callable[[int], list[str]]) -> list[str]:
+    """The longest list of ``make(n)`` the split accepts (a bucket only grows with the list, so bisect)."""
+
+    def accepted(count: int) -> bool:
+        try:
+            split_patterns(make(count))
+        except ValueError:
+            return False
+        return True
+
+    low, high = 1, 1
+    while accepted(high):
+        low, high = high, high * 2
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if accepted(middle) else (low, middle)
+    return make(low)
+
+
+def test_the_function_policy_holds_the_worst_case_permissions() -> None:
+    """However long the names, MAX_RULES invoke statements fit in the function's policy.
+
+    AWS: Lambda quotas (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html), "Function
+    resource-based policy: 20 KB"; AddPermission past it fails with PolicyLengthExceededException. Name
+    lengths: AddPermission (StatementId, 100), CreateFunction (FunctionName, 64), PutRule (Name, 64).
+    """
+    assert MAX_RULES == 32
+    worst = iam_policies.eventbridge_invoke_statement(
+        iam_policies.LONGEST_STATEMENT_ID, iam_policies.LONGEST_FUNCTION_ARN, iam_policies.LONGEST_RULE_ARN
+    )
+    size = len(iam_policies.function_resource_policy([worst] * MAX_RULES).encode())
+    assert 15_000 < size < iam_policies.MAX_FUNCTION_POLICY_BYTES <= 20 * 1024
+    # Twice the rules would not fit: the cap is what keeps AddPermission from failing half-way.
+    assert len(iam_policies.function_resource_policy([worst] * MAX_RULES * 2).encode()) > 20 * 1024
+
+
+@pytest.mark.parametrize("name_length", [8, 40, 255])
+def test_the_largest_accepted_list_deploys_a_function_policy_under_the_limit(name_length: int) -> None:
+    """The largest cluster list the program accepts, deployed: its permissions, as Lambda writes them, fit.
+
+    AWS: Lambda quotas, "Function resource-based policy: 20 KB"; the statement's shape as GetPolicy returns
+    it (Lambda Developer Guide, "Working with resource-based IAM policies in Lambda").
+    """
+
+    def make(count: int) -> list[str]:
+        return [f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{f'c{i:05d}':x<{name_length}}" for i in range(count)]
+
+    arns = largest_accepted_list(make)
+    with pytest.raises(ValueError, match="allClusters"):
+        split_patterns(make(len(arns) + 1))
+    deployed = build(arns)
+    rules = deployed.of_type(RULE)
+    assert MAX_RULES // 2 < len(rules) <= MAX_RULES  # the largest list needs the most rules allowed
+    function_arn = deployed.one(FUNCTION).outputs["arn"]
+    statements = [
+        # The provider generates the statement id; count it at the longest AddPermission allows.
+        iam_policies.eventbridge_invoke_statement(iam_policies.LONGEST_STATEMENT_ID, function_arn, arn)
+        for arn in (p.inputs["sourceArn"] for p in deployed.of_type(PERMISSION))
+    ]
+    assert {s["Condition"]["ArnLike"]["AWS:SourceArn"] for s in statements} == {r.outputs["arn"] for r in rules}
+    size = len(iam_policies.function_resource_policy(statements).encode())
+    assert size < iam_policies.MAX_FUNCTION_POLICY_BYTES, size
+
+
 def test_too_many_clusters_fail_before_anything_is_created() -> None:
     mocks = RecordingMocks()
-    with pytest.raises(ValueError, match="need more than 64 EventBridge rules; log every cluster"):
+    with pytest.raises(ValueError, match=r"need more than 32 EventBridge rules .* pulumi config set allClusters true"):
 
         def program() -> None:
             EcsTaskEventLogger("fleet", EcsTaskEventLoggerArgs(cluster_arns=cluster_arns(3000)))
@@ -138,6 +203,10 @@ BAD_CLUSTERS = {
         "is in account 444455556666",
     ),
     "empty list": ({"clusterArns": "[]"}, "no cluster ARN given"),
+    "too many for the function policy": (
+        {"clusterArns": json.dumps(cluster_arns(3000))},
+        "lists 3000 clusters: 3000 clusters need more than 32 EventBridge rules",
+    ),
     "not a list": ({"clusterArns": json.dumps(CLUSTER_ARN)}, "is not a list of ECS cluster ARNs"),
     "bad entry": ({"clusterArns": json.dumps([CLUSTER_ARN, "demo"])}, "entry 1: 'demo' is not an ECS cluster ARN"),
     "both keys": (
