@@ -86,8 +86,19 @@ class AlarmSpec:
     dimensions: Mapping[str, pulumi.Input[str]]
 
 
+def filter_dimensions(metric: LogMetric, group_metrics: bool) -> dict[str, str] | None:
+    """The metric's dimensions, without Group when group metrics are off.
+
+    CloudWatch Logs disables a metric filter that produces more than 1,000 distinct dimension name/value
+    pairs within an hour (CloudWatch Logs API Reference, PutMetricFilter, "dimensions"); every service
+    and task family of an account can get there, so allClusters leaves Group out by default.
+    """
+    dimensions = {name: value for name, value in metric.dimensions.items() if group_metrics or name != "Group"}
+    return dimensions or None
+
+
 def metric_filters(
-    prefix: str, log_group: aws.cloudwatch.LogGroup, parent: pulumi.Resource
+    prefix: str, log_group: aws.cloudwatch.LogGroup, parent: pulumi.Resource, *, group_metrics: bool = True
 ) -> list[aws.cloudwatch.LogMetricFilter]:
     return [
         aws.cloudwatch.LogMetricFilter(
@@ -99,7 +110,7 @@ def metric_filters(
                 namespace=log_group.name.apply(logger_namespace) if metric.per_logger else METRIC_NAMESPACE,
                 value=metric.value,
                 unit=metric.unit,
-                dimensions=dict(metric.dimensions) or None,
+                dimensions=filter_dimensions(metric, group_metrics),
             ),
             opts=pulumi.ResourceOptions(parent=parent),
         )

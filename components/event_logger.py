@@ -47,6 +47,9 @@ class EcsTaskEventLoggerArgs:
     alarm_topic_arn: str | None = None
     alert_email: str | None = None
     saved_queries: bool = True
+    # Per-service (Group) metric dimensions: on for cluster lists, off for all_clusters_prefix unless set,
+    # since CloudWatch disables a metric filter past 1,000 distinct dimension values an hour.
+    group_metrics: bool | None = None
 
     def validated(self) -> EcsTaskEventLoggerArgs:
         """A normalised copy; raises ValueError naming the argument and the fix."""
@@ -57,7 +60,7 @@ class EcsTaskEventLoggerArgs:
                 "EcsTaskEventLoggerArgs: give cluster_arns or all_clusters_prefix, not both "
                 "(the prefix already takes every cluster of the account and region)"
             )
-        return EcsTaskEventLoggerArgs(
+        checked = EcsTaskEventLoggerArgs(
             cluster_arns=(
                 ()
                 if self.all_clusters_prefix is not None
@@ -91,10 +94,21 @@ class EcsTaskEventLoggerArgs:
                 self.function_max_event_age_seconds,
             ),
             alarms=_checked("alarms", validation.check_boolean, self.alarms),
-            alarm_topic_arn=_optional("alarm_topic_arn", validation.check_sns_topic_arn, self.alarm_topic_arn),
+            alarm_topic_arn=_optional("alarm_topic_arn", validation.check_alarm_topic_arn, self.alarm_topic_arn),
             alert_email=_optional("alert_email", validation.check_email, self.alert_email),
             saved_queries=_checked("saved_queries", validation.check_boolean, self.saved_queries),
+            group_metrics=(
+                self.all_clusters_prefix is None
+                if self.group_metrics is None
+                else _checked("group_metrics", validation.check_boolean, self.group_metrics)
+            ),
         )
+        if checked.alarms and checked.log_level in validation.SILENCES_ABNORMAL_STOPS:
+            raise ValueError(
+                f"EcsTaskEventLoggerArgs.log_level: {checked.log_level} writes no ERROR records, so the abnormal-stop "
+                "alarm could never fire; use ERROR or a more verbose level, or alarms=False"
+            )
+        return checked
 
 
 def _checked(name: str, check: Callable[[T], R], value: T) -> R:
@@ -318,7 +332,7 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
                 endpoint=settings.alert_email,
                 opts=pulumi.ResourceOptions(parent=self),
             )
-        alarms.metric_filters(name, log_group, self)
+        alarms.metric_filters(name, log_group, self, group_metrics=bool(settings.group_metrics))
         specs = [*alarms.function_alarms(function), alarms.abnormal_stop_alarm(log_group)]
         if rule_dlq is not None and failed_events is not None:
             specs.append(

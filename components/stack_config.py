@@ -90,9 +90,10 @@ SETTINGS = (
         "21600",
     ),
     Setting("alarms", "alarms", _boolean, "true"),
-    Setting("alarmTopicArn", "alarm_topic_arn", validation.check_sns_topic_arn, "arn:aws:sns:REGION:ACCOUNT_ID:NAME"),
+    Setting("alarmTopicArn", "alarm_topic_arn", validation.check_alarm_topic_arn, "arn:aws:sns:REGION:ACCOUNT_ID:NAME"),
     Setting("alertEmail", "alert_email", validation.check_email, "oncall@example.com"),
     Setting("savedQueries", "saved_queries", _boolean, "true"),
+    Setting("groupMetrics", "group_metrics", _boolean, "false"),
 )
 CLUSTER_ARN_KEY = "clusterArn"
 CLUSTER_ARNS_KEY = "clusterArns"
@@ -140,6 +141,13 @@ def _combination_problems(config: pulumi.Config, values: dict[str, Any], region:
             f"{config.name}:alarmTopicArn = {topic!r}: the topic is in {topic.split(':')[3]} but this stack deploys "
             f"to {region}; CloudWatch alarms notify topics of their own region only. "
             f"Fix: pulumi config set alarmTopicArn arn:aws:sns:{region}:ACCOUNT_ID:NAME"
+        )
+    alarms_on = values.get("alarms", True)
+    if alarms_on and values.get("log_level") in validation.SILENCES_ABNORMAL_STOPS:
+        problems.append(
+            f"{config.name}:logLevel = {values['log_level']!r} while {config.name}:alarms is on: the abnormal-stop "
+            "alarm counts the records logged at ERROR, and this level writes none, so it could never fire. "
+            "Fix: pulumi config set logLevel ERROR (or WARN, or INFO), or pulumi config set alarms false"
         )
     if values.get("alarms") is False and (values.get("alert_email") or topic):
         key = "alertEmail" if values.get("alert_email") else "alarmTopicArn"

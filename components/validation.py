@@ -43,6 +43,8 @@ RETENTION_DAYS = (
 APPLICATION_LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
 SYSTEM_LOG_LEVELS = ("DEBUG", "INFO", "WARN")
 LOG_LEVEL_ALIASES = {"WARNING": "WARN", "CRITICAL": "FATAL"}
+# Levels that drop the ERROR records the abnormal-stop alarm counts.
+SILENCES_ABNORMAL_STOPS = ("FATAL",)
 
 ARCHITECTURES = ("arm64", "x86_64")
 MEMORY_MB_RANGE = (128, 10240)
@@ -266,6 +268,18 @@ def check_sns_topic_arn(value: str) -> str:
         f"{value!r} is not an SNS topic ARN; expected arn:aws:sns:REGION:ACCOUNT_ID:NAME, "
         "as `aws sns list-topics` shows"
     )
+
+
+def check_alarm_topic_arn(value: str) -> str:
+    """A standard SNS topic: FIFO topics deliver to SQS queues only, so an email subscription fails at deploy
+    time and nobody would hear of an alarm (Amazon SNS Developer Guide, "FIFO topics" / message delivery)."""
+    topic = check_sns_topic_arn(value)
+    if topic.endswith(".fifo"):
+        raise ValueError(
+            f"{value!r} is a FIFO topic; FIFO topics deliver to SQS queues only, so email and chat subscriptions "
+            "never receive the alarms. Use a standard topic (a name without .fifo)"
+        )
+    return topic
 
 
 def check_email(value: str) -> str:
