@@ -271,8 +271,8 @@ def check_sns_topic_arn(value: str) -> str:
 
 
 def check_alarm_topic_arn(value: str) -> str:
-    """A standard SNS topic: FIFO topics deliver to SQS queues only, so an email subscription fails at deploy
-    time and nobody would hear of an alarm (Amazon SNS Developer Guide, "FIFO topics" / message delivery)."""
+    """A standard SNS topic: FIFO topics deliver to SQS queues only, so an email subscription fails and nobody
+    would hear of an alarm (Amazon SNS Developer Guide, "Message delivery for FIFO topics")."""
     topic = check_sns_topic_arn(value)
     if topic.endswith(".fifo"):
         raise ValueError(
