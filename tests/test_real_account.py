@@ -148,7 +148,7 @@ def test_retention_values_are_the_ones_cloudwatch_logs_accepts() -> None:
     14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, and 3653." """
     documented = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922]
     documented += [3288, 3653]
-    assert documented == validation.RETENTION_DAYS
+    assert documented == list(validation.RETENTION_DAYS)
     assert set(documented) == policy_validators.RETENTION_DAYS
     for days in (0, 2, 8, 3654):
         with pytest.raises(ValueError, match="is not a retention CloudWatch Logs accepts"):
