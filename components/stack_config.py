@@ -7,15 +7,18 @@ a test keeps ``Pulumi.yaml`` in step with this table.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+from pulumi.runtime import config as runtime_config
 
 from . import validation
 from .event_logger import EcsTaskEventLoggerArgs
@@ -31,7 +34,7 @@ class Setting:
     key: str  # the config key users set
     field: str  # the EcsTaskEventLoggerArgs field it feeds
     parse: Callable[[str], Any]  # raises ValueError naming the value
-    example: str  # a valid value, for the fix in error messages
+    example: str | Callable[[str], str]  # a valid value for the fix in error messages, or one made from the bad one
 
 
 def _integer(raw: str) -> int:
@@ -57,7 +60,12 @@ def _boolean(raw: str) -> bool:
 
 # Every optional key; clusterArn, the one required key, is read on its own.
 SETTINGS = (
-    Setting("logRetentionDays", "log_retention_days", lambda raw: validation.check_retention_days(_integer(raw)), "30"),
+    Setting(
+        "logRetentionDays",
+        "log_retention_days",
+        lambda raw: validation.check_retention_days(_integer(raw)),
+        lambda raw: str(validation.nearest_retention_days(raw)),
+    ),
     Setting("logLevel", "log_level", validation.check_log_level, "INFO"),
     Setting("systemLogLevel", "system_log_level", validation.check_system_log_level, "WARN"),
     Setting("memorySizeMb", "memory_size_mb", lambda raw: validation.check_memory_mb(_integer(raw)), "128"),
@@ -107,13 +115,22 @@ def stack_region(aws_config: pulumi.Config) -> str:
     return region or aws.get_region().region
 
 
+class Problems:
+    """Every bad key, one line each: ``project:KEY = value: what is wrong. Fix: the command that fixes it``."""
+
+    def __init__(self, project: str) -> None:
+        self.project = project
+        self.lines: list[str] = []
+
+    def add(self, key: str, raw: str | None, what: object, fix: str, *, first: bool = False) -> None:
+        shown = "(not set)" if raw is None else repr(raw)
+        self.lines.insert(0 if first else len(self.lines), f"{self.project}:{key} = {shown}: {what}. Fix: {fix}")
+
+
 def read_logger_args(config: pulumi.Config, region: str) -> EcsTaskEventLoggerArgs:
     """The component's arguments from config; one ConfigError listing every bad key."""
-    problems: list[str] = []
-
-    def problem(key: str, raw: str, error: ValueError, example: str) -> None:
-        problems.append(f"{config.name}:{key} = {raw!r}: {error}. Fix: pulumi config set {key} {example}")
-
+    problems = Problems(config.name)
+    _unknown_keys(config.name, problems)
     values: dict[str, Any] = {}
     for setting in SETTINGS:
         raw = config.get(setting.key)
@@ -122,67 +139,108 @@ def read_logger_args(config: pulumi.Config, region: str) -> EcsTaskEventLoggerAr
         try:
             values[setting.field] = setting.parse(raw)
         except ValueError as error:
-            problem(setting.key, raw, error, setting.example)
+            example = setting.example(raw) if callable(setting.example) else setting.example
+            problems.add(setting.key, raw, error, f"pulumi config set {setting.key} {example}")
 
     values.update(_read_clusters(config, region, problems))
-    problems.extend(_combination_problems(config, values, region))
-    if problems:
-        listing = "\n".join(f"  - {text}" for text in problems)
+    _combination_problems(config, values, region, problems)
+    if problems.lines:
+        listing = "\n".join(f"  - {text}" for text in problems.lines)
         raise ConfigError(f"invalid stack config, nothing was deployed:\n{listing}")
-    return EcsTaskEventLoggerArgs(**values)
+    args = EcsTaskEventLoggerArgs(**values)
+    warn_about_other_accounts(args)
+    return args
 
 
-def _combination_problems(config: pulumi.Config, values: dict[str, Any], region: str) -> list[str]:
+def _given_keys(project: str) -> dict[str, str]:
+    """Every key of the project's namespace the stack sets: the CLI passes them all to the program."""
+    given = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    return {full.split(":", 1)[1]: full for full in given if full.startswith(f"{project}:")}
+
+
+def _unknown_keys(project: str, problems: Problems) -> None:
+    """A misspelt key would be ignored and its default deployed without a word."""
+    for key, full in sorted(_given_keys(project).items()):
+        if key in CONFIG_KEYS:
+            continue
+        raw = "[secret]" if runtime_config.is_config_secret(full) else runtime_config.get_config(full)
+        known = {known.lower(): known for known in CONFIG_KEYS}
+        closest = known.get(key.lower()) or next(iter(difflib.get_close_matches(key, CONFIG_KEYS, n=1)), None)
+        if closest:
+            value = "VALUE" if raw == "[secret]" else shlex.quote(str(raw))
+            problems.add(
+                key,
+                raw,
+                f"this program has no setting {key!r}, so it would be ignored; did you mean {closest}?",
+                f"pulumi config rm {key} && pulumi config set {closest} {value}",
+            )
+        else:
+            problems.add(
+                key,
+                raw,
+                f"this program has no setting {key!r}, so it would be ignored (the settings: README, 'Config')",
+                f"pulumi config rm {key}",
+            )
+
+
+def _combination_problems(config: pulumi.Config, values: dict[str, Any], region: str, problems: Problems) -> None:
     """Keys that are fine alone but not together, or not with this stack's region."""
-    problems = []
     topic = values.get("alarm_topic_arn")
     if topic and topic.split(":")[3] != region:
-        problems.append(
-            f"{config.name}:alarmTopicArn = {topic!r}: the topic is in {topic.split(':')[3]} but this stack deploys "
-            f"to {region}; CloudWatch alarms notify topics of their own region only. "
-            f"Fix: pulumi config set alarmTopicArn arn:aws:sns:{region}:ACCOUNT_ID:NAME"
+        problems.add(
+            "alarmTopicArn",
+            topic,
+            f"the topic is in {topic.split(':')[3]} but this stack deploys to {region}; the alarms notify topics "
+            "of their own region",
+            f"pulumi config set alarmTopicArn arn:aws:sns:{region}:ACCOUNT_ID:NAME",
         )
     alarms_on = values.get("alarms", True)
     if alarms_on and values.get("log_level") in validation.SILENCES_ABNORMAL_STOPS:
-        problems.append(
-            f"{config.name}:logLevel = {values['log_level']!r} while {config.name}:alarms is on: the abnormal-stop "
-            "alarm counts the records logged at ERROR, and this level writes none, so it could never fire. "
-            "Fix: pulumi config set logLevel ERROR (or WARN, or INFO), or pulumi config set alarms false"
+        problems.add(
+            "logLevel",
+            config.get("logLevel"),
+            f"with {config.name}:alarms on, the abnormal-stop alarm counts the records logged at ERROR, and this "
+            "level writes none, so it could never fire",
+            "pulumi config set logLevel ERROR (or WARN, or INFO), or pulumi config set alarms false",
         )
     if values.get("alarms") is False and (values.get("alert_email") or topic):
         key = "alertEmail" if values.get("alert_email") else "alarmTopicArn"
-        problems.append(
-            f"{config.name}:{key} is set but {config.name}:alarms is false, so nothing would be sent. "
-            f"Fix: pulumi config set alarms true, or pulumi config rm {key}"
+        problems.add(
+            key,
+            config.get(key),
+            f"{key} is set but {config.name}:alarms is false, so nothing would be sent",
+            f"pulumi config set alarms true, or pulumi config rm {key}",
         )
-    return problems
 
 
-def _read_clusters(config: pulumi.Config, region: str, problems: list[str]) -> dict[str, Any]:
+def _read_clusters(config: pulumi.Config, region: str, problems: Problems) -> dict[str, Any]:
     """Which clusters: exactly one of clusterArn, clusterArns, allClusters."""
-    project = config.name
     raw_arn, raw_arns, raw_all = (config.get(key) for key in (CLUSTER_ARN_KEY, CLUSTER_ARNS_KEY, ALL_CLUSTERS_KEY))
     example = f"arn:aws:ecs:{region}:ACCOUNT_ID:cluster/NAME"
     try:
         all_clusters = _boolean(raw_all) if raw_all is not None else False
     except ValueError as error:
-        problems.append(f"{project}:{ALL_CLUSTERS_KEY} = {raw_all!r}: {error}. Fix: pulumi config set allClusters true")
+        problems.add(ALL_CLUSTERS_KEY, raw_all, error, "pulumi config set allClusters true")
         return {}
-    chosen = [key for key, given in ((CLUSTER_ARN_KEY, raw_arn), (CLUSTER_ARNS_KEY, raw_arns)) if given is not None]
-    if all_clusters:
-        chosen.append(ALL_CLUSTERS_KEY)
+    given = {CLUSTER_ARN_KEY: raw_arn, CLUSTER_ARNS_KEY: raw_arns, ALL_CLUSTERS_KEY: raw_all if all_clusters else None}
+    chosen = [key for key, raw in given.items() if raw is not None]
     if len(chosen) > 1:
-        problems.append(
-            f"{' and '.join(chosen)} are set together; they are alternatives (one cluster, a list, or every "
-            f"cluster). Fix: pulumi config rm {chosen[0]}, to keep only {chosen[-1]}"
+        drop = chosen[:-1]
+        problems.add(
+            chosen[0],
+            given[chosen[0]],
+            f"{' and '.join(chosen)} are set together; they are alternatives (one cluster, a list, or every cluster)",
+            " && ".join(f"pulumi config rm {key}" for key in drop) + f", to keep only {chosen[-1]}",
         )
         return {}
     if not chosen:
-        problems.insert(
-            0,
-            f"{project}:{CLUSTER_ARN_KEY} is not set; it names the ECS cluster whose task events are logged "
-            f"(or set {CLUSTER_ARNS_KEY} for several, or {ALL_CLUSTERS_KEY} true for all). "
-            f"Fix: pulumi config set {CLUSTER_ARN_KEY} {example}",
+        problems.add(
+            CLUSTER_ARN_KEY,
+            None,
+            f"it is required: it names the ECS cluster whose task events are logged (or set {CLUSTER_ARNS_KEY} for "
+            f"several, or {ALL_CLUSTERS_KEY} true for all); `aws ecs list-clusters --region {region}` lists yours",
+            f"pulumi config set {CLUSTER_ARN_KEY} {example}",
+            first=True,
         )
         return {}
     if all_clusters:
@@ -192,28 +250,71 @@ def _read_clusters(config: pulumi.Config, region: str, problems: list[str]) -> d
         try:
             return {"cluster_arns": validation.check_cluster_arns([raw_arn], region)}
         except ValueError as error:
-            bare_name = raw_arn if re.fullmatch(r"[A-Za-z0-9_-]{1,255}", raw_arn) else "NAME"
-            fix = f"pulumi config set {CLUSTER_ARN_KEY} arn:aws:ecs:{region}:ACCOUNT_ID:cluster/{bare_name}"
-            problems.append(f"{project}:{CLUSTER_ARN_KEY} = {raw_arn!r}: {error}. Fix: {fix}")
+            fix = f"pulumi config set {CLUSTER_ARN_KEY} {_cluster_arn_example(region, raw_arn)}"
+            problems.add(CLUSTER_ARN_KEY, raw_arn, error, fix)
             return {}
     assert raw_arns is not None
+    return _read_cluster_list(raw_arns, region, problems)
+
+
+def _cluster_arn_example(region: str, given: object) -> str:
+    """A cluster ARN to put in a fix: with the name the user gave, when they gave a bare name."""
+    name = given if isinstance(given, str) and re.fullmatch(r"[A-Za-z0-9_-]{1,255}", given) else "NAME"
+    return f"arn:aws:ecs:{region}:ACCOUNT_ID:cluster/{name}"
+
+
+def _read_cluster_list(raw: str, region: str, problems: Problems) -> dict[str, Any]:
+    key, example = CLUSTER_ARNS_KEY, f"arn:aws:ecs:{region}:ACCOUNT_ID:cluster/NAME"
     try:
-        arns = validation.check_cluster_arns(json.loads(raw_arns), region)
-    except ValueError as error:
-        problems.append(
-            f"{project}:{CLUSTER_ARNS_KEY} = {raw_arns!r}: {error}. "
-            f"Fix: pulumi config set --path '{CLUSTER_ARNS_KEY}[0]' {example} (one index per cluster)"
-        )
+        listed = json.loads(raw)
+    except ValueError:
+        listed = raw  # a plain string: `pulumi config set clusterArns arn:...` without --path
+    if not isinstance(listed, list):
+        entries = re.split(r"[\s,]+", listed.strip()) if isinstance(listed, str) and listed.strip() else [example]
+        commands = [f"pulumi config rm {key}"]
+        commands += [f"pulumi config set --path '{key}[{i}]' {entry}" for i, entry in enumerate(entries)]
+        problems.add(key, raw, "clusterArns is a list, set one entry at a time with --path", " && ".join(commands))
+        return {}
+    try:
+        arns = validation.check_cluster_arns(listed, region)
+    except validation.ClusterListError as error:
+        if error.remedy == "remove":
+            # From the last, so that each index still names the same entry.
+            fix = " && ".join(f"pulumi config rm --path '{key}[{i}]'" for i in sorted(error.indices, reverse=True))
+        elif error.indices:
+            index = error.indices[0]
+            fix = f"pulumi config set --path '{key}[{index}]' {_cluster_arn_example(region, listed[index])}"
+        else:
+            fix = f"pulumi config set --path '{key}[0]' {example} (one index per cluster)"
+        problems.add(key, raw, error, fix)
         return {}
     try:
         split_patterns(arns)
     except ValueError as error:
-        problems.append(
-            f"{project}:{CLUSTER_ARNS_KEY} lists {len(arns)} clusters: {error}. "
-            f"Fix: pulumi config rm {CLUSTER_ARNS_KEY} && pulumi config set {ALL_CLUSTERS_KEY} true"
+        problems.add(
+            key,
+            f"[{len(arns)} clusters]",
+            error,
+            f"pulumi config rm {key} && pulumi config set {ALL_CLUSTERS_KEY} true",
         )
         return {}
     return {"cluster_arns": arns}
+
+
+def warn_about_other_accounts(args: EcsTaskEventLoggerArgs) -> None:
+    """A cluster of another account is legitimate (its events may be forwarded here), but usually a copied
+    placeholder: say so during preview, so a rule that never fires does not deploy without a word."""
+    if not args.cluster_arns:
+        return
+    _, account = caller_account()
+    others = sorted({arn.split(":")[4] for arn in args.cluster_arns} - {account})
+    for other in others:
+        pulumi.log.warn(
+            f"the cluster ARNs name account {other}, but this stack deploys with the credentials of account "
+            f"{account}: their task events reach account {other}'s event bus, not this one, so the rule only "
+            f"fires if account {other} forwards them here. If that is not the plan, list your own clusters "
+            "(`aws ecs list-clusters`) and set clusterArn to one of them."
+        )
 
 
 def caller_account() -> tuple[str, str]:

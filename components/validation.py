@@ -60,6 +60,10 @@ CLUSTER_ARN_PREFIX = re.compile(
     r"arn:(?:aws|aws-cn|aws-us-gov|aws-iso[a-z-]*):ecs:[a-z]{2}(?:-[a-z]+)+-\d+:\d{12}:cluster/"
 )
 EXAMPLE_CLUSTER_ARN = "arn:aws:ecs:eu-west-1:111122223333:cluster/demo"
+# The other ECS resource types an ARN may name, for telling a wrong ARN from a malformed one.
+ECS_RESOURCE_TYPES = frozenset(
+    {"task", "service", "container-instance", "task-definition", "task-set", "capacity-provider", "service-revision"}
+)
 
 TAG_KEY_MAX = 128
 TAG_VALUE_MAX = 256
@@ -106,10 +110,23 @@ def _what_it_is(value: str) -> str:
         return f"its region {region!r} is not a region name; {example}"
     if not re.fullmatch(r"\d{12}", account):
         return f"its account id {account!r} is not 12 digits; {example}"
+    if "/" not in resource:
+        return f"it is malformed: its resource part {resource!r} has no 'cluster/' before the cluster name; {example}"
     kind = resource.split("/", 1)[0]
-    if kind != "cluster":
+    if kind != "cluster" and kind in ECS_RESOURCE_TYPES:
         return f"it is an ECS {kind} ARN, not a cluster ARN; {example}"
+    if kind != "cluster":
+        return f"it is malformed: its resource type {kind!r} is not 'cluster'; {example}"
     return f"its cluster name is not 1-255 letters, digits, '-' or '_'; {example}"
+
+
+def nearest_retention_days(value: object) -> int:
+    """The accepted retention closest to ``value`` (30, the default, when it is not a number)."""
+    try:
+        days = int(str(value).strip())
+    except ValueError:
+        return 30
+    return min(RETENTION_DAYS, key=lambda accepted: (abs(accepted - days), accepted))
 
 
 def check_retention_days(value: int) -> int:
@@ -117,7 +134,7 @@ def check_retention_days(value: int) -> int:
         return value
     allowed = ", ".join(str(days) for days in RETENTION_DAYS)
     hint = "0 (never expire) is not allowed, logs that live forever cost forever; " if value == 0 else ""
-    nearest = min(RETENTION_DAYS, key=lambda days: (abs(days - value), days))
+    nearest = nearest_retention_days(value)
     raise ValueError(
         f"{value} days is not a retention CloudWatch Logs accepts; {hint}use one of {allowed} (nearest: {nearest})"
     )
@@ -167,39 +184,62 @@ def check_tags(value: Mapping[str, str]) -> dict[str, str]:
     return tags
 
 
+class ClusterListError(ValueError):
+    """A bad cluster list, and which entries to change (``replace``) or take out (``remove``) to fix it."""
+
+    def __init__(self, message: str, indices: tuple[int, ...] = (), remedy: str = "replace") -> None:
+        super().__init__(message)
+        self.indices = indices
+        self.remedy = remedy
+
+
 def check_cluster_arns(values: object, region: str | None = None) -> list[str]:
     """One or more cluster ARNs of one account and region (``region`` when given: a rule only sees its own)."""
     if isinstance(values, str) or not isinstance(values, (list, tuple)):
-        raise ValueError(f"{values!r} is not a list of ECS cluster ARNs")
+        raise ClusterListError(f"{values!r} is not a list of ECS cluster ARNs")
     if not values:
-        raise ValueError(f"no cluster ARN given; pass at least one, e.g. {EXAMPLE_CLUSTER_ARN}")
+        raise ClusterListError(f"no cluster ARN given; pass at least one, e.g. {EXAMPLE_CLUSTER_ARN}")
     arns = []
     for index, value in enumerate(values):
         try:
             arns.append(parse_cluster_arn(value))
         except ValueError as error:
-            raise ValueError(f"entry {index}: {error}") if len(values) > 1 else error from None
+            message = f"entry {index}: {error}" if len(values) > 1 else str(error)
+            raise ClusterListError(message, (index,)) from None
     counts = Counter(arn.arn for arn in arns)
     duplicates = sorted(arn for arn, count in counts.items() if count > 1)
     if duplicates:
-        raise ValueError(f"{', '.join(duplicates)} is listed more than once; list each cluster once")
+        repeats = tuple(i for i, arn in enumerate(arns) if arn.arn in [a.arn for a in arns[:i]])
+        raise ClusterListError(
+            f"{', '.join(duplicates)} is listed more than once "
+            f"({'entries' if len(repeats) > 1 else 'entry'} {', '.join(map(str, repeats))} "
+            f"{'repeat' if len(repeats) > 1 else 'repeats'} an earlier one); list each cluster once",
+            repeats,
+            "remove",
+        )
     expected_region = region or arns[0].region
-    for arn in arns:
+    for index, arn in enumerate(arns):
         if arn.region != expected_region:
             if region is None:
-                raise ValueError(
+                raise ClusterListError(
                     f"{arn.arn} is in region {arn.region}, {arns[0].arn} in {expected_region}; one logger serves "
-                    "one region (an EventBridge rule only sees its own): deploy a stack per region"
+                    "one region (an EventBridge rule only sees its own): deploy a stack per region",
+                    (index,),
+                    "remove",
                 )
-            raise ValueError(
+            raise ClusterListError(
                 f"{arn.arn} is in region {arn.region} but this stack deploys to {region}; an EventBridge "
                 f"rule only sees events of its own region, so it would never fire. Deploy to {arn.region} "
-                f"(`pulumi config set aws:region {arn.region}`) or pick a cluster in {region}"
+                f"(`pulumi config set aws:region {arn.region}`) or pick a cluster in {region}",
+                (index,),
+                "remove",
             )
         if arn.account != arns[0].account:
-            raise ValueError(
+            raise ClusterListError(
                 f"{arn.arn} is in account {arn.account}, {arns[0].arn} in {arns[0].account}; list the clusters "
-                "of one account (the one whose default event bus this stack's rule listens on)"
+                "of one account (the one whose default event bus this stack's rule listens on)",
+                (index,),
+                "remove",
             )
     return [arn.arn for arn in arns]
 

@@ -205,9 +205,9 @@ BAD_CLUSTERS = {
     "empty list": ({"clusterArns": "[]"}, "no cluster ARN given"),
     "too many for the function policy": (
         {"clusterArns": json.dumps(cluster_arns(3000))},
-        "lists 3000 clusters: 3000 clusters need more than 32 EventBridge rules",
+        "clusterArns = '[3000 clusters]': 3000 clusters need more than 32 EventBridge rules",
     ),
-    "not a list": ({"clusterArns": json.dumps(CLUSTER_ARN)}, "is not a list of ECS cluster ARNs"),
+    "not a list": ({"clusterArns": json.dumps(CLUSTER_ARN)}, "clusterArns is a list, set one entry at a time"),
     "bad entry": ({"clusterArns": json.dumps([CLUSTER_ARN, "demo"])}, "entry 1: 'demo' is not an ECS cluster ARN"),
     "both keys": (
         {"clusterArn": CLUSTER_ARN, "clusterArns": json.dumps([CLUSTER_ARN])},

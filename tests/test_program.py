@@ -118,11 +118,11 @@ def test_region_falls_back_to_the_environment_then_the_provider(monkeypatch: pyt
     monkeypatch.setenv("AWS_REGION", "us-east-2")
     from_environment = RecordingMocks(region="us-east-2")
     assert "--region us-east-2" in run_program(config, from_environment).outputs["tailLogsCommand"]
-    assert from_environment.calls == []  # the environment answered; the provider was not asked
+    assert "aws:index/getRegion:getRegion" not in from_environment.calls  # the environment answered
     monkeypatch.delenv("AWS_REGION")
     mocks = RecordingMocks(region="us-east-2")
     assert "us-east-2" in run_program(config, mocks).outputs["tailLogsCommand"]
-    assert mocks.calls == ["aws:index/getRegion:getRegion"]
+    assert mocks.calls == ["aws:index/getRegion:getRegion", "aws:index/getCallerIdentity:getCallerIdentity"]
     with pytest.raises(ConfigError, match="is in region us-east-2 but this stack deploys to eu-west-1"):
         run_program(config, RecordingMocks(region="eu-west-1"))
 
@@ -158,7 +158,10 @@ def test_bad_cluster_arn_fails_before_anything_is_created(case: str) -> None:
 
 def test_missing_cluster_arn_says_how_to_set_it() -> None:
     mocks = RecordingMocks()
-    with pytest.raises(ConfigError, match=r"ecs-task-events:clusterArn is not set.*Fix: pulumi config set clusterArn"):
+    with pytest.raises(
+        ConfigError,
+        match=r"ecs-task-events:clusterArn = \(not set\): it is required.*Fix: pulumi config set clusterArn",
+    ):
         run_program(stack_config(), mocks)
     assert mocks.resources == []
 

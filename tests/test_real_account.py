@@ -69,7 +69,7 @@ def test_a_log_level_that_silences_the_abnormal_stop_alarm_is_refused(level: str
     filtering): Lambda sends only logs at the selected level and lower to CloudWatch.
     """
     message = refused(clusterArn=CLUSTER_ARN, logLevel=level)
-    assert "ecs-task-events:logLevel = 'FATAL' while ecs-task-events:alarms is on" in message
+    assert f"ecs-task-events:logLevel = {level!r}: with ecs-task-events:alarms on, the abnormal-stop alarm" in message
     assert "Fix: pulumi config set logLevel ERROR" in message and "pulumi config set alarms false" in message
     with pytest.raises(ValueError, match="log_level: FATAL writes no ERROR records"):
         EcsTaskEventLoggerArgs(cluster_arns=[CLUSTER_ARN], log_level=level).validated()

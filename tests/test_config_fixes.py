@@ -1,0 +1,173 @@
+"""Config mistakes get the right fix: every `Fix:` line, run as the commands it shows, makes the config deploy."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shlex
+from typing import Any
+
+import pulumi
+import pytest
+from pulumi_mocks import ACCOUNT, CLUSTER_ARN, PROJECT, REGION, RecordingMocks, Run, run_program, stack_config
+
+from components import ConfigError
+from components import stack_config as stack_config_module
+
+OTHER = CLUSTER_ARN.replace("demo", "batch")
+PROBLEM_LINE = re.compile(rf"  - {PROJECT}:(?P<key>\w+) = (?:'.*'|\(not set\)): .+\. Fix: (?P<fix>.+)")
+
+
+def problems(config: dict[str, str]) -> list[re.Match[str]]:
+    """The problem lines of the config error, each checked for the common shape."""
+    mocks = RecordingMocks()
+    with pytest.raises(ConfigError) as raised:
+        run_program(config, mocks)
+    assert mocks.resources == []
+    lines = str(raised.value).splitlines()
+    assert lines[0] == "invalid stack config, nothing was deployed:"
+    matches = [PROBLEM_LINE.fullmatch(line) for line in lines[1:]]
+    assert all(matches), lines
+    return [match for match in matches if match]
+
+
+def _path(raw: str) -> tuple[str, int]:
+    match = re.fullmatch(r"(\w+)\[(\d+)\]", raw)
+    assert match, raw
+    return match[1], int(match[2])
+
+
+def apply_fix(config: dict[str, str], fix: str) -> dict[str, str]:
+    """Run the commands of a Fix: line against the config, as the Pulumi CLI would (with --path lists)."""
+    config = dict(config)
+    commands = fix.split(", to keep only", maxsplit=1)[0].split(", or ", maxsplit=1)[0].split(" (", maxsplit=1)[0]
+    for command in commands.split(" && "):
+        words = shlex.split(command.replace("ACCOUNT_ID", ACCOUNT).replace("/NAME", "/demo"))
+        assert words[:2] == ["pulumi", "config"], command
+        verb, path, rest = words[2], "--path" in words, [w for w in words[3:] if w != "--path"]
+        if path:
+            key, index = _path(rest[0])
+            full = f"{PROJECT}:{key}"
+            items: list[Any] = json.loads(config.get(full, "[]"))
+            if verb == "rm":
+                del items[index]
+            else:
+                items[index : index + 1] = [rest[1]]
+            config[full] = json.dumps(items)
+            continue
+        full = rest[0] if ":" in rest[0] else f"{PROJECT}:{rest[0]}"
+        if verb == "rm":
+            config.pop(full)
+        else:
+            config[full] = rest[1]
+    return config
+
+
+BROKEN = {
+    "retention 8": stack_config(clusterArn=CLUSTER_ARN, logRetentionDays="8"),
+    "retention words": stack_config(clusterArn=CLUSTER_ARN, logRetentionDays="a month"),
+    "misspelt key": stack_config(clusterArn=CLUSTER_ARN, logretentiondays="14"),
+    "lower-case key": stack_config(clusterarn=CLUSTER_ARN),
+    "unknown key": stack_config(clusterArn=CLUSTER_ARN, colour="blue"),
+    "list as a plain string": stack_config(clusterArns=f"{CLUSTER_ARN},{OTHER}"),
+    "list as a JSON string": stack_config(clusterArns=json.dumps(CLUSTER_ARN)),
+    "list as an object": stack_config(clusterArns=json.dumps({"a": CLUSTER_ARN})),
+    "duplicate": stack_config(clusterArns=json.dumps([CLUSTER_ARN, OTHER, CLUSTER_ARN])),
+    "three times": stack_config(clusterArns=json.dumps([CLUSTER_ARN, CLUSTER_ARN, OTHER, CLUSTER_ARN])),
+    "bad entry": stack_config(clusterArns=json.dumps([CLUSTER_ARN, "batch"])),
+    "other region": stack_config(clusterArns=json.dumps([CLUSTER_ARN, OTHER.replace(REGION, "us-east-1")])),
+    "all three keys": stack_config(clusterArn=CLUSTER_ARN, clusterArns=json.dumps([OTHER]), allClusters="true"),
+    "two keys": stack_config(clusterArn=CLUSTER_ARN, clusterArns=json.dumps([OTHER])),
+    "missing cluster": stack_config(),
+    "malformed ARN": stack_config(clusterArn=f"arn:aws:ecs:{REGION}:{ACCOUNT}:demo"),
+    "email without alarms": stack_config(clusterArn=CLUSTER_ARN, alarms="false", alertEmail="oncall@example.com"),
+    "FATAL with alarms": stack_config(clusterArn=CLUSTER_ARN, logLevel="FATAL"),
+    "topic elsewhere": stack_config(clusterArn=CLUSTER_ARN, alarmTopicArn=f"arn:aws:sns:us-east-1:{ACCOUNT}:oncall"),
+}
+
+
+@pytest.mark.parametrize("case", BROKEN, ids=list(BROKEN))
+def test_every_fix_line_fixes_the_problem(case: str) -> None:
+    config = BROKEN[case]
+    for problem in problems(config):
+        config = apply_fix(config, problem["fix"])
+    deployed: Run = run_program(config)
+    assert deployed.outputs["functionName"]
+
+
+def fixes(config: dict[str, str]) -> list[str]:
+    return [problem["fix"] for problem in problems(config)]
+
+
+def test_the_fixes_say_exactly_what_to_run() -> None:
+    assert fixes(BROKEN["retention 8"]) == ["pulumi config set logRetentionDays 7"]
+    assert fixes(BROKEN["duplicate"]) == ["pulumi config rm --path 'clusterArns[2]'"]
+    assert fixes(BROKEN["three times"]) == [
+        "pulumi config rm --path 'clusterArns[3]' && pulumi config rm --path 'clusterArns[1]'"
+    ]
+    assert fixes(BROKEN["all three keys"]) == [
+        "pulumi config rm clusterArn && pulumi config rm clusterArns, to keep only allClusters"
+    ]
+    assert fixes(BROKEN["list as a plain string"]) == [
+        f"pulumi config rm clusterArns && pulumi config set --path 'clusterArns[0]' {CLUSTER_ARN} "
+        f"&& pulumi config set --path 'clusterArns[1]' {OTHER}"
+    ]
+    assert fixes(BROKEN["misspelt key"]) == [
+        "pulumi config rm logretentiondays && pulumi config set logRetentionDays 14"
+    ]
+    assert fixes(BROKEN["unknown key"]) == ["pulumi config rm colour"]
+
+
+def message(config: dict[str, str]) -> str:
+    with pytest.raises(ConfigError) as raised:
+        run_program(config)
+    return str(raised.value)
+
+
+def test_unknown_keys_name_the_closest_setting() -> None:
+    assert "ecs-task-events:logretentiondays = '14': this program has no setting 'logretentiondays', so it would " in (
+        message(BROKEN["misspelt key"])
+    )
+    assert "did you mean logRetentionDays?" in message(BROKEN["misspelt key"])
+    assert "did you mean clusterArn?" in message(BROKEN["lower-case key"])
+    assert "did you mean" not in message(BROKEN["unknown key"])
+    # Other namespaces belong to others: the provider's keys are not this program's business.
+    assert run_program(stack_config(clusterArn=CLUSTER_ARN, **{"aws:profile": "prod"})).outputs["functionName"]
+
+
+def test_an_unknown_secret_key_does_not_show_its_value() -> None:
+    config = stack_config(clusterArn=CLUSTER_ARN, dbPassword="hunter2")
+    pulumi.runtime.set_all_config(config, [f"{PROJECT}:dbPassword"])
+    try:
+        found = stack_config_module.Problems(PROJECT)
+        stack_config_module._unknown_keys(PROJECT, found)
+    finally:
+        pulumi.runtime.set_all_config({}, [])
+    assert found.lines == [
+        f"{PROJECT}:dbPassword = '[secret]': this program has no setting 'dbPassword', so it would be ignored "
+        "(the settings: README, 'Config'). Fix: pulumi config rm dbPassword"
+    ]
+
+
+def test_a_malformed_arn_is_called_malformed() -> None:
+    text = message(BROKEN["malformed ARN"])
+    assert "it is malformed: its resource part 'demo' has no 'cluster/' before the cluster name" in text
+    assert "ECS demo ARN" not in text
+
+
+def test_a_cluster_of_another_account_deploys_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    placeholder = CLUSTER_ARN.replace(ACCOUNT, "999988887777")
+    with caplog.at_level(logging.WARNING):
+        deployed = run_program(stack_config(clusterArn=placeholder), preview=True)
+    assert deployed.mocks.resources  # legitimate (forwarded events), so not refused
+    warnings = [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]
+    assert any(
+        "name account 999988887777, but this stack deploys with the credentials of account 111122223333" in text
+        and "aws ecs list-clusters" in text
+        for text in warnings
+    ), warnings
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        run_program(stack_config(clusterArn=CLUSTER_ARN), preview=True)
+    assert not [record for record in caplog.records if "credentials of account" in record.getMessage()]
