@@ -287,6 +287,33 @@ def test_readme_lists_every_config_key_and_output() -> None:
     assert Path(ROOT / ".ci" / "run").exists()
 
 
+def readme_commands() -> list[str]:
+    """The shell commands in the README's sh blocks, continuation lines joined."""
+    blocks = re.findall(r"```sh\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.DOTALL)
+    return [line for block in blocks for line in block.replace("\\\n", " ").splitlines() if line.strip()]
+
+
+def test_readme_aws_cli_commands_name_the_stacks_region() -> None:
+    """A different default region in the user's AWS CLI must not send a command to the wrong region."""
+    calls = [line for line in readme_commands() if re.search(r"(^|[#(]\s*|: )aws [a-z]", line)]
+    assert len(calls) >= 3, calls
+    for line in calls:
+        assert "--region" in line, line
+
+
+def test_readme_tear_down_keeps_the_example_stack_file() -> None:
+    assert any(line.startswith("pulumi stack rm dev --preserve-config") for line in readme_commands())
+    assert not any(re.fullmatch(r"pulumi stack rm dev\s*(#.*)?", line.strip()) for line in readme_commands())
+
+
+def test_readme_deploy_steps_do_not_set_the_placeholder_cluster() -> None:
+    placeholder = "arn:aws:ecs:eu-west-1:111122223333:cluster/demo"
+    assert placeholder in (ROOT / "Pulumi.dev.yaml").read_text()
+    setting = [line for line in readme_commands() if line.startswith("pulumi config set clusterArn")]
+    assert setting and all(placeholder not in line for line in setting)
+    assert any(line.startswith("aws ecs list-clusters") for line in readme_commands())
+
+
 def test_preview_registers_the_same_resources_without_running_the_applies(deployed: Run) -> None:
     """`pulumi preview` runs the program with unknown outputs; it must not fail on them."""
     previewed = run_program(stack_config(clusterArn=CLUSTER_ARN), preview=True)
