@@ -239,6 +239,23 @@ def test_pulumi_yaml_defaults_match_the_code() -> None:
         assert setting.parse(text) == expected, setting.key
 
 
+def test_pulumi_yaml_types_agree_with_the_program() -> None:
+    """The CLI type-checks config against Pulumi.yaml before the program runs: both must mean the same type."""
+    declared = project_config()
+    annotations = {name: spec.type for name, spec in EcsTaskEventLoggerArgs.__dataclass_fields__.items()}
+    expected = {"int": "integer", "bool": "boolean", "str": "string", "Mapping": "string"}  # tags: a JSON string
+    for setting in SETTINGS:
+        annotation = str(annotations[setting.field]).split("[")[0].split(" ")[0]
+        assert declared[setting.key]["type"] == expected[annotation], setting.key
+        if declared[setting.key]["type"] == "integer":
+            with pytest.raises(ValueError, match="is not a whole number"):
+                setting.parse("thirty")
+        if declared[setting.key]["type"] == "boolean":
+            assert (setting.parse("true"), setting.parse("false")) == (True, False)
+    assert declared["clusterArns"] == {**declared["clusterArns"], "type": "array", "items": {"type": "string"}}
+    assert (declared["clusterArn"]["type"], declared["allClusters"]["type"]) == ("string", "boolean")
+
+
 def test_example_stack_file_deploys() -> None:
     stack = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
     deployed = run_program({key: str(value) for key, value in stack.items()})
