@@ -52,11 +52,28 @@ def queue_with(sqs: Any, *bodies: str) -> str:
     return url
 
 
-def messages_left(sqs: Any, url: str) -> int:
+def visible_and_in_flight(sqs: Any, url: str) -> tuple[int, int]:
     attributes = sqs.get_queue_attributes(
         QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
     )["Attributes"]
-    return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+    return int(attributes["ApproximateNumberOfMessages"]), int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+
+def messages_left(sqs: Any, url: str) -> int:
+    return sum(visible_and_in_flight(sqs, url))
+
+
+@pytest.fixture
+def stub(sqs: Any, monkeypatch: pytest.MonkeyPatch) -> StubLambda:
+    """The Lambda that main() talks to; main's SQS client is moto's."""
+    stub = StubLambda()
+    monkeypatch.setattr(boto3, "client", lambda service, region_name=None: sqs if service == "sqs" else stub)
+    return stub
+
+
+def hold(sqs: Any, url: str, seconds: int = 300) -> None:
+    """Receive one message and keep it, as another reader (or an interrupted run) would."""
+    assert sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=seconds)["Messages"]
 
 
 def failure_record(event: dict[str, Any]) -> str:
@@ -139,3 +156,80 @@ def test_command_line_exit_code_says_whether_everything_was_replayed(
     assert "unreadable 1" in captured.out and "not replayed" in captured.err
     sqs.purge_queue(QueueUrl=url)
     assert main(["--queue-url", url, "--function-name", "fn"]) == 0
+
+
+def test_dry_run_then_real_run_replays_everything(
+    sqs: Any, stub: StubLambda, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The README's order: a dry run, then the real run straight after, which must find every message.
+
+    The dry run makes what it read visible again with ChangeMessageVisibility(VisibilityTimeout=0). AWS's API
+    reference, "ChangeMessageVisibility - Amazon Simple Queue Service"
+    (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ChangeMessageVisibility.html),
+    gives 0 seconds as the minimum and says the new timeout counts from the time of the call: at 0 the message
+    is receivable again at once.
+    """
+    events = [dict(load_event("task_running"), id=f"event-{index}") for index in range(12)]
+    url = queue_with(sqs, *(json.dumps(event) for event in events))
+    assert main(["--dry-run", "--queue-url", url, "--function-name", "fn"]) == 0
+    assert "dry run: would have replayed 12" in capsys.readouterr().out
+    assert stub.invoked == []
+    assert visible_and_in_flight(sqs, url) == (12, 0)
+
+    assert main(["--queue-url", url, "--function-name", "fn"]) == 0
+    assert "replayed 12, failed 0" in capsys.readouterr().out
+    assert sorted(call["event"]["id"] for call in stub.invoked) == sorted(event["id"] for event in events)
+    assert messages_left(sqs, url) == 0
+
+
+def test_failed_replays_are_visible_again_for_the_next_run(sqs: Any) -> None:
+    event = load_event("task_stopped_oom")
+    url = queue_with(sqs, json.dumps(event), "not json")
+    report = replay(sqs, StubLambda(failing={event["id"]}), url, "logger-fn")
+    assert len(report.failed) == 1 and len(report.unreadable) == 1
+    assert visible_and_in_flight(sqs, url) == (2, 0)
+    assert len(replay(sqs, StubLambda(), url, "logger-fn").replayed) == 1  # the cause fixed: no wait for a timeout
+
+
+def test_a_run_that_leaves_messages_in_flight_says_so_and_exits_1(
+    sqs: Any, stub: StubLambda, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = queue_with(sqs, json.dumps(load_event("task_running")), json.dumps(load_event("task_pending")))
+    hold(sqs, url)
+    assert main(["--queue-url", url, "--function-name", "fn"]) == 1
+    captured = capsys.readouterr()
+    assert "replayed 1, failed 0" in captured.out
+    assert "1 message(s) are still in the queue (0 visible, 1 in flight" in captured.err
+    assert "1 message(s) are in flight" in captured.err
+
+
+def test_a_dry_run_warns_of_messages_in_flight_that_a_real_run_would_miss(
+    sqs: Any, stub: StubLambda, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = queue_with(sqs, json.dumps(load_event("task_running")), json.dumps(load_event("task_pending")))
+    hold(sqs, url)
+    assert main(["--dry-run", "--queue-url", url, "--function-name", "fn"]) == 1
+    assert "1 message(s) are in flight" in capsys.readouterr().err
+    assert visible_and_in_flight(sqs, url) == (1, 1)  # the dry run's own message is visible again
+
+
+def test_a_run_stopped_by_the_limit_says_what_is_left(
+    sqs: Any, stub: StubLambda, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = [dict(load_event("task_running"), id=f"event-{index}") for index in range(5)]
+    url = queue_with(sqs, *(json.dumps(event) for event in events))
+    assert main(["--dry-run", "--limit", "3", "--queue-url", url, "--function-name", "fn"]) == 1
+    assert "more than --limit 3" in capsys.readouterr().err
+    assert main(["--limit", "3", "--queue-url", url, "--function-name", "fn"]) == 1
+    captured = capsys.readouterr()
+    assert "replayed 3" in captured.out
+    assert "2 message(s) are still in the queue (2 visible, 0 in flight" in captured.err
+    assert "run again" in captured.err
+    assert main(["--queue-url", url, "--function-name", "fn"]) == 0
+    assert messages_left(sqs, url) == 0
+
+
+def test_a_body_nested_too_deep_for_the_parser_is_unreadable_not_a_crash(sqs: Any) -> None:
+    url = queue_with(sqs, "[" * 100_000 + "]" * 100_000)
+    report = replay(sqs, StubLambda(), url, "logger-fn")
+    assert len(report.unreadable) == 1 and "RecursionError" in report.unreadable[0]
