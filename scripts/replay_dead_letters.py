@@ -11,7 +11,7 @@ message is deleted only after the invocation succeeded. Every message the run
 read and did not delete (a failed replay, an unreadable message, or all of them
 on a dry run) is made visible again when the run ends, so the next run sees it
 at once. The run then asks the queue what is left, and exits 1 if anything is.
-Uses boto3 and your usual AWS credentials.
+Uses boto3 and your usual AWS credentials, in the queue's region.
 """
 
 from __future__ import annotations
@@ -29,6 +29,16 @@ PROG = "replay_dead_letters.py"
 # Long enough for one synchronous invocation, so a run does not read the same message twice;
 # the run makes what it did not delete visible again at its end.
 VISIBILITY_TIMEOUT_SECONDS = 120
+
+# What `pulumi stack output ...QueueUrl` prints: https://sqs.REGION.amazonaws.com/ACCOUNT/NAME
+QUEUE_URL = re.compile(
+    r"https://sqs\.(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com(?:\.cn)?/\d{12}/[A-Za-z0-9_-]{1,80}(?:\.fifo)?"
+)
+QUEUE_URL_SHAPE = "https://sqs.REGION.amazonaws.com/ACCOUNT/NAME"
+
+
+class UsageError(Exception):
+    """A mistake in the command line or the environment; main prints it as one line and exits 2."""
 
 
 @dataclass
@@ -65,6 +75,17 @@ def event_of(body: str) -> Any:
     if isinstance(document, dict) and "detail-type" in document:
         return document  # an event EventBridge could not deliver
     raise ValueError("neither an EventBridge event nor a Lambda failure record")
+
+
+def region_of(queue_url: str) -> str:
+    """The region in a queue URL; UsageError if the URL is not one."""
+    match = QUEUE_URL.fullmatch(queue_url)
+    if match is None:
+        raise UsageError(
+            f"--queue-url {queue_url!r} is not a queue URL ({QUEUE_URL_SHAPE}); "
+            'pass "$(pulumi stack output failedEventsQueueUrl)" or "$(pulumi stack output deadLetterQueueUrl)"'
+        )
+    return match.group("region")
 
 
 def replay(
@@ -190,7 +211,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
     parser.add_argument("--queue-url", required=True, help="deadLetterQueueUrl or failedEventsQueueUrl")
     parser.add_argument("--function-name", required=True, help="functionName from pulumi stack output")
-    parser.add_argument("--region", help="AWS region (default: from the queue URL)")
+    parser.add_argument(
+        "--region", help="AWS region; the queue's own, so it may be left out (default: the region in --queue-url)"
+    )
     parser.add_argument("--limit", type=int, default=1000, help="most messages to replay (default 1000)")
     parser.add_argument(
         "--dry-run",
@@ -198,21 +221,63 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="read and check the messages, replay nothing; they are visible again when it ends",
     )
     options = parser.parse_args(argv)
+    if options.limit < 1:
+        parser.error("--limit must be 1 or more")
+    try:
+        return _run(options)
+    except UsageError as error:
+        print(f"{PROG}: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(options: argparse.Namespace) -> int:
+    region = region_of(options.queue_url)
+    if options.region is not None and options.region != region:
+        raise UsageError(
+            f"--region {options.region!r} is not the region of the queue in --queue-url ({region!r}); "
+            "are they from different stacks? Pass the queue's region, or leave --region out"
+        )
 
     import boto3  # noqa: PLC0415 - only the command needs it, not the tests of replay()
-
-    in_url = re.search(r"[a-z]{2}(?:-[a-z]+)+-\d+", options.queue_url)
-    region = options.region or (in_url.group(0) if in_url else None)
-    sqs = boto3.client("sqs", region_name=region)
-    report = replay(
-        sqs,
-        boto3.client("lambda", region_name=region),
-        options.queue_url,
-        options.function_name,
-        limit=options.limit,
-        dry_run=options.dry_run,
+    from botocore.exceptions import (  # noqa: PLC0415
+        BotoCoreError,
+        ClientError,
+        NoCredentialsError,
+        ProfileNotFound,
     )
-    depth = queue_depth(sqs, options.queue_url)
+
+    try:
+        sqs = boto3.client("sqs", region_name=region)
+        report = replay(
+            sqs,
+            boto3.client("lambda", region_name=region),
+            options.queue_url,
+            options.function_name,
+            limit=options.limit,
+            dry_run=options.dry_run,
+        )
+        depth = queue_depth(sqs, options.queue_url)
+    except NoCredentialsError:
+        raise UsageError(
+            "no AWS credentials found: run `aws configure` or `aws sso login`, or set AWS_PROFILE "
+            "(or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
+        ) from None
+    except ProfileNotFound as error:
+        raise UsageError(
+            f"{error}: set AWS_PROFILE to one that `aws configure list-profiles` lists, or unset it"
+        ) from None
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        text = _one_line(error.response.get("Error", {}).get("Message", "") or str(error))
+        if "NonExistentQueue" in code or code == "QueueDoesNotExist":
+            raise UsageError(
+                f"there is no queue {options.queue_url} in {region}: "
+                "check --queue-url against `pulumi stack output` of the stack you mean"
+            ) from None
+        raise UsageError(f"AWS refused {error.operation_name} ({code}): {text}") from None
+    except BotoCoreError as error:
+        raise UsageError(_one_line(f"{type(error).__name__}: {error}")) from None
+
     for line in report.failed + report.unreadable:
         print(f"not replayed: {line}", file=sys.stderr)
     for line in report.unreleased:
@@ -222,6 +287,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     for problem in problems:
         print(f"{PROG}: {problem}", file=sys.stderr)
     return 1 if report.failed or report.unreadable or problems else 0
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 if __name__ == "__main__":

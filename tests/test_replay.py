@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -14,6 +15,20 @@ from moto import mock_aws
 from scripts.replay_dead_letters import event_of, main, replay
 
 REGION = "eu-west-1"
+AWS_ENVIRONMENT = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+)
 
 
 class StubLambda:
@@ -233,3 +248,107 @@ def test_a_body_nested_too_deep_for_the_parser_is_unreadable_not_a_crash(sqs: An
     url = queue_with(sqs, "[" * 100_000 + "]" * 100_000)
     report = replay(sqs, StubLambda(), url, "logger-fn")
     assert len(report.unreadable) == 1 and "RecursionError" in report.unreadable[0]
+
+
+def bare_machine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No AWS credentials, profile or region anywhere botocore looks, and no instance metadata to ask."""
+    for key in AWS_ENVIRONMENT:
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("BOTO_CONFIG", str(tmp_path / "no-boto-config"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+def one_line_error(capsys: pytest.CaptureFixture[str]) -> str:
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1 and "Traceback" not in captured.err, captured.err
+    assert captured.err.startswith("replay_dead_letters.py: ")
+    return captured.err
+
+
+QUEUE_URL = "https://sqs.eu-west-1.amazonaws.com/111122223333/ecs-task-events-failed"
+
+
+@pytest.mark.parametrize(
+    "queue_url",
+    [
+        "",  # `pulumi stack output` printed nothing: no stack selected, or not deployed
+        "ecs-task-events-failed",
+        "arn:aws:sqs:eu-west-1:111122223333:ecs-task-events-failed",
+        "https://sqs.eu-west-1.amazonaws.com/ecs-task-events-failed",
+        "http://sqs.eu-west-1.amazonaws.com/111122223333/ecs-task-events-failed",
+        QUEUE_URL + "/",
+    ],
+)
+def test_a_malformed_queue_url_is_one_line_naming_the_right_shape(
+    queue_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(boto3, "client", lambda *args, **kwargs: pytest.fail("no AWS call for a malformed URL"))
+    assert main(["--queue-url", queue_url, "--function-name", "fn"]) == 2
+    error = one_line_error(capsys)
+    assert "is not a queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)" in error
+    assert "pulumi stack output failedEventsQueueUrl" in error
+
+
+def test_a_region_other_than_the_queues_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(boto3, "client", lambda *args, **kwargs: pytest.fail("no AWS call for the wrong region"))
+    assert main(["--queue-url", QUEUE_URL, "--function-name", "fn", "--region", "us-east-1"]) == 2
+    assert "'us-east-1' is not the region of the queue in --queue-url ('eu-west-1')" in one_line_error(capsys)
+
+
+def test_no_credentials_is_one_line_with_the_fix(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """botocore raises NoCredentialsError before sending anything, so this needs no network."""
+    bare_machine(monkeypatch, tmp_path)
+    assert main(["--queue-url", QUEUE_URL, "--function-name", "fn"]) == 2
+    error = one_line_error(capsys)
+    assert "no AWS credentials found" in error and "aws configure" in error
+
+
+def test_a_missing_profile_is_one_line_with_the_fix(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bare_machine(monkeypatch, tmp_path)
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
+    assert main(["--queue-url", QUEUE_URL, "--function-name", "fn"]) == 2
+    error = one_line_error(capsys)
+    assert "no-such-profile" in error and "aws configure list-profiles" in error
+
+
+@pytest.mark.parametrize("configured_region", [None, "us-east-1"])
+def test_the_region_is_the_queues_whatever_is_configured(
+    configured_region: str | None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """No region configured (botocore would raise NoRegionError), or another one: the URL's region is used."""
+    bare_machine(monkeypatch, tmp_path)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    if configured_region:
+        monkeypatch.setenv("AWS_DEFAULT_REGION", configured_region)
+    real_client, stub, regions = boto3.client, StubLambda(), []
+
+    def client(service: str, region_name: str | None = None) -> Any:
+        regions.append(region_name)
+        return real_client(service, region_name=region_name) if service == "sqs" else stub
+
+    monkeypatch.setattr(boto3, "client", client)
+    with mock_aws():
+        url = queue_with(real_client("sqs", region_name=REGION), json.dumps(load_event("task_running")))
+        assert main(["--queue-url", url, "--function-name", "fn"]) == 0
+    assert regions == [REGION, REGION]
+    assert len(stub.invoked) == 1
+
+
+def test_a_queue_that_does_not_exist_is_one_line(
+    sqs: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = queue_with(sqs)
+    sqs.delete_queue(QueueUrl=url)
+    monkeypatch.setattr(boto3, "client", lambda service, region_name=None: sqs if service == "sqs" else StubLambda())
+    assert main(["--queue-url", url, "--function-name", "fn"]) == 2
+    assert f"there is no queue {url} in {REGION}" in one_line_error(capsys)
