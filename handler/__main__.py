@@ -6,6 +6,8 @@
 
 Each file holds one event (a JSON object) or several (a JSON array). The
 records print one per line, as Lambda's JSON log format writes them.
+``--level`` takes the names the stack's ``logLevel`` config takes (TRACE, DEBUG,
+INFO, WARN, ERROR, FATAL) and Python's (WARNING, CRITICAL), in any case.
 """
 
 from __future__ import annotations
@@ -20,13 +22,40 @@ from typing import Any, TextIO
 from .app import LOGGER_NAME, handler
 from .log_format import LambdaJsonFormatter
 
-LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# Lambda's application log levels (the stack's logLevel config) and Python's, to the logging module's names.
+# Lambda's TRACE lets everything through, as DEBUG does here; FATAL is Python's CRITICAL.
+LEVELS = {
+    "TRACE": "DEBUG",
+    "DEBUG": "DEBUG",
+    "INFO": "INFO",
+    "WARN": "WARNING",
+    "WARNING": "WARNING",
+    "ERROR": "ERROR",
+    "FATAL": "CRITICAL",
+    "CRITICAL": "CRITICAL",
+}
+
+
+def level_name(value: str) -> str:
+    """The logging module's name for a level name Lambda or Python knows, in any case."""
+    level = LEVELS.get(value.strip().upper())
+    if level is None:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a log level; use TRACE, DEBUG, INFO, WARN, ERROR or FATAL (or WARNING, CRITICAL)"
+        )
+    return level
 
 
 def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m handler", description=__doc__.split("\n\n")[0])
     parser.add_argument("files", nargs="+", metavar="FILE", help="event file, or - for standard input")
-    parser.add_argument("--level", default="INFO", choices=LEVELS, help="lowest level shown (default INFO)")
+    parser.add_argument(
+        "--level",
+        default="INFO",
+        type=level_name,
+        help="lowest level shown: TRACE, DEBUG, INFO, WARN, ERROR or FATAL, as logLevel takes them, "
+        "or WARNING, CRITICAL; any case (default INFO)",
+    )
     options = parser.parse_args(argv)
 
     output = stdout or sys.stdout

@@ -45,6 +45,38 @@ def test_debug_level_adds_the_redacted_event() -> None:
     assert "hunter2" not in json.dumps(records)
 
 
+LEVEL_SAMPLES = ("task_stopped_oom.json", "task_stopped_spot.json", "task_overrides_with_secrets.json")
+
+
+@pytest.mark.parametrize(
+    ("level", "shown"),
+    [
+        ("TRACE", ["ERROR", "DEBUG", "WARNING", "DEBUG", "INFO", "DEBUG"]),  # the logLevel config's names, any case
+        ("trace", ["ERROR", "DEBUG", "WARNING", "DEBUG", "INFO", "DEBUG"]),
+        ("debug", ["ERROR", "DEBUG", "WARNING", "DEBUG", "INFO", "DEBUG"]),
+        ("Info", ["ERROR", "WARNING", "INFO"]),
+        ("WARN", ["ERROR", "WARNING"]),
+        ("warn", ["ERROR", "WARNING"]),
+        ("error", ["ERROR"]),
+        ("FATAL", []),
+        ("fatal", []),
+        ("WARNING", ["ERROR", "WARNING"]),  # and Python's
+        ("critical", []),
+    ],
+)
+def test_level_takes_the_deploy_configs_names_and_pythons(level: str, shown: list[str]) -> None:
+    code, records = run_cli("--level", level, *(str(EVENTS_DIR / name) for name in LEVEL_SAMPLES))
+    assert code == 0
+    assert [r["level"] for r in records] == shown
+
+
+def test_an_unknown_level_is_a_usage_error_listing_the_names(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        run_cli("--level", "verbose", str(EVENTS_DIR / "task_running.json"))
+    assert exit_.value.code == 2
+    assert "'verbose' is not a log level; use TRACE, DEBUG, INFO, WARN, ERROR or FATAL" in capsys.readouterr().err
+
+
 def test_bad_files_exit_2_with_the_file_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     broken = tmp_path / "broken.json"
     broken.write_text("{not json")
