@@ -85,6 +85,43 @@ def test_bad_files_exit_2_with_the_file_named(tmp_path: Path, capsys: pytest.Cap
     assert run_cli(str(tmp_path / "missing.json"))[0] == 2
 
 
+def one_line(err: str) -> str:
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    return err
+
+
+def test_an_empty_array_says_there_was_nothing_to_summarise(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "none.json"
+    empty.write_text("[]\n")
+    code, records = run_cli(str(empty), str(EVENTS_DIR / "task_running.json"))
+    assert code == 0
+    assert [r["level"] for r in records] == ["INFO"]  # the files after it are still read
+    assert one_line(capsys.readouterr().err) == (
+        f"python -m handler: {empty}: an empty JSON array: no events, nothing to summarise\n"
+    )
+
+
+@pytest.mark.parametrize("content", ["", "\n  \n"])
+def test_an_empty_file_says_it_is_empty(content: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty.json"
+    empty.write_text(content)
+    assert run_cli(str(empty))[0] == 2
+    assert f"python -m handler: {empty}: the file is empty;" in one_line(capsys.readouterr().err)
+    assert run_cli("-", stdin=content)[0] == 2
+    assert "python -m handler: standard input: nothing was given;" in one_line(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("opening", ["[", '{"detail": '])
+def test_a_file_nested_too_deep_for_the_parser_is_one_line(
+    opening: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    closing = "]" if opening == "[" else "}"
+    deep = tmp_path / "deep.json"
+    deep.write_text(opening * 100_000 + "1" + closing * 100_000)
+    assert run_cli(str(deep))[0] == 2
+    assert f"python -m handler: {deep}: nested too deeply for Python's json parser" in one_line(capsys.readouterr().err)
+
+
 def test_runs_as_a_module_from_the_repository_root() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "handler", str(EVENTS_DIR / "task_stopped_spot.json")],
