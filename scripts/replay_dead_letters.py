@@ -79,6 +79,11 @@ def event_of(body: str) -> Any:
 
 def region_of(queue_url: str) -> str:
     """The region in a queue URL; UsageError if the URL is not one."""
+    if not queue_url.strip():
+        raise UsageError(
+            "--queue-url is empty: did `pulumi stack output` print nothing? "
+            "Select the stack (`pulumi stack select`), deploy it, and check deadLetterQueues is on"
+        )
     match = QUEUE_URL.fullmatch(queue_url)
     if match is None:
         raise UsageError(

@@ -274,7 +274,6 @@ QUEUE_URL = "https://sqs.eu-west-1.amazonaws.com/111122223333/ecs-task-events-fa
 @pytest.mark.parametrize(
     "queue_url",
     [
-        "",  # `pulumi stack output` printed nothing: no stack selected, or not deployed
         "ecs-task-events-failed",
         "arn:aws:sqs:eu-west-1:111122223333:ecs-task-events-failed",
         "https://sqs.eu-west-1.amazonaws.com/ecs-task-events-failed",
@@ -290,6 +289,16 @@ def test_a_malformed_queue_url_is_one_line_naming_the_right_shape(
     error = one_line_error(capsys)
     assert "is not a queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)" in error
     assert "pulumi stack output failedEventsQueueUrl" in error
+
+
+def test_an_empty_queue_url_says_where_it_comes_from(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What `"$(pulumi stack output failedEventsQueueUrl)"` gives with no stack selected, or the queues off."""
+    monkeypatch.setattr(boto3, "client", lambda *args, **kwargs: pytest.fail("no AWS call for an empty URL"))
+    assert main(["--queue-url", "", "--function-name", "fn"]) == 2
+    error = one_line_error(capsys)
+    assert "--queue-url is empty" in error and "pulumi stack select" in error
 
 
 def test_a_region_other_than_the_queues_is_one_line(
