@@ -192,9 +192,9 @@ def leftover_problems(report: ReplayReport, depth: QueueDepth, *, dry_run: bool,
     """
     counts = f"{depth.visible} visible, {depth.in_flight} in flight; SQS's counts are approximate"
     in_flight = (
-        f"{depth.in_flight} message(s) are in flight: another reader (an earlier run, a console poll) received "
-        "them, and they stay hidden until its visibility timeout ends (the queue's setting, or what the reader "
-        "asked for); run again after that"
+        f"{depth.in_flight} message(s) are in flight: another reader (a run that was killed, a look in the "
+        "console) received them, and they stay hidden until its visibility timeout ends (the queue's setting, "
+        "or what the reader asked for); run again after that"
     )
     if dry_run:
         problems = [in_flight] if depth.in_flight else []
