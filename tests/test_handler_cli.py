@@ -45,12 +45,81 @@ def test_debug_level_adds_the_redacted_event() -> None:
     assert "hunter2" not in json.dumps(records)
 
 
+LEVEL_SAMPLES = ("task_stopped_oom.json", "task_stopped_spot.json", "task_overrides_with_secrets.json")
+
+
+@pytest.mark.parametrize(
+    ("level", "shown"),
+    [
+        ("TRACE", ["ERROR", "DEBUG", "WARNING", "DEBUG", "INFO", "DEBUG"]),  # the logLevel config's names, any case
+        ("trace", ["ERROR", "DEBUG", "WARNING", "DEBUG", "INFO", "DEBUG"]),
+        ("debug", ["ERROR", "DEBUG", "WARNING", "DEBUG", "INFO", "DEBUG"]),
+        ("Info", ["ERROR", "WARNING", "INFO"]),
+        ("WARN", ["ERROR", "WARNING"]),
+        ("warn", ["ERROR", "WARNING"]),
+        ("error", ["ERROR"]),
+        ("FATAL", []),
+        ("fatal", []),
+        ("WARNING", ["ERROR", "WARNING"]),  # and Python's
+        ("critical", []),
+    ],
+)
+def test_level_takes_the_deploy_configs_names_and_pythons(level: str, shown: list[str]) -> None:
+    code, records = run_cli("--level", level, *(str(EVENTS_DIR / name) for name in LEVEL_SAMPLES))
+    assert code == 0
+    assert [r["level"] for r in records] == shown
+
+
+def test_an_unknown_level_is_a_usage_error_listing_the_names(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        run_cli("--level", "verbose", str(EVENTS_DIR / "task_running.json"))
+    assert exit_.value.code == 2
+    assert "'verbose' is not a log level; use TRACE, DEBUG, INFO, WARN, ERROR or FATAL" in capsys.readouterr().err
+
+
 def test_bad_files_exit_2_with_the_file_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     broken = tmp_path / "broken.json"
     broken.write_text("{not json")
     assert run_cli(str(broken))[0] == 2
     assert str(broken) in capsys.readouterr().err
     assert run_cli(str(tmp_path / "missing.json"))[0] == 2
+
+
+def one_line(err: str) -> str:
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    return err
+
+
+def test_an_empty_array_says_there_was_nothing_to_summarise(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "none.json"
+    empty.write_text("[]\n")
+    code, records = run_cli(str(empty), str(EVENTS_DIR / "task_running.json"))
+    assert code == 0
+    assert [r["level"] for r in records] == ["INFO"]  # the files after it are still read
+    assert one_line(capsys.readouterr().err) == (
+        f"python -m handler: {empty}: an empty JSON array: no events, nothing to summarise\n"
+    )
+
+
+@pytest.mark.parametrize("content", ["", "\n  \n"])
+def test_an_empty_file_says_it_is_empty(content: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty.json"
+    empty.write_text(content)
+    assert run_cli(str(empty))[0] == 2
+    assert f"python -m handler: {empty}: the file is empty;" in one_line(capsys.readouterr().err)
+    assert run_cli("-", stdin=content)[0] == 2
+    assert "python -m handler: standard input: nothing was given;" in one_line(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("opening", ["[", '{"detail": '])
+def test_a_file_nested_too_deep_for_the_parser_is_one_line(
+    opening: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    closing = "]" if opening == "[" else "}"
+    deep = tmp_path / "deep.json"
+    deep.write_text(opening * 100_000 + "1" + closing * 100_000)
+    assert run_cli(str(deep))[0] == 2
+    assert f"python -m handler: {deep}: nested too deeply for Python's json parser" in one_line(capsys.readouterr().err)
 
 
 def test_runs_as_a_module_from_the_repository_root() -> None:
