@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from .classify import KNOWN_STOP_CODES, classify_task, failure_reason, unclean_exit
+from .classify import KNOWN_STOP_CODES, classify_task, failure_reason, has_stopped, unclean_exit
 from .parse import Oddities, clip, read_detail, read_text, type_name
 from .task_event import TaskState
 
@@ -26,15 +26,31 @@ TASK_STATE_CHANGE = "ECS Task State Change"
 MESSAGE_REASON_LIMIT = 200
 
 
+# What a duplicate leaves out: the verdict and the timings were counted with the first copy.
+COUNTED_ONCE = ("abnormal", "startupSeconds", "pullSeconds", "runSeconds")
+
+
 class Summary:
-    """The record to log: a level, a message that reads on its own, and queryable fields."""
+    """The record to log: a level, a message that reads on its own, and queryable fields.
 
-    __slots__ = ("fields", "level", "message")
+    ``key`` is (task ARN, detail.version) for a task event that has both: what
+    makes two deliveries one event.
+    """
 
-    def __init__(self, level: int, message: str, fields: dict[str, Any]) -> None:
+    __slots__ = ("fields", "key", "level", "message")
+
+    def __init__(self, level: int, message: str, fields: dict[str, Any], key: tuple[str, int] | None = None) -> None:
         self.level = level
         self.message = message
         self.fields = fields
+        self.key = key
+
+    def mark_duplicate(self) -> None:
+        """A second copy of an event already logged: logged again at INFO, marked, and counted by no metric."""
+        for name in COUNTED_ONCE:
+            self.fields.pop(name, None)
+        self.fields["duplicate"] = True
+        self.level = logging.INFO
 
 
 def summarise_event(event: Any) -> Summary:
@@ -50,24 +66,27 @@ def summarise_event(event: Any) -> Summary:
         "eventTime": read_text(event, "time", odd, where="event"),
     }
     if envelope["detailType"] == TASK_STATE_CHANGE:
-        level, message, fields = _summarise_task(event, odd)
-    else:
-        # The rule sends task events only unless a user widens it: load the rest on first use.
-        from .other_events import summarise_other_event  # noqa: PLC0415
+        task = TaskState(read_detail(event, odd), odd)
+        level, message, fields = _summarise_task(task, odd)
+        key = (task.task_arn, task.version) if task.task_arn and task.version is not None else None
+        return _finish(level, message, {**envelope, **fields}, odd, key)
+    # The rule sends task events only unless a user widens it: load the rest on first use.
+    from .other_events import summarise_other_event  # noqa: PLC0415
 
-        level, message, fields = summarise_other_event(envelope["detailType"], event, odd)
+    level, message, fields = summarise_other_event(envelope["detailType"], event, odd)
     return _finish(level, message, {**envelope, **fields}, odd)
 
 
-def _finish(level: int, message: str, fields: dict[str, Any], odd: Oddities) -> Summary:
+def _finish(
+    level: int, message: str, fields: dict[str, Any], odd: Oddities, key: tuple[str, int] | None = None
+) -> Summary:
     if odd:
         level = max(level, logging.WARNING)
         fields["oddities"] = list(odd.notes)
-    return Summary(level, message, {key: value for key, value in fields.items() if value is not None})
+    return Summary(level, message, {name: value for name, value in fields.items() if value is not None}, key)
 
 
-def _summarise_task(event: dict[str, Any], odd: Oddities) -> tuple[int, str, dict[str, Any]]:
-    task = TaskState(read_detail(event, odd), odd)
+def _summarise_task(task: TaskState, odd: Oddities) -> tuple[int, str, dict[str, Any]]:
     if task.stop_code and task.stop_code not in KNOWN_STOP_CODES:
         odd.note(f"unknown stopCode {task.stop_code!r}")
     verdict = classify_task(task)
@@ -85,7 +104,7 @@ def _summarise_task(event: dict[str, Any], odd: Oddities) -> tuple[int, str, dic
         "stopCode": task.stop_code,
         "stoppedReason": task.stopped_reason,
         "containers": [c.as_field() for c in task.containers] or None,
-        "abnormal": verdict.abnormal,
+        "abnormal": True if verdict.abnormal else None,
         **_timings(task, odd),
     }
     return verdict.level, task_message(task), fields
@@ -134,11 +153,20 @@ def _container_note(container: Container, task: TaskState) -> str:
 
 
 def _timings(task: TaskState, odd: Oddities) -> dict[str, float | None]:
-    return {
-        "startupSeconds": _seconds(task.created_at, task.started_at, "createdAt", "startedAt", odd),
-        "pullSeconds": _seconds(task.pull_started_at, task.pull_stopped_at, "pullStartedAt", "pullStoppedAt", odd),
-        "runSeconds": _seconds(task.started_at, task.stopped_at, "startedAt", "stoppedAt", odd),
-    }
+    """Each duration once per task, on the record where it first matters.
+
+    Start-up and pull times on the RUNNING record with desired RUNNING (the
+    task came up), the run time on STOPPED; the other records of the task
+    would repeat them, and a metric filter would count them again.
+    """
+    if task.last_status == "RUNNING" and task.desired_status == "RUNNING":
+        return {
+            "startupSeconds": _seconds(task.created_at, task.started_at, "createdAt", "startedAt", odd),
+            "pullSeconds": _seconds(task.pull_started_at, task.pull_stopped_at, "pullStartedAt", "pullStoppedAt", odd),
+        }
+    if has_stopped(task):
+        return {"runSeconds": _seconds(task.started_at, task.stopped_at, "startedAt", "stoppedAt", odd)}
+    return {}
 
 
 def _seconds(start: datetime | None, end: datetime | None, start_key: str, end_key: str, odd: Oddities) -> float | None:

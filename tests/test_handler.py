@@ -25,42 +25,42 @@ PULL_REASON = (
     "111122223333.dkr.ecr.eu-west-1.amazonaws.com/orders-api:1.8.3: not found"
 )
 
-# sample -> (level, abnormal, message)
+# sample -> (level, abnormal (absent unless true), message)
 EXPECTED = {
-    "task_provisioning": ("INFO", False, "task 5e1c2a9b PROVISIONING->RUNNING (service:orders-api, orders-api:42)"),
-    "task_pending": ("INFO", False, "task 5e1c2a9b PENDING->RUNNING (service:orders-api, orders-api:42)"),
-    "task_running": ("INFO", False, "task 5e1c2a9b RUNNING (service:orders-api, orders-api:42)"),
+    "task_provisioning": ("INFO", None, "task 5e1c2a9b PROVISIONING->RUNNING (service:orders-api, orders-api:42)"),
+    "task_pending": ("INFO", None, "task 5e1c2a9b PENDING->RUNNING (service:orders-api, orders-api:42)"),
+    "task_running": ("INFO", None, "task 5e1c2a9b RUNNING (service:orders-api, orders-api:42)"),
     "task_running_sidecar_stopped": (
         "WARNING",
-        False,
+        None,
         "task 5e1c2a9b RUNNING (service:orders-api, orders-api:42): log-router exited 1",
     ),
-    "task_stopping": (
-        "ERROR",
-        True,
+    "task_stopping": (  # the verdict comes with STOPPED: until then a warning sign
+        "WARNING",
+        None,
         "task 5e1c2a9b DEACTIVATING->STOPPED (service:orders-api, orders-api:42) "
         "EssentialContainerExited: app exited 1",
     ),
     "task_stopped_essential_error": ("ERROR", True, f"{HEAD} EssentialContainerExited: app exited 1"),
     "task_stopped_essential_clean": (
         "INFO",
-        False,
+        None,
         "task 5e1c2a9b STOPPED (family:nightly-report, nightly-report:7) EssentialContainerExited",
     ),
     "task_stopped_oom": ("ERROR", True, f"{HEAD} EssentialContainerExited: app exited 137 OutOfMemoryError"),
     "task_stopped_user": (
         "INFO",
-        False,
+        None,
         "task 5e1c2a9b STOPPED (family:orders-api, orders-api:42) UserInitiated: Task stopped by user",
     ),
     "task_stopped_scale_in": (
         "INFO",
-        False,
+        None,
         f"{HEAD} ServiceSchedulerInitiated: Scaling activity initiated by (deployment ecs-svc/1234567890123456789)",
     ),
     "task_stopped_unclean_shutdown": (
         "WARNING",
-        False,
+        None,
         f"{HEAD} ServiceSchedulerInitiated: app exited 137; "
         "Scaling activity initiated by (deployment ecs-svc/1234567890123456789)",
     ),
@@ -82,23 +82,23 @@ EXPECTED = {
         "execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried "
         "5 time(s): AccessDeniedExc…",
     ),
-    "task_stopped_spot": ("WARNING", False, f"{HEAD} SpotInterruption: Your Spot Task was interrupted."),
+    "task_stopped_spot": ("WARNING", None, f"{HEAD} SpotInterruption: Your Spot Task was interrupted."),
     "task_stopped_termination_notice": (
         "WARNING",
-        False,
+        None,
         f"{HEAD} TerminationNotice: Host EC2 (instance i-0a1b2c3d4e5f67890) terminated.",
     ),
     "task_stopped_infrastructure_health": (
         "WARNING",
-        False,
+        None,
         f"{HEAD} InfrastructureHealth: Task stopped due to underlying infrastructure health",
     ),
     "task_stopped_unknown_code": (
         "WARNING",
-        False,
+        None,
         f"{HEAD} CapacityRebalance: Task stopped for capacity rebalancing",
     ),
-    "task_overrides_with_secrets": ("INFO", False, "task 5e1c2a9b RUNNING (family:db-migrate, db-migrate:3)"),
+    "task_overrides_with_secrets": ("INFO", None, "task 5e1c2a9b RUNNING (family:db-migrate, db-migrate:3)"),
     "container_instance_state_change": (
         "WARNING",
         None,
@@ -159,8 +159,6 @@ def test_oom_stop_record_has_exactly_these_fields() -> None:
             {"name": "log-router", "lastStatus": "STOPPED", "exitCode": 143},
         ],
         "abnormal": True,
-        "startupSeconds": 16.488,
-        "pullSeconds": 9.284,
         "runSeconds": 9014.25,
     }
 
@@ -232,16 +230,16 @@ def with_detail(name: str, **changes: Any) -> dict[str, Any]:
 
 
 def test_timings_accept_timestamps_with_and_without_milliseconds() -> None:
-    event = with_detail(
-        "task_stopped_oom",
-        createdAt="2024-05-14T09:00:00Z",
-        startedAt="2024-05-14T09:00:12.250Z",
-        pullStartedAt="2024-05-14T09:00:01.5Z",
-        pullStoppedAt="2024-05-14T09:00:10Z",
-        stoppedAt="2024-05-14T10:00:12.250+00:00",
-    )
-    record = invoke(event).record
-    assert (record["startupSeconds"], record["pullSeconds"], record["runSeconds"]) == (12.25, 8.5, 3600.0)
+    times = {
+        "createdAt": "2024-05-14T09:00:00Z",
+        "startedAt": "2024-05-14T09:00:12.250Z",
+        "pullStartedAt": "2024-05-14T09:00:01.5Z",
+        "pullStoppedAt": "2024-05-14T09:00:10Z",
+        "stoppedAt": "2024-05-14T10:00:12.250+00:00",
+    }
+    running = invoke(with_detail("task_running", **times)).record
+    stopped = invoke(with_detail("task_stopped_oom", **times)).record
+    assert (running["startupSeconds"], running["pullSeconds"], stopped["runSeconds"]) == (12.25, 8.5, 3600.0)
     assert parse_timestamp("2024-05-14T09:00:00") == parse_timestamp("2024-05-14T09:00:00.000Z")
 
 
@@ -256,6 +254,7 @@ def test_duplicates_and_late_versions_carry_what_a_query_needs() -> None:
     running = load_event("task_running")
     first, again = invoke(running).record, invoke(copy.deepcopy(running)).record
     assert (first["version"], first["eventId"]) == (again["version"], again["eventId"]) == (3, running["id"])
+    assert again["duplicate"] is True and "duplicate" not in first
     late = with_detail("task_pending")  # version 2, delivered after version 3
     late_record = invoke(late).record
     assert late_record["version"] == 2 < first["version"]
@@ -383,7 +382,7 @@ def test_container_failure_reason_while_running_is_a_warning_not_an_abnormal_sto
         {"name": "xray", "lastStatus": "STOPPED", "exitCode": 137, "reason": "OutOfMemoryError: Container killed"},
     ]
     record = invoke(with_detail("task_running", containers=containers)).record
-    assert (record["level"], record["abnormal"]) == ("WARNING", False)
+    assert (record["level"], record.get("abnormal")) == ("WARNING", None)
     assert record["message"].endswith(": xray exited 137 OutOfMemoryError")
 
 
