@@ -90,20 +90,23 @@ def _summarise_task(task: TaskState, odd: Oddities) -> tuple[int, str, dict[str,
     if task.stop_code and task.stop_code not in KNOWN_STOP_CODES:
         odd.note(f"unknown stopCode {task.stop_code!r}")
     verdict = classify_task(task)
+    # Each fact once: no field that others imply (the task ARN is clusterArn + taskId, the task definition's
+    # ARN the cluster's region and account + taskDefinition); those ARNs are kept only when they are not implied.
     fields: dict[str, Any] = {
         "clusterArn": task.cluster_arn,
-        "taskArn": task.task_arn,
+        "taskArn": task.task_arn_if_not_implied(),
         "taskId": task.task_id,
         "group": task.group,
-        "taskDefinitionArn": task.task_definition_arn,
+        "taskDefinition": task.task_definition,
+        "taskDefinitionArn": task.task_definition_arn_if_not_implied(),
         "launchType": task.launch_type,
-        "capacityProviderName": task.capacity_provider,
+        "capacityProviderName": task.capacity_provider if task.capacity_provider != task.launch_type else None,
         "lastStatus": task.last_status,
         "desiredStatus": task.desired_status,
         "version": task.version,
         "stopCode": task.stop_code,
         "stoppedReason": task.stopped_reason,
-        "containers": [c.as_field() for c in task.containers] or None,
+        "containers": [c.as_field(task.last_status) for c in task.containers] or None,
         "abnormal": True if verdict.abnormal else None,
         **_timings(task, odd),
     }
@@ -111,14 +114,15 @@ def _summarise_task(task: TaskState, odd: Oddities) -> tuple[int, str, dict[str,
 
 
 def task_message(task: TaskState) -> str:
-    """'task 5e1c2a9b STOPPED (service:orders-api, orders-api:42) EssentialContainerExited: app exited 137 ...'"""
+    """'task 5e1c2a9b STOPPED EssentialContainerExited: app exited 137 OutOfMemoryError'
+
+    The service and task definition are beside it in the same record (group,
+    taskDefinition); the message does not repeat them.
+    """
     status = task.last_status or "UNKNOWN"
     if task.desired_status and task.desired_status != task.last_status:
         status = f"{status}->{task.desired_status}"
     head = f"task {(task.task_id or 'unknown')[:8]} {status}"
-    context = ", ".join(part for part in (task.group, task.task_definition) if part)
-    if context:
-        head += f" ({context})"
     details = []
     notes = [_container_note(c, task) for c in task.containers if _worth_noting(c, task)]
     if notes:

@@ -25,11 +25,12 @@ class Container:
     def stopped(self) -> bool:
         return self.last_status == "STOPPED"
 
-    def as_field(self) -> dict[str, Any]:
+    def as_field(self, task_status: str | None) -> dict[str, Any]:
+        """What the container says beyond the task: its status only where it differs from the task's."""
         entry: dict[str, Any] = {}
         if self.name is not None:
             entry["name"] = self.name
-        if self.last_status is not None:
+        if self.last_status is not None and self.last_status != task_status:
             entry["lastStatus"] = self.last_status
         if self.exit_code is not None:
             entry["exitCode"] = self.exit_code
@@ -94,6 +95,36 @@ class TaskState:
         if not self.task_definition_arn:
             return None
         return self.task_definition_arn.rsplit("/", 1)[-1] or None
+
+    def arn_prefix(self) -> str | None:
+        """'arn:aws:ecs:REGION:ACCOUNT', from the cluster ARN: what the task's other ARNs start with."""
+        if not self.cluster_arn or ":cluster/" not in self.cluster_arn:
+            return None
+        return self.cluster_arn.split(":cluster/", 1)[0]
+
+    def task_arn_if_not_implied(self) -> str | None:
+        """The task ARN, unless clusterArn and taskId rebuild it: arn:...:task/<cluster name>/<task id>.
+
+        Tasks from before the long ARN format (arn:...:task/<task id>, no cluster
+        name) and odd events keep theirs.
+        """
+        if self.task_arn and self.cluster_arn and self.task_arn == implied_task_arn(self.cluster_arn, self.task_id):
+            return None
+        return self.task_arn
+
+    def task_definition_arn_if_not_implied(self) -> str | None:
+        """The task definition ARN, unless the cluster's region and account and 'family:revision' rebuild it."""
+        prefix = self.arn_prefix()
+        if prefix and self.task_definition_arn == f"{prefix}:task-definition/{self.task_definition}":
+            return None
+        return self.task_definition_arn
+
+
+def implied_task_arn(cluster_arn: str, task_id: str | None) -> str | None:
+    """The task ARN in the long format, from the cluster ARN and the task ID."""
+    if not task_id or ":cluster/" not in cluster_arn:
+        return None
+    return f"{cluster_arn.replace(':cluster/', ':task/', 1)}/{task_id}"
 
 
 def _read_containers(detail: dict[str, Any], odd: Oddities) -> list[Container]:

@@ -19,7 +19,7 @@ CLUSTER = "arn:aws:ecs:eu-west-1:111122223333:cluster/demo"
 TASK_ID = "5e1c2a9b0d3f4e6a8b7c9d0e1f2a3b4c"
 TASK = f"arn:aws:ecs:eu-west-1:111122223333:task/demo/{TASK_ID}"
 TASK_DEFINITION = "arn:aws:ecs:eu-west-1:111122223333:task-definition/orders-api:42"
-HEAD = "task 5e1c2a9b STOPPED (service:orders-api, orders-api:42)"
+HEAD = "task 5e1c2a9b STOPPED"
 PULL_REASON = (
     "CannotPullContainerError: pull image manifest has been retried 7 time(s): failed to resolve ref "
     "111122223333.dkr.ecr.eu-west-1.amazonaws.com/orders-api:1.8.3: not found"
@@ -27,31 +27,30 @@ PULL_REASON = (
 
 # sample -> (level, abnormal (absent unless true), message)
 EXPECTED = {
-    "task_provisioning": ("INFO", None, "task 5e1c2a9b PROVISIONING->RUNNING (service:orders-api, orders-api:42)"),
-    "task_pending": ("INFO", None, "task 5e1c2a9b PENDING->RUNNING (service:orders-api, orders-api:42)"),
-    "task_running": ("INFO", None, "task 5e1c2a9b RUNNING (service:orders-api, orders-api:42)"),
+    "task_provisioning": ("INFO", None, "task 5e1c2a9b PROVISIONING->RUNNING"),
+    "task_pending": ("INFO", None, "task 5e1c2a9b PENDING->RUNNING"),
+    "task_running": ("INFO", None, "task 5e1c2a9b RUNNING"),
     "task_running_sidecar_stopped": (
         "WARNING",
         None,
-        "task 5e1c2a9b RUNNING (service:orders-api, orders-api:42): log-router exited 1",
+        "task 5e1c2a9b RUNNING: log-router exited 1",
     ),
     "task_stopping": (  # the verdict comes with STOPPED: until then a warning sign
         "WARNING",
         None,
-        "task 5e1c2a9b DEACTIVATING->STOPPED (service:orders-api, orders-api:42) "
-        "EssentialContainerExited: app exited 1",
+        "task 5e1c2a9b DEACTIVATING->STOPPED EssentialContainerExited: app exited 1",
     ),
     "task_stopped_essential_error": ("ERROR", True, f"{HEAD} EssentialContainerExited: app exited 1"),
     "task_stopped_essential_clean": (
         "INFO",
         None,
-        "task 5e1c2a9b STOPPED (family:nightly-report, nightly-report:7) EssentialContainerExited",
+        "task 5e1c2a9b STOPPED EssentialContainerExited",
     ),
     "task_stopped_oom": ("ERROR", True, f"{HEAD} EssentialContainerExited: app exited 137 OutOfMemoryError"),
     "task_stopped_user": (
         "INFO",
         None,
-        "task 5e1c2a9b STOPPED (family:orders-api, orders-api:42) UserInitiated: Task stopped by user",
+        "task 5e1c2a9b STOPPED UserInitiated: Task stopped by user",
     ),
     "task_stopped_scale_in": (
         "INFO",
@@ -98,7 +97,7 @@ EXPECTED = {
         None,
         f"{HEAD} CapacityRebalance: Task stopped for capacity rebalancing",
     ),
-    "task_overrides_with_secrets": ("INFO", None, "task 5e1c2a9b RUNNING (family:db-migrate, db-migrate:3)"),
+    "task_overrides_with_secrets": ("INFO", None, "task 5e1c2a9b RUNNING"),
     "container_instance_state_change": (
         "WARNING",
         None,
@@ -139,10 +138,9 @@ def test_oom_stop_record_has_exactly_these_fields() -> None:
         "eventId": "3317b2af-7005-947d-b652-f55e762e5707",
         "eventTime": "2024-05-14T11:30:31Z",
         "clusterArn": CLUSTER,
-        "taskArn": TASK,
         "taskId": TASK_ID,
         "group": "service:orders-api",
-        "taskDefinitionArn": TASK_DEFINITION,
+        "taskDefinition": "orders-api:42",
         "launchType": "FARGATE",
         "lastStatus": "STOPPED",
         "desiredStatus": "STOPPED",
@@ -150,13 +148,8 @@ def test_oom_stop_record_has_exactly_these_fields() -> None:
         "stopCode": "EssentialContainerExited",
         "stoppedReason": "Essential container in task exited",
         "containers": [
-            {
-                "name": "app",
-                "lastStatus": "STOPPED",
-                "exitCode": 137,
-                "reason": "OutOfMemoryError: Container killed due to memory usage",
-            },
-            {"name": "log-router", "lastStatus": "STOPPED", "exitCode": 143},
+            {"name": "app", "exitCode": 137, "reason": "OutOfMemoryError: Container killed due to memory usage"},
+            {"name": "log-router", "exitCode": 143},
         ],
         "abnormal": True,
         "runSeconds": 9014.25,
@@ -178,6 +171,79 @@ def test_spot_task_names_its_capacity_provider() -> None:
     record = invoke(load_event("task_stopped_spot")).record
     assert record["capacityProviderName"] == "FARGATE_SPOT"
     assert "launchType" not in record
+
+
+def test_a_capacity_provider_named_like_the_launch_type_is_not_repeated() -> None:
+    same = invoke(with_detail("task_stopped_oom", capacityProviderName="FARGATE")).record
+    assert (same["launchType"], "capacityProviderName" in same) == ("FARGATE", False)
+    other = invoke(with_detail("task_stopped_oom", capacityProviderName="FARGATE_SPOT", version=7)).record
+    assert (other["launchType"], other["capacityProviderName"]) == ("FARGATE", "FARGATE_SPOT")
+
+
+def rebuilt_task_arn(record: dict[str, Any]) -> str:
+    """The task ARN from the record: its own if it kept one, else arn:...:task/<cluster name>/<task id>."""
+    if "taskArn" in record:
+        return str(record["taskArn"])
+    return record["clusterArn"].replace(":cluster/", ":task/") + "/" + record["taskId"]
+
+
+def rebuilt_task_definition_arn(record: dict[str, Any]) -> str:
+    """The task definition ARN from the record: the cluster's region and account, and 'family:revision'."""
+    if "taskDefinitionArn" in record:
+        return str(record["taskDefinitionArn"])
+    return record["clusterArn"].split(":cluster/")[0] + ":task-definition/" + record["taskDefinition"]
+
+
+TASK_SAMPLES = [name for name in sample_names() if load_event(name)["detail-type"] == "ECS Task State Change"]
+
+
+@pytest.mark.parametrize("name", TASK_SAMPLES)
+def test_nothing_is_lost_the_arns_rebuild_from_every_record(name: str) -> None:
+    """Each fact once (issue #11): the record drops the ARNs its other fields imply, and they rebuild exactly.
+
+    ARN formats: "Actions, resources, and condition keys for Amazon Elastic Container Service" in the Service
+    Authorization Reference (docs.aws.amazon.com/service-authorization/latest/reference/
+    list_amazonelasticcontainerservice.html): task arn:${Partition}:ecs:${Region}:${Account}:task/${ClusterName}/
+    ${TaskId}, task definition ...:task-definition/${TaskDefinitionFamilyName}:${TaskDefinitionRevisionNumber}.
+    """
+    event = load_event(name)
+    record = invoke(event).record
+    assert "taskArn" not in record and "taskDefinitionArn" not in record  # every sample has the long format
+    assert rebuilt_task_arn(record) == event["detail"]["taskArn"]
+    assert rebuilt_task_definition_arn(record) == event["detail"]["taskDefinitionArn"]
+
+
+def test_a_task_arn_in_the_old_format_is_kept_whole() -> None:
+    """The old format has no cluster name (arn:aws:ecs:region:account:task/task-id): it cannot be rebuilt.
+
+    ECS made the long format (with the cluster name) mandatory in 2021; tasks of older settings had the short one
+    ("Migrating your Amazon ECS deployment to the new ARN and resource ID format", AWS Compute Blog).
+    """
+    old = f"arn:aws:ecs:eu-west-1:111122223333:task/{TASK_ID}"
+    event = with_detail("task_stopped_oom", taskArn=old)
+    record = invoke(event).record
+    assert (record["taskArn"], record["taskId"]) == (old, TASK_ID)
+    assert rebuilt_task_arn(record) == old
+    assert "taskDefinitionArn" not in record  # the cluster still gives the task definition's region and account
+
+
+def test_arns_that_the_cluster_does_not_imply_are_kept() -> None:
+    elsewhere = "arn:aws:ecs:eu-west-1:444455556666:task-definition/shared:3"
+    record = invoke(with_detail("task_stopped_oom", taskDefinitionArn=elsewhere)).record
+    assert (record["taskDefinition"], record["taskDefinitionArn"]) == ("shared:3", elsewhere)
+    assert rebuilt_task_definition_arn(record) == elsewhere
+    no_cluster = invoke(with_detail("task_stopped_oom", clusterArn=None, version=7)).record
+    assert (no_cluster["taskArn"], no_cluster["taskDefinitionArn"]) == (TASK, TASK_DEFINITION)
+
+
+def test_a_container_status_is_written_only_where_it_differs_from_the_tasks() -> None:
+    stopping = invoke(load_event("task_stopping")).record  # DEACTIVATING: app STOPPED, log-router RUNNING
+    assert stopping["containers"] == [
+        {"name": "app", "lastStatus": "STOPPED", "exitCode": 1},
+        {"name": "log-router", "lastStatus": "RUNNING"},
+    ]
+    running = invoke(load_event("task_running")).record
+    assert running["containers"] == [{"name": "app"}, {"name": "log-router"}]
 
 
 def test_unknown_stop_code_is_a_warning_that_says_so() -> None:
@@ -372,7 +438,7 @@ def test_container_without_exit_code_after_essential_exit_is_abnormal() -> None:
 def test_numeric_exit_codes_as_strings_are_read() -> None:
     containers = [{"name": "app", "lastStatus": "STOPPED", "exitCode": "0"}]
     record = invoke(with_detail("task_stopped_essential_clean", containers=containers)).record
-    assert record["containers"] == [{"name": "app", "lastStatus": "STOPPED", "exitCode": 0}]
+    assert record["containers"] == [{"name": "app", "exitCode": 0}]
     assert record["level"] == "INFO"
 
 
