@@ -229,6 +229,15 @@ def test_filter_values_and_dimensions_exist_in_the_records() -> None:
                 assert selector[2:] in record, (metric.metric, selector)
 
 
+def test_every_field_a_filter_pattern_reads_is_one_the_handler_writes() -> None:
+    written: set[str] = set()
+    for line in RECORDS.values():
+        written |= set(json.loads(line))
+    for metric in LOG_METRICS:
+        read = set(re.findall(r"\$\.(\w+)", metric.pattern))
+        assert read and read <= written, (metric.key, sorted(read - written))
+
+
 QUERY_KEYWORDS = {
     "fields", "filter", "sort", "dedup", "stats", "by", "as", "and", "or", "not", "asc", "desc", "limit",
     "count", "count_distinct", "max", "min", "avg", "ispresent",
