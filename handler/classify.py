@@ -85,7 +85,7 @@ def unclean_exit(container: Container) -> bool:
 
 def has_stopped(task: TaskState) -> bool:
     """The STOPPED record; also one that lost its lastStatus but has a stoppedAt (an oddity hides no stop)."""
-    return task.last_status == "STOPPED" or (task.last_status is None and task.stopped_at is not None)
+    return task.last_status == "STOPPED" or (task.last_status is None and task.time("stoppedAt") is not None)
 
 
 def classify_task(task: TaskState) -> Verdict:

@@ -15,7 +15,6 @@ from .task_event import TaskState
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # importing typing would cost every cold start
-    from datetime import datetime
     from typing import Any
 
     from .task_event import Container
@@ -165,15 +164,16 @@ def _timings(task: TaskState, odd: Oddities) -> dict[str, float | None]:
     """
     if task.last_status == "RUNNING" and task.desired_status == "RUNNING":
         return {
-            "startupSeconds": _seconds(task.created_at, task.started_at, "createdAt", "startedAt", odd),
-            "pullSeconds": _seconds(task.pull_started_at, task.pull_stopped_at, "pullStartedAt", "pullStoppedAt", odd),
+            "startupSeconds": _seconds(task, "createdAt", "startedAt", odd),
+            "pullSeconds": _seconds(task, "pullStartedAt", "pullStoppedAt", odd),
         }
     if has_stopped(task):
-        return {"runSeconds": _seconds(task.started_at, task.stopped_at, "startedAt", "stoppedAt", odd)}
+        return {"runSeconds": _seconds(task, "startedAt", "stoppedAt", odd)}
     return {}
 
 
-def _seconds(start: datetime | None, end: datetime | None, start_key: str, end_key: str, odd: Oddities) -> float | None:
+def _seconds(task: TaskState, start_key: str, end_key: str, odd: Oddities) -> float | None:
+    start, end = task.time(start_key), task.time(end_key)
     if start is None or end is None:
         return None
     seconds = (end - start).total_seconds()

@@ -6,6 +6,7 @@ from .parse import Oddities, read_int, read_list, read_text, read_time, type_nam
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing and dataclasses cost milliseconds at every cold start; plain classes do not
+    from datetime import datetime
     from typing import Any
 
 # Tasks have at most ten containers; the cap only guards against junk input.
@@ -46,16 +47,13 @@ class TaskState:
         "capacity_provider",
         "cluster_arn",
         "containers",
-        "created_at",
         "desired_status",
+        "detail",
         "group",
         "last_status",
         "launch_type",
-        "pull_started_at",
-        "pull_stopped_at",
-        "started_at",
+        "odd",
         "stop_code",
-        "stopped_at",
         "stopped_reason",
         "task_arn",
         "task_definition_arn",
@@ -76,11 +74,13 @@ class TaskState:
         self.stop_code = read_text(detail, "stopCode", odd, where=where)
         self.stopped_reason = read_text(detail, "stoppedReason", odd, where=where)
         self.containers = _read_containers(detail, odd)
-        self.created_at = read_time(detail, "createdAt", odd, where=where)
-        self.pull_started_at = read_time(detail, "pullStartedAt", odd, where=where)
-        self.pull_stopped_at = read_time(detail, "pullStoppedAt", odd, where=where)
-        self.started_at = read_time(detail, "startedAt", odd, where=where)
-        self.stopped_at = read_time(detail, "stoppedAt", odd, where=where)
+        # Timestamps are parsed when a record needs them (each duration is on one record of the task only).
+        self.detail = detail
+        self.odd = odd
+
+    def time(self, key: str) -> datetime | None:
+        """The detail's timestamp ``key`` ('startedAt'), or None (noting one that is not a timestamp)."""
+        return read_time(self.detail, key, self.odd, where="detail")
 
     @property
     def task_id(self) -> str | None:
