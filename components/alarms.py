@@ -38,7 +38,8 @@ class LogMetric:
 # Dimensions for graphs: which cluster, and which service or task family ("group").
 CLUSTER_AND_GROUP = {"Cluster": "$.clusterArn", "Group": "$.group"}
 
-# The handler logs abnormal stops at ERROR with "abnormal": true (handler/classify.py).
+# The handler logs an abnormal stop at ERROR with "abnormal": true on the task's STOPPED record only, and never
+# on a duplicate it recognises (handler/classify.py, handler/app.py): one datapoint per task.
 ABNORMAL_STOP_PATTERN = '{ ($.abnormal IS TRUE) && ($.level = "ERROR") }'
 ABNORMAL_STOPS = LogMetric(
     key="abnormal-stops",
@@ -59,11 +60,11 @@ ABNORMAL_STOPS_BY_GROUP = LogMetric(
 
 
 def _duration(key: str, metric: str, field_name: str) -> LogMetric:
-    """A duration field of the RUNNING record, where it first appears: once per task."""
+    """A duration field of the RUNNING record with desired RUNNING, the only one that has it: once per task."""
     return LogMetric(
         key=key,
         metric=metric,
-        pattern=f'{{ ($.lastStatus = "RUNNING") && ($.{field_name} >= 0) }}',
+        pattern=f'{{ ($.lastStatus = "RUNNING") && ($.desiredStatus = "RUNNING") && ($.{field_name} >= 0) }}',
         value=f"$.{field_name}",
         unit="Seconds",
         dimensions=CLUSTER_AND_GROUP,

@@ -18,7 +18,7 @@ QUERIES: dict[str, str] = {
     ),
     # Every abnormal stop in the chosen time range, once per task, with why.
     "abnormal-stops": (
-        "fields @timestamp, clusterArn, group, taskId, stopCode, stoppedReason, containers.0.name, "
+        "fields @timestamp, clusterArn, group, taskDefinition, taskId, stopCode, stoppedReason, containers.0.name, "
         "containers.0.exitCode, containers.0.reason, message\n"
         '| filter detailType = "ECS Task State Change" and level = "ERROR" and lastStatus = "STOPPED"\n'
         "| sort @timestamp desc\n"

@@ -17,6 +17,27 @@ if TYPE_CHECKING:  # importing typing would cost every cold start
 LOGGER_NAME = "ecs-task-events"
 logger = logging.getLogger(LOGGER_NAME)
 
+# ECS sends an event at least once: a second copy has the same task ARN and detail.version. A warm instance
+# remembers the keys of the events it logged last, oldest out first (a dict keeps insertion order); a copy
+# that reaches another instance, or comes after 1024 others, is not recognised.
+SEEN_EVENTS_LIMIT = 1024
+SEEN_EVENTS: dict[tuple[str, int], None] = {}
+
+
+def remember_event(key: tuple[str, int]) -> bool:
+    """Whether this instance has logged ``key`` before; it is remembered either way."""
+    if key in SEEN_EVENTS:
+        return True
+    SEEN_EVENTS[key] = None
+    if len(SEEN_EVENTS) > SEEN_EVENTS_LIMIT:
+        del SEEN_EVENTS[next(iter(SEEN_EVENTS))]
+    return False
+
+
+def forget_seen_events() -> None:
+    """Start afresh, as a new instance does (tests and benchmarks replay the same events)."""
+    SEEN_EVENTS.clear()
+
 
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
     """Log ``event`` and return what was logged (handy with ``aws lambda invoke``).
@@ -25,6 +46,8 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
     then drop it, and a malformed event will not get better on a retry.
     """
     summary = safe_summary(event)
+    if summary.key is not None and remember_event(summary.key):
+        summary.mark_duplicate()
     emit(summary.level, summary.message, summary.fields)
     if logger.isEnabledFor(logging.DEBUG):
         from .redact import redact_event  # noqa: PLC0415 - only DEBUG needs it; spare the cold start

@@ -4,6 +4,11 @@ ERROR means "a task died or could not start and someone should look";
 WARNING means "a warning sign" (Spot reclaimed it, a sidecar crashed, a task
 ignored SIGTERM); INFO is the normal life of a task. The README lists the same
 rules in prose; keep the two in step.
+
+A stopping task sends several events (RUNNING with desired STOPPED,
+DEACTIVATING, STOPPING, DEPROVISIONING, STOPPED). Only the STOPPED one gets the
+verdict ERROR and ``abnormal``, so that a metric counting abnormal stops counts
+each task once; the earlier ones of a task headed that way are WARNINGs.
 """
 
 from __future__ import annotations
@@ -78,7 +83,19 @@ def unclean_exit(container: Container) -> bool:
     return container.stopped and container.exit_code not in CLEAN_EXIT_CODES
 
 
+def has_stopped(task: TaskState) -> bool:
+    """The STOPPED record; also one that lost its lastStatus but has a stoppedAt (an oddity hides no stop)."""
+    return task.last_status == "STOPPED" or (task.last_status is None and task.time("stoppedAt") is not None)
+
+
 def classify_task(task: TaskState) -> Verdict:
+    verdict = _classify(task)
+    if verdict.abnormal and not has_stopped(task):
+        return Verdict(logging.WARNING, False, f"{verdict.why}; the verdict comes with STOPPED")
+    return verdict
+
+
+def _classify(task: TaskState) -> Verdict:
     failed_containers = [c for c in task.containers if failure_reason(c.reason)]
     if not is_stopping(task):
         if failed_containers or any(c.stopped and c.exit_code not in (0, None) for c in task.containers):

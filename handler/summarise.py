@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import logging
 
-from .classify import KNOWN_STOP_CODES, classify_task, failure_reason, unclean_exit
+from .classify import KNOWN_STOP_CODES, classify_task, failure_reason, has_stopped, unclean_exit
 from .parse import Oddities, clip, read_detail, read_text, type_name
 from .task_event import TaskState
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # importing typing would cost every cold start
-    from datetime import datetime
     from typing import Any
 
     from .task_event import Container
@@ -26,15 +25,31 @@ TASK_STATE_CHANGE = "ECS Task State Change"
 MESSAGE_REASON_LIMIT = 200
 
 
+# What a duplicate leaves out: the verdict and the timings were counted with the first copy.
+COUNTED_ONCE = ("abnormal", "startupSeconds", "pullSeconds", "runSeconds")
+
+
 class Summary:
-    """The record to log: a level, a message that reads on its own, and queryable fields."""
+    """The record to log: a level, a message that reads on its own, and queryable fields.
 
-    __slots__ = ("fields", "level", "message")
+    ``key`` is (task ARN, detail.version) for a task event that has both: what
+    makes two deliveries one event.
+    """
 
-    def __init__(self, level: int, message: str, fields: dict[str, Any]) -> None:
+    __slots__ = ("fields", "key", "level", "message")
+
+    def __init__(self, level: int, message: str, fields: dict[str, Any], key: tuple[str, int] | None = None) -> None:
         self.level = level
         self.message = message
         self.fields = fields
+        self.key = key
+
+    def mark_duplicate(self) -> None:
+        """A second copy of an event already logged: logged again at INFO, marked, and counted by no metric."""
+        for name in COUNTED_ONCE:
+            self.fields.pop(name, None)
+        self.fields["duplicate"] = True
+        self.level = logging.INFO
 
 
 def summarise_event(event: Any) -> Summary:
@@ -50,56 +65,63 @@ def summarise_event(event: Any) -> Summary:
         "eventTime": read_text(event, "time", odd, where="event"),
     }
     if envelope["detailType"] == TASK_STATE_CHANGE:
-        level, message, fields = _summarise_task(event, odd)
-    else:
-        # The rule sends task events only unless a user widens it: load the rest on first use.
-        from .other_events import summarise_other_event  # noqa: PLC0415
+        task = TaskState(read_detail(event, odd), odd)
+        level, message, fields = _summarise_task(task, odd)
+        key = (task.task_arn, task.version) if task.task_arn and task.version is not None else None
+        return _finish(level, message, {**envelope, **fields}, odd, key)
+    # The rule sends task events only unless a user widens it: load the rest on first use.
+    from .other_events import summarise_other_event  # noqa: PLC0415
 
-        level, message, fields = summarise_other_event(envelope["detailType"], event, odd)
+    level, message, fields = summarise_other_event(envelope["detailType"], event, odd)
     return _finish(level, message, {**envelope, **fields}, odd)
 
 
-def _finish(level: int, message: str, fields: dict[str, Any], odd: Oddities) -> Summary:
+def _finish(
+    level: int, message: str, fields: dict[str, Any], odd: Oddities, key: tuple[str, int] | None = None
+) -> Summary:
     if odd:
         level = max(level, logging.WARNING)
         fields["oddities"] = list(odd.notes)
-    return Summary(level, message, {key: value for key, value in fields.items() if value is not None})
+    return Summary(level, message, {name: value for name, value in fields.items() if value is not None}, key)
 
 
-def _summarise_task(event: dict[str, Any], odd: Oddities) -> tuple[int, str, dict[str, Any]]:
-    task = TaskState(read_detail(event, odd), odd)
+def _summarise_task(task: TaskState, odd: Oddities) -> tuple[int, str, dict[str, Any]]:
     if task.stop_code and task.stop_code not in KNOWN_STOP_CODES:
         odd.note(f"unknown stopCode {task.stop_code!r}")
     verdict = classify_task(task)
+    # Each fact once: no field that others imply (the task ARN is clusterArn + taskId, the task definition's
+    # ARN the cluster's region and account + taskDefinition); those ARNs are kept only when they are not implied.
     fields: dict[str, Any] = {
         "clusterArn": task.cluster_arn,
-        "taskArn": task.task_arn,
+        "taskArn": task.task_arn_if_not_implied(),
         "taskId": task.task_id,
         "group": task.group,
-        "taskDefinitionArn": task.task_definition_arn,
+        "taskDefinition": task.task_definition,
+        "taskDefinitionArn": task.task_definition_arn_if_not_implied(),
         "launchType": task.launch_type,
-        "capacityProviderName": task.capacity_provider,
+        "capacityProviderName": task.capacity_provider if task.capacity_provider != task.launch_type else None,
         "lastStatus": task.last_status,
         "desiredStatus": task.desired_status,
         "version": task.version,
         "stopCode": task.stop_code,
         "stoppedReason": task.stopped_reason,
-        "containers": [c.as_field() for c in task.containers] or None,
-        "abnormal": verdict.abnormal,
+        "containers": [c.as_field(task.last_status) for c in task.containers] or None,
+        "abnormal": True if verdict.abnormal else None,
         **_timings(task, odd),
     }
     return verdict.level, task_message(task), fields
 
 
 def task_message(task: TaskState) -> str:
-    """'task 5e1c2a9b STOPPED (service:orders-api, orders-api:42) EssentialContainerExited: app exited 137 ...'"""
+    """'task 5e1c2a9b STOPPED EssentialContainerExited: app exited 137 OutOfMemoryError'
+
+    The service and task definition are beside it in the same record (group,
+    taskDefinition); the message does not repeat them.
+    """
     status = task.last_status or "UNKNOWN"
     if task.desired_status and task.desired_status != task.last_status:
         status = f"{status}->{task.desired_status}"
     head = f"task {(task.task_id or 'unknown')[:8]} {status}"
-    context = ", ".join(part for part in (task.group, task.task_definition) if part)
-    if context:
-        head += f" ({context})"
     details = []
     notes = [_container_note(c, task) for c in task.containers if _worth_noting(c, task)]
     if notes:
@@ -134,14 +156,24 @@ def _container_note(container: Container, task: TaskState) -> str:
 
 
 def _timings(task: TaskState, odd: Oddities) -> dict[str, float | None]:
-    return {
-        "startupSeconds": _seconds(task.created_at, task.started_at, "createdAt", "startedAt", odd),
-        "pullSeconds": _seconds(task.pull_started_at, task.pull_stopped_at, "pullStartedAt", "pullStoppedAt", odd),
-        "runSeconds": _seconds(task.started_at, task.stopped_at, "startedAt", "stoppedAt", odd),
-    }
+    """Each duration once per task, on the record where it first matters.
+
+    Start-up and pull times on the RUNNING record with desired RUNNING (the
+    task came up), the run time on STOPPED; the other records of the task
+    would repeat them, and a metric filter would count them again.
+    """
+    if task.last_status == "RUNNING" and task.desired_status == "RUNNING":
+        return {
+            "startupSeconds": _seconds(task, "createdAt", "startedAt", odd),
+            "pullSeconds": _seconds(task, "pullStartedAt", "pullStoppedAt", odd),
+        }
+    if has_stopped(task):
+        return {"runSeconds": _seconds(task, "startedAt", "stoppedAt", odd)}
+    return {}
 
 
-def _seconds(start: datetime | None, end: datetime | None, start_key: str, end_key: str, odd: Oddities) -> float | None:
+def _seconds(task: TaskState, start_key: str, end_key: str, odd: Oddities) -> float | None:
+    start, end = task.time(start_key), task.time(end_key)
     if start is None or end is None:
         return None
     seconds = (end - start).total_seconds()

@@ -6,6 +6,7 @@ from .parse import Oddities, read_int, read_list, read_text, read_time, type_nam
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing and dataclasses cost milliseconds at every cold start; plain classes do not
+    from datetime import datetime
     from typing import Any
 
 # Tasks have at most ten containers; the cap only guards against junk input.
@@ -25,11 +26,12 @@ class Container:
     def stopped(self) -> bool:
         return self.last_status == "STOPPED"
 
-    def as_field(self) -> dict[str, Any]:
+    def as_field(self, task_status: str | None) -> dict[str, Any]:
+        """What the container says beyond the task: its status only where it differs from the task's."""
         entry: dict[str, Any] = {}
         if self.name is not None:
             entry["name"] = self.name
-        if self.last_status is not None:
+        if self.last_status is not None and self.last_status != task_status:
             entry["lastStatus"] = self.last_status
         if self.exit_code is not None:
             entry["exitCode"] = self.exit_code
@@ -45,16 +47,13 @@ class TaskState:
         "capacity_provider",
         "cluster_arn",
         "containers",
-        "created_at",
         "desired_status",
+        "detail",
         "group",
         "last_status",
         "launch_type",
-        "pull_started_at",
-        "pull_stopped_at",
-        "started_at",
+        "odd",
         "stop_code",
-        "stopped_at",
         "stopped_reason",
         "task_arn",
         "task_definition_arn",
@@ -75,11 +74,13 @@ class TaskState:
         self.stop_code = read_text(detail, "stopCode", odd, where=where)
         self.stopped_reason = read_text(detail, "stoppedReason", odd, where=where)
         self.containers = _read_containers(detail, odd)
-        self.created_at = read_time(detail, "createdAt", odd, where=where)
-        self.pull_started_at = read_time(detail, "pullStartedAt", odd, where=where)
-        self.pull_stopped_at = read_time(detail, "pullStoppedAt", odd, where=where)
-        self.started_at = read_time(detail, "startedAt", odd, where=where)
-        self.stopped_at = read_time(detail, "stoppedAt", odd, where=where)
+        # Timestamps are parsed when a record needs them (each duration is on one record of the task only).
+        self.detail = detail
+        self.odd = odd
+
+    def time(self, key: str) -> datetime | None:
+        """The detail's timestamp ``key`` ('startedAt'), or None (noting one that is not a timestamp)."""
+        return read_time(self.detail, key, self.odd, where="detail")
 
     @property
     def task_id(self) -> str | None:
@@ -94,6 +95,36 @@ class TaskState:
         if not self.task_definition_arn:
             return None
         return self.task_definition_arn.rsplit("/", 1)[-1] or None
+
+    def arn_prefix(self) -> str | None:
+        """'arn:aws:ecs:REGION:ACCOUNT', from the cluster ARN: what the task's other ARNs start with."""
+        if not self.cluster_arn or ":cluster/" not in self.cluster_arn:
+            return None
+        return self.cluster_arn.split(":cluster/", 1)[0]
+
+    def task_arn_if_not_implied(self) -> str | None:
+        """The task ARN, unless clusterArn and taskId rebuild it: arn:...:task/<cluster name>/<task id>.
+
+        Tasks from before the long ARN format (arn:...:task/<task id>, no cluster
+        name) and odd events keep theirs.
+        """
+        if self.task_arn and self.cluster_arn and self.task_arn == implied_task_arn(self.cluster_arn, self.task_id):
+            return None
+        return self.task_arn
+
+    def task_definition_arn_if_not_implied(self) -> str | None:
+        """The task definition ARN, unless the cluster's region and account and 'family:revision' rebuild it."""
+        prefix = self.arn_prefix()
+        if prefix and self.task_definition_arn == f"{prefix}:task-definition/{self.task_definition}":
+            return None
+        return self.task_definition_arn
+
+
+def implied_task_arn(cluster_arn: str, task_id: str | None) -> str | None:
+    """The task ARN in the long format, from the cluster ARN and the task ID."""
+    if not task_id or ":cluster/" not in cluster_arn:
+        return None
+    return f"{cluster_arn.replace(':cluster/', ':task/', 1)}/{task_id}"
 
 
 def _read_containers(detail: dict[str, Any], odd: Oddities) -> list[Container]:

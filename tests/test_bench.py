@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 
+import pytest
 from handler_capture import invoke, load_event
 from pytest import MonkeyPatch
 
-from bench import run
+from bench import cost, run
 from bench.runtime_python import lambda_python
 
 
@@ -30,12 +32,52 @@ def test_the_floor_is_below_the_records_and_above_the_bare_envelope() -> None:
         "logger": run.LOGGER_NAME,
         "requestId": run.REQUEST_ID,
     }
-    assert floor > len(run.EVENTS) * (len(json.dumps(envelope)) + 1)
+    assert floor > len(run.TASK_EVENTS) * (len(json.dumps(envelope)) + 1)
 
 
-def test_reference_bytes_are_the_whole_events_dumped_one_line_each() -> None:
+def test_reference_bytes_are_the_compact_events_and_lambdas_three_platform_lines() -> None:
+    """The reference ingests, per event, its compact dump and newline, and the START, END and REPORT lines.
+
+    Line formats: "Using CloudWatch Logs with Lambda" (docs.aws.amazon.com/lambda/latest/dg/
+    monitoring-cloudwatchlogs.html) and "How CloudWatch structures logs" in the Lambda operator guide
+    (docs.aws.amazon.com/lambda/latest/operatorguide/log-structure.html): every invocation writes START, END and
+    REPORT, REPORT with tab-separated Duration, Billed Duration, Memory Size and Max Memory Used.
+    """
     _, reference_bytes = run.measure_bytes()
-    assert reference_bytes == sum(len(json.dumps(event).encode()) + 1 for event in run.EVENTS)
+    lines = cost.PLATFORM_LINES.split("\n")
+    assert lines[-1] == ""
+    uuid = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    assert re.fullmatch(rf"START RequestId: {uuid} Version: \$LATEST", lines[0])
+    assert re.fullmatch(rf"END RequestId: {uuid}", lines[1])
+    assert re.fullmatch(
+        rf"REPORT RequestId: {uuid}\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms\tMemory Size: 128 MB\t"
+        r"Max Memory Used: \d+ MB\t",
+        lines[2],
+    )
+    per_event = [
+        len(json.dumps(e, separators=(",", ":")).encode()) + 1 + len(cost.PLATFORM_LINES) for e in run.TASK_EVENTS
+    ]
+    assert reference_bytes == sum(per_event)
+    assert {event["detail-type"] for event in run.TASK_EVENTS} == {"ECS Task State Change"}
+    assert len(run.TASK_EVENTS) == len(run.EVENTS) - 3  # the container instance, service and deployment samples
+
+
+def test_the_field_table_adds_up_to_the_bytes_per_task_event() -> None:
+    our_bytes, _ = run.measure_bytes()
+    rows = run.field_bytes()
+    assert {key for key, _, _ in rows} >= run.SPECIFIED_FIELDS | {"message"}
+    assert "taskArn" not in {key for key, _, _ in rows}
+    assert all(records <= len(run.TASK_EVENTS) for _, records, _ in rows)
+    assert abs(sum(size for _, _, size in rows) - our_bytes / len(run.TASK_EVENTS)) <= len(rows) / 2
+
+
+def test_the_cost_counts_the_log_bytes_it_is_given_and_the_billed_milliseconds() -> None:
+    """Prices: "AWS Lambda pricing" (aws.amazon.com/lambda/pricing) and "Amazon CloudWatch pricing"
+    (aws.amazon.com/cloudwatch/pricing), us-east-1, on the date in bench/cost.py."""
+    figures = cost.per_million_events(cpu_us_here=50.0, log_bytes=1000.0)
+    assert figures.billed_ms == 1  # 50 us of CPU at a 128 MB share of a vCPU is under a millisecond
+    assert figures.logs_usd == pytest.approx(0.50 * 1000 * 1e6 / 1e9)
+    assert figures.lambda_usd == pytest.approx(0.20 + 1e6 * 0.125 * 0.001 * cost.LAMBDA_ARM64_GB_SECOND_USD)
 
 
 def test_measuring_leaves_the_handler_logger_as_it_was() -> None:

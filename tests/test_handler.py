@@ -19,48 +19,47 @@ CLUSTER = "arn:aws:ecs:eu-west-1:111122223333:cluster/demo"
 TASK_ID = "5e1c2a9b0d3f4e6a8b7c9d0e1f2a3b4c"
 TASK = f"arn:aws:ecs:eu-west-1:111122223333:task/demo/{TASK_ID}"
 TASK_DEFINITION = "arn:aws:ecs:eu-west-1:111122223333:task-definition/orders-api:42"
-HEAD = "task 5e1c2a9b STOPPED (service:orders-api, orders-api:42)"
+HEAD = "task 5e1c2a9b STOPPED"
 PULL_REASON = (
     "CannotPullContainerError: pull image manifest has been retried 7 time(s): failed to resolve ref "
     "111122223333.dkr.ecr.eu-west-1.amazonaws.com/orders-api:1.8.3: not found"
 )
 
-# sample -> (level, abnormal, message)
+# sample -> (level, abnormal (absent unless true), message)
 EXPECTED = {
-    "task_provisioning": ("INFO", False, "task 5e1c2a9b PROVISIONING->RUNNING (service:orders-api, orders-api:42)"),
-    "task_pending": ("INFO", False, "task 5e1c2a9b PENDING->RUNNING (service:orders-api, orders-api:42)"),
-    "task_running": ("INFO", False, "task 5e1c2a9b RUNNING (service:orders-api, orders-api:42)"),
+    "task_provisioning": ("INFO", None, "task 5e1c2a9b PROVISIONING->RUNNING"),
+    "task_pending": ("INFO", None, "task 5e1c2a9b PENDING->RUNNING"),
+    "task_running": ("INFO", None, "task 5e1c2a9b RUNNING"),
     "task_running_sidecar_stopped": (
         "WARNING",
-        False,
-        "task 5e1c2a9b RUNNING (service:orders-api, orders-api:42): log-router exited 1",
+        None,
+        "task 5e1c2a9b RUNNING: log-router exited 1",
     ),
-    "task_stopping": (
-        "ERROR",
-        True,
-        "task 5e1c2a9b DEACTIVATING->STOPPED (service:orders-api, orders-api:42) "
-        "EssentialContainerExited: app exited 1",
+    "task_stopping": (  # the verdict comes with STOPPED: until then a warning sign
+        "WARNING",
+        None,
+        "task 5e1c2a9b DEACTIVATING->STOPPED EssentialContainerExited: app exited 1",
     ),
     "task_stopped_essential_error": ("ERROR", True, f"{HEAD} EssentialContainerExited: app exited 1"),
     "task_stopped_essential_clean": (
         "INFO",
-        False,
-        "task 5e1c2a9b STOPPED (family:nightly-report, nightly-report:7) EssentialContainerExited",
+        None,
+        "task 5e1c2a9b STOPPED EssentialContainerExited",
     ),
     "task_stopped_oom": ("ERROR", True, f"{HEAD} EssentialContainerExited: app exited 137 OutOfMemoryError"),
     "task_stopped_user": (
         "INFO",
-        False,
-        "task 5e1c2a9b STOPPED (family:orders-api, orders-api:42) UserInitiated: Task stopped by user",
+        None,
+        "task 5e1c2a9b STOPPED UserInitiated: Task stopped by user",
     ),
     "task_stopped_scale_in": (
         "INFO",
-        False,
+        None,
         f"{HEAD} ServiceSchedulerInitiated: Scaling activity initiated by (deployment ecs-svc/1234567890123456789)",
     ),
     "task_stopped_unclean_shutdown": (
         "WARNING",
-        False,
+        None,
         f"{HEAD} ServiceSchedulerInitiated: app exited 137; "
         "Scaling activity initiated by (deployment ecs-svc/1234567890123456789)",
     ),
@@ -82,23 +81,23 @@ EXPECTED = {
         "execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried "
         "5 time(s): AccessDeniedExc…",
     ),
-    "task_stopped_spot": ("WARNING", False, f"{HEAD} SpotInterruption: Your Spot Task was interrupted."),
+    "task_stopped_spot": ("WARNING", None, f"{HEAD} SpotInterruption: Your Spot Task was interrupted."),
     "task_stopped_termination_notice": (
         "WARNING",
-        False,
+        None,
         f"{HEAD} TerminationNotice: Host EC2 (instance i-0a1b2c3d4e5f67890) terminated.",
     ),
     "task_stopped_infrastructure_health": (
         "WARNING",
-        False,
+        None,
         f"{HEAD} InfrastructureHealth: Task stopped due to underlying infrastructure health",
     ),
     "task_stopped_unknown_code": (
         "WARNING",
-        False,
+        None,
         f"{HEAD} CapacityRebalance: Task stopped for capacity rebalancing",
     ),
-    "task_overrides_with_secrets": ("INFO", False, "task 5e1c2a9b RUNNING (family:db-migrate, db-migrate:3)"),
+    "task_overrides_with_secrets": ("INFO", None, "task 5e1c2a9b RUNNING"),
     "container_instance_state_change": (
         "WARNING",
         None,
@@ -139,10 +138,9 @@ def test_oom_stop_record_has_exactly_these_fields() -> None:
         "eventId": "3317b2af-7005-947d-b652-f55e762e5707",
         "eventTime": "2024-05-14T11:30:31Z",
         "clusterArn": CLUSTER,
-        "taskArn": TASK,
         "taskId": TASK_ID,
         "group": "service:orders-api",
-        "taskDefinitionArn": TASK_DEFINITION,
+        "taskDefinition": "orders-api:42",
         "launchType": "FARGATE",
         "lastStatus": "STOPPED",
         "desiredStatus": "STOPPED",
@@ -150,17 +148,10 @@ def test_oom_stop_record_has_exactly_these_fields() -> None:
         "stopCode": "EssentialContainerExited",
         "stoppedReason": "Essential container in task exited",
         "containers": [
-            {
-                "name": "app",
-                "lastStatus": "STOPPED",
-                "exitCode": 137,
-                "reason": "OutOfMemoryError: Container killed due to memory usage",
-            },
-            {"name": "log-router", "lastStatus": "STOPPED", "exitCode": 143},
+            {"name": "app", "exitCode": 137, "reason": "OutOfMemoryError: Container killed due to memory usage"},
+            {"name": "log-router", "exitCode": 143},
         ],
         "abnormal": True,
-        "startupSeconds": 16.488,
-        "pullSeconds": 9.284,
         "runSeconds": 9014.25,
     }
 
@@ -180,6 +171,79 @@ def test_spot_task_names_its_capacity_provider() -> None:
     record = invoke(load_event("task_stopped_spot")).record
     assert record["capacityProviderName"] == "FARGATE_SPOT"
     assert "launchType" not in record
+
+
+def test_a_capacity_provider_named_like_the_launch_type_is_not_repeated() -> None:
+    same = invoke(with_detail("task_stopped_oom", capacityProviderName="FARGATE")).record
+    assert (same["launchType"], "capacityProviderName" in same) == ("FARGATE", False)
+    other = invoke(with_detail("task_stopped_oom", capacityProviderName="FARGATE_SPOT", version=7)).record
+    assert (other["launchType"], other["capacityProviderName"]) == ("FARGATE", "FARGATE_SPOT")
+
+
+def rebuilt_task_arn(record: dict[str, Any]) -> str:
+    """The task ARN from the record: its own if it kept one, else arn:...:task/<cluster name>/<task id>."""
+    if "taskArn" in record:
+        return str(record["taskArn"])
+    return record["clusterArn"].replace(":cluster/", ":task/") + "/" + record["taskId"]
+
+
+def rebuilt_task_definition_arn(record: dict[str, Any]) -> str:
+    """The task definition ARN from the record: the cluster's region and account, and 'family:revision'."""
+    if "taskDefinitionArn" in record:
+        return str(record["taskDefinitionArn"])
+    return record["clusterArn"].split(":cluster/")[0] + ":task-definition/" + record["taskDefinition"]
+
+
+TASK_SAMPLES = [name for name in sample_names() if load_event(name)["detail-type"] == "ECS Task State Change"]
+
+
+@pytest.mark.parametrize("name", TASK_SAMPLES)
+def test_nothing_is_lost_the_arns_rebuild_from_every_record(name: str) -> None:
+    """Each fact once (issue #11): the record drops the ARNs its other fields imply, and they rebuild exactly.
+
+    ARN formats: "Actions, resources, and condition keys for Amazon Elastic Container Service" in the Service
+    Authorization Reference (docs.aws.amazon.com/service-authorization/latest/reference/
+    list_amazonelasticcontainerservice.html): task arn:${Partition}:ecs:${Region}:${Account}:task/${ClusterName}/
+    ${TaskId}, task definition ...:task-definition/${TaskDefinitionFamilyName}:${TaskDefinitionRevisionNumber}.
+    """
+    event = load_event(name)
+    record = invoke(event).record
+    assert "taskArn" not in record and "taskDefinitionArn" not in record  # every sample has the long format
+    assert rebuilt_task_arn(record) == event["detail"]["taskArn"]
+    assert rebuilt_task_definition_arn(record) == event["detail"]["taskDefinitionArn"]
+
+
+def test_a_task_arn_in_the_old_format_is_kept_whole() -> None:
+    """The old format has no cluster name (arn:aws:ecs:region:account:task/task-id): it cannot be rebuilt.
+
+    ECS made the long format (with the cluster name) mandatory in 2021; tasks of older settings had the short one
+    ("Migrating your Amazon ECS deployment to the new ARN and resource ID format", AWS Compute Blog).
+    """
+    old = f"arn:aws:ecs:eu-west-1:111122223333:task/{TASK_ID}"
+    event = with_detail("task_stopped_oom", taskArn=old)
+    record = invoke(event).record
+    assert (record["taskArn"], record["taskId"]) == (old, TASK_ID)
+    assert rebuilt_task_arn(record) == old
+    assert "taskDefinitionArn" not in record  # the cluster still gives the task definition's region and account
+
+
+def test_arns_that_the_cluster_does_not_imply_are_kept() -> None:
+    elsewhere = "arn:aws:ecs:eu-west-1:444455556666:task-definition/shared:3"
+    record = invoke(with_detail("task_stopped_oom", taskDefinitionArn=elsewhere)).record
+    assert (record["taskDefinition"], record["taskDefinitionArn"]) == ("shared:3", elsewhere)
+    assert rebuilt_task_definition_arn(record) == elsewhere
+    no_cluster = invoke(with_detail("task_stopped_oom", clusterArn=None, version=7)).record
+    assert (no_cluster["taskArn"], no_cluster["taskDefinitionArn"]) == (TASK, TASK_DEFINITION)
+
+
+def test_a_container_status_is_written_only_where_it_differs_from_the_tasks() -> None:
+    stopping = invoke(load_event("task_stopping")).record  # DEACTIVATING: app STOPPED, log-router RUNNING
+    assert stopping["containers"] == [
+        {"name": "app", "lastStatus": "STOPPED", "exitCode": 1},
+        {"name": "log-router", "lastStatus": "RUNNING"},
+    ]
+    running = invoke(load_event("task_running")).record
+    assert running["containers"] == [{"name": "app"}, {"name": "log-router"}]
 
 
 def test_unknown_stop_code_is_a_warning_that_says_so() -> None:
@@ -232,16 +296,16 @@ def with_detail(name: str, **changes: Any) -> dict[str, Any]:
 
 
 def test_timings_accept_timestamps_with_and_without_milliseconds() -> None:
-    event = with_detail(
-        "task_stopped_oom",
-        createdAt="2024-05-14T09:00:00Z",
-        startedAt="2024-05-14T09:00:12.250Z",
-        pullStartedAt="2024-05-14T09:00:01.5Z",
-        pullStoppedAt="2024-05-14T09:00:10Z",
-        stoppedAt="2024-05-14T10:00:12.250+00:00",
-    )
-    record = invoke(event).record
-    assert (record["startupSeconds"], record["pullSeconds"], record["runSeconds"]) == (12.25, 8.5, 3600.0)
+    times = {
+        "createdAt": "2024-05-14T09:00:00Z",
+        "startedAt": "2024-05-14T09:00:12.250Z",
+        "pullStartedAt": "2024-05-14T09:00:01.5Z",
+        "pullStoppedAt": "2024-05-14T09:00:10Z",
+        "stoppedAt": "2024-05-14T10:00:12.250+00:00",
+    }
+    running = invoke(with_detail("task_running", **times)).record
+    stopped = invoke(with_detail("task_stopped_oom", **times)).record
+    assert (running["startupSeconds"], running["pullSeconds"], stopped["runSeconds"]) == (12.25, 8.5, 3600.0)
     assert parse_timestamp("2024-05-14T09:00:00") == parse_timestamp("2024-05-14T09:00:00.000Z")
 
 
@@ -256,6 +320,7 @@ def test_duplicates_and_late_versions_carry_what_a_query_needs() -> None:
     running = load_event("task_running")
     first, again = invoke(running).record, invoke(copy.deepcopy(running)).record
     assert (first["version"], first["eventId"]) == (again["version"], again["eventId"]) == (3, running["id"])
+    assert again["duplicate"] is True and "duplicate" not in first
     late = with_detail("task_pending")  # version 2, delivered after version 3
     late_record = invoke(late).record
     assert late_record["version"] == 2 < first["version"]
@@ -373,7 +438,7 @@ def test_container_without_exit_code_after_essential_exit_is_abnormal() -> None:
 def test_numeric_exit_codes_as_strings_are_read() -> None:
     containers = [{"name": "app", "lastStatus": "STOPPED", "exitCode": "0"}]
     record = invoke(with_detail("task_stopped_essential_clean", containers=containers)).record
-    assert record["containers"] == [{"name": "app", "lastStatus": "STOPPED", "exitCode": 0}]
+    assert record["containers"] == [{"name": "app", "exitCode": 0}]
     assert record["level"] == "INFO"
 
 
@@ -383,7 +448,7 @@ def test_container_failure_reason_while_running_is_a_warning_not_an_abnormal_sto
         {"name": "xray", "lastStatus": "STOPPED", "exitCode": 137, "reason": "OutOfMemoryError: Container killed"},
     ]
     record = invoke(with_detail("task_running", containers=containers)).record
-    assert (record["level"], record["abnormal"]) == ("WARNING", False)
+    assert (record["level"], record.get("abnormal")) == ("WARNING", None)
     assert record["message"].endswith(": xray exited 137 OutOfMemoryError")
 
 

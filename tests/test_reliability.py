@@ -202,12 +202,17 @@ def test_abnormal_stop_filter_matches_exactly_the_abnormal_records(name: str) ->
 
 def test_duration_filters_match_running_records_with_timings_only() -> None:
     with_timings = {name for name, line in RECORDS.items() if "startupSeconds" in json.loads(line)}
-    running = {name for name, line in RECORDS.items() if json.loads(line).get("lastStatus") == "RUNNING"}
+    up = {
+        name
+        for name, line in RECORDS.items()
+        if (json.loads(line).get("lastStatus"), json.loads(line).get("desiredStatus")) == ("RUNNING", "RUNNING")
+    }
+    assert with_timings <= up  # the handler writes the timings on the record where the task came up, no other
     for metric in (TASK_STARTUP, IMAGE_PULL):
         matched = {name for name, line in RECORDS.items() if matches(metric.pattern, line)}
-        assert matched == with_timings & running
+        assert matched == with_timings
         assert "task_running" in matched
-        assert "task_stopped_oom" not in matched  # stopped records repeat the timings; counted once, at RUNNING
+        assert "task_stopped_oom" not in matched
 
 
 def test_filter_values_and_dimensions_exist_in_the_records() -> None:
@@ -222,6 +227,15 @@ def test_filter_values_and_dimensions_exist_in_the_records() -> None:
         for selector in [metric.value, *metric.dimensions.values()]:
             if selector.startswith("$."):
                 assert selector[2:] in record, (metric.metric, selector)
+
+
+def test_every_field_a_filter_pattern_reads_is_one_the_handler_writes() -> None:
+    written: set[str] = set()
+    for line in RECORDS.values():
+        written |= set(json.loads(line))
+    for metric in LOG_METRICS:
+        read = set(re.findall(r"\$\.(\w+)", metric.pattern))
+        assert read and read <= written, (metric.key, sorted(read - written))
 
 
 QUERY_KEYWORDS = {
