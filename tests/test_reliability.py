@@ -7,7 +7,6 @@ import re
 from typing import Any
 
 import pytest
-from filter_patterns import matches
 from handler_capture import invoke, load_event, sample_names
 from pulumi_mocks import ACCOUNT, CLUSTER_ARN, REGION, RecordingMocks, Run, run, run_program, stack_config
 from test_handler import EXPECTED
@@ -22,6 +21,7 @@ from components.alarms import (
     TASK_STARTUP,
 )
 from components.queries import QUERIES
+from rehearse.filter_patterns import matches
 
 QUEUE = "aws:sqs/queue:Queue"
 QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"

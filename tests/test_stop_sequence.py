@@ -8,7 +8,7 @@ AWS behaviour relied on, by page:
 - "Amazon ECS events" (docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_cwe_events.html): events may be
   sent more than once; a duplicate has the same ``version`` in ``detail``.
 - "Filter pattern syntax for metric filters" (docs.aws.amazon.com/AmazonCloudWatch/latest/logs/
-  FilterAndPatternSyntax.html): JSON patterns, evaluated here by tests/filter_patterns.py.
+  FilterAndPatternSyntax.html): JSON patterns, evaluated here by rehearse/filter_patterns.py.
 - "Using Amazon CloudWatch alarms" (docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html):
   an alarm compares the period's statistic with the threshold.
 """
@@ -21,11 +21,11 @@ from collections import Counter, defaultdict
 from typing import Any
 
 import pytest
-from filter_patterns import matches
 from handler_capture import invoke, load_event
 from test_reliability import FILTER, LOG_GROUP, alarms_by_name, build
 
 from handler import app
+from rehearse.metrics import evaluate_alarm, publish
 
 RUNNING_ID = "3317b2af-7005-947d-b652-f55e762e5703"
 
@@ -89,16 +89,11 @@ def lines_of(sequence: list[tuple[str, dict[str, Any]]]) -> dict[str, str]:
 
 
 def datapoints(filters: list[dict[str, Any]], lines: dict[str, str]) -> dict[tuple[str, str], list[tuple[str, Any]]]:
-    """What each filter publishes: per (namespace, metric name), the (record, value) of every match."""
+    """What each filter publishes (the rehearsal's evaluator): per (namespace, metric), the (record, value) of each."""
+    names = list(lines)
     published: dict[tuple[str, str], list[tuple[str, Any]]] = defaultdict(list)
-    for metric_filter in filters:
-        transformation = metric_filter["metricTransformation"]
-        for name, line in lines.items():
-            if matches(metric_filter["pattern"], line):
-                value = transformation["value"]
-                if value.startswith("$."):
-                    value = json.loads(line)[value[2:]]
-                published[(transformation["namespace"], transformation["name"])].append((name, value))
+    for point in publish(filters, list(lines.values())):
+        published[(point.namespace, point.metric)].append((names[point.record], point.value))
     return published
 
 
@@ -139,20 +134,16 @@ def test_one_oom_task_gives_one_error_one_abnormal_stop_and_one_start(
         by_metric[metric] += count
     # Per-logger and per-group: one datapoint each for the one dead task.
     assert by_metric == {"AbnormalTaskStops": 2, "TaskStartupSeconds": 1, "ImagePullSeconds": 1}
-    assert published[(alarm["namespace"], "AbnormalTaskStops")] == [("stopped", "1")]
+    assert published[(alarm["namespace"], "AbnormalTaskStops")] == [("stopped", 1.0)]
     (startup,) = [points for (_, metric), points in published.items() if metric == "TaskStartupSeconds"]
     assert startup == [("running", 16.488)]
 
     # The alarm: Sum of its metric over each period, compared with the threshold.
     assert (alarm["metricName"], alarm["statistic"], alarm["period"]) == ("AbnormalTaskStops", "Sum", 60)
     assert (alarm["threshold"], alarm["comparisonOperator"]) == (0, "GreaterThanThreshold")
-    sums: Counter[int] = Counter()
-    for name, value in published[(alarm["namespace"], alarm["metricName"])]:
-        written = records[name]["timestamp"]
-        minute = int(written[11:13]) * 60 + int(written[14:16])  # the 60 s period the datapoint falls in
-        sums[minute] += int(value)
-    assert sum(sums.values()) == 1
-    assert any(total > alarm["threshold"] for total in sums.values())  # it fires, once
+    state, sums = evaluate_alarm(alarm, publish(filters, list(lines.values())))
+    assert sum(sums) == 1
+    assert state == "ALARM"  # it fires, once
 
 
 def test_a_clean_stop_sequence_stays_info_and_counts_nothing(

@@ -1,0 +1,278 @@
+"""Build the stack in moto and play ECS events through it, the way AWS would carry them.
+
+Each step says who played AWS's part: moto where it models the service (the resources, EventBridge's pattern
+matching, the log group, SNS and SQS), this project's own code where it does not (moto's PutEvents does not
+invoke a Lambda target, and moto runs no metric filters and evaluates no alarms).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from . import deployed_code
+from .metrics import Datapoint, evaluate_alarm, publish
+
+PROJECT = "ecs-task-events"
+DEFAULT_ACCOUNT = "111122223333"
+FUNCTION = "aws:lambda/function:Function"
+RULE = "aws:cloudwatch/eventRule:EventRule"
+METRIC_FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+QUEUE = "aws:sqs/queue:Queue"
+
+NOTES = (
+    "resources: created in moto with the calls the AWS provider makes (boto3 checks each against the AWS API)",
+    "caught or not: moto's EventBridge pattern matcher, on the rules as moto stored them",
+    "delivery to the function: done by this command, which calls the handler in this process (moto would run "
+    "Lambda code in Docker); the code is the zip moto stored, with the function's environment and the log level "
+    "the program set (moto does not echo LoggingConfig)",
+    "records: written to the log group in moto",
+    "metrics: the stack's metric filters, evaluated by rehearse/filter_patterns.py (moto runs no metric filters); "
+    "AWS/Lambda and AWS/SQS figures from the invocations and moto's queues",
+    "alarms: each alarm's statistic over its period against its threshold, by rehearse/metrics.py (moto evaluates "
+    "no alarms)",
+    "notifications: what reached the alarm topic in moto, read through an SQS queue subscribed to it",
+)
+
+
+@dataclass
+class Delivery:
+    label: str
+    event_id: str
+    detail_type: str
+    caught_by: list[str]
+    why_not: str | None = None
+    lines: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class AlarmState:
+    name: str
+    state: str
+    values: list[float]
+    metric: str
+    description: str
+
+
+@dataclass
+class Report:
+    region: str
+    account: str
+    function_name: str
+    log_group: str
+    rules: list[str]
+    deliveries: list[Delivery]
+    datapoints: list[Datapoint]
+    alarms: list[AlarmState]
+    notifications: list[dict[str, str]]
+    log_events: list[str] = field(default_factory=list)  # the log group's events, read back from moto
+    notes: Sequence[str] = NOTES
+
+
+def stack_file_config(text: str) -> dict[str, str]:
+    """A stack file's config (``Pulumi.<stack>.yaml``) as the CLI hands it to the program: strings."""
+    import yaml  # noqa: PLC0415 - a dev requirement, only needed here
+
+    config = (yaml.safe_load(text) or {}).get("config") or {}
+    return {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
+
+
+def with_overrides(config: Mapping[str, str], overrides: Sequence[str]) -> dict[str, str]:
+    """``KEY=VALUE`` overrides; a key without a namespace is the project's, as `pulumi config set` takes it."""
+    merged = dict(config)
+    for override in overrides:
+        key, separator, value = override.partition("=")
+        if not separator or not key:
+            raise ValueError(f"--config {override!r}: expected KEY=VALUE, e.g. --config logLevel=DEBUG")
+        merged[key if ":" in key else f"{PROJECT}:{key}"] = value
+    for key in ("clusterArn", "clusterArns", "allClusters"):
+        # An override of one cluster key replaces the stack file's other ones, as `pulumi config rm` would.
+        if any(o.partition("=")[0] in (key, f"{PROJECT}:{key}") for o in overrides):
+            for other in {"clusterArn", "clusterArns", "allClusters"} - {key}:
+                if not any(o.partition("=")[0] in (other, f"{PROJECT}:{other}") for o in overrides):
+                    merged.pop(f"{PROJECT}:{other}", None)
+    return merged
+
+
+def account_of(config: Mapping[str, str]) -> str:
+    """The account the stack deploys to, as the credentials would say: the clusters' account."""
+    arn = config.get(f"{PROJECT}:clusterArn") or next(iter(json.loads(config.get(f"{PROJECT}:clusterArns", "[]"))), "")
+    parts = str(arn).split(":")
+    return parts[4] if len(parts) > 4 and parts[4].isdigit() else DEFAULT_ACCOUNT
+
+
+@contextmanager
+def emulated_aws(region: str, account: str) -> Iterator[None]:
+    """moto in this process, as the stack's account and region, with fake credentials: no call leaves it."""
+    from moto import mock_aws  # noqa: PLC0415 - a dev requirement, only needed here
+
+    fake = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": region,
+        "AWS_REGION": region,
+        "MOTO_ACCOUNT_ID": account,
+    }
+    saved = {key: os.environ.get(key) for key in [*fake, "AWS_PROFILE"]}
+    os.environ.update(fake)
+    os.environ.pop("AWS_PROFILE", None)
+    try:
+        with mock_aws():
+            yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def explain_miss(event: Mapping[str, Any], patterns: Sequence[Mapping[str, Any]]) -> str:
+    """Why no rule took the event, in the terms of the first thing every pattern disagrees with."""
+    detail = event.get("detail") if isinstance(event.get("detail"), Mapping) else {}
+    assert isinstance(detail, Mapping)
+    if all(event.get("source") not in pattern.get("source", [event.get("source")]) for pattern in patterns):
+        return f"other source {event.get('source')!r}"
+    kind = event.get("detail-type")
+    if all(kind not in pattern.get("detail-type", [kind]) for pattern in patterns):
+        taken = sorted({kind for pattern in patterns for kind in pattern.get("detail-type", [])})
+        return f"other detail-type {event.get('detail-type')!r} (the rules take {', '.join(taken)})"
+    cluster = detail.get("clusterArn")
+    if cluster:
+        return f"other cluster {cluster} (not one of the stack's clusters)"
+    return "no rule's pattern matches it"
+
+
+def play(config: Mapping[str, str], events: Sequence[tuple[str, dict[str, Any]]]) -> Report:
+    """Deploy the program with this config into moto and play ``events`` through it, in order."""
+    region = config.get("aws:region")
+    if not region:
+        raise ValueError("no aws:region in the config; pass --config aws:region=eu-west-1 (the clusters' region)")
+    account = account_of(config)
+    with emulated_aws(region, account):
+        import boto3  # noqa: PLC0415
+        from aws_rehearsal import Rehearsal, function_zip, rule_matches  # noqa: PLC0415
+        from pulumi_mocks import RecordingMocks, run_program  # noqa: PLC0415
+
+        deployed = run_program(dict(config), RecordingMocks(region=region, account=account))
+        rehearsal = Rehearsal(deployed, region)
+        rehearsal.rehearse()
+
+        lambda_client, logs, sqs = (boto3.client(name, region_name=region) for name in ("lambda", "logs", "sqs"))
+        function_name = deployed.one(FUNCTION).outputs["name"]
+        settings = lambda_client.get_function_configuration(FunctionName=function_name)
+        # moto does not echo LoggingConfig back: the function's log settings are the ones the program set.
+        logging_config = rehearsal.resolve(deployed.one(FUNCTION).inputs["loggingConfig"])
+        function = deployed_code.load(
+            function_zip(function_name, account, region),
+            settings["Handler"],
+            logging_config["applicationLogLevel"],
+            (settings.get("Environment") or {}).get("Variables") or {},
+        )
+        log_group = logging_config["logGroup"]
+        stream = f"{datetime.now(timezone.utc):%Y/%m/%d}/[$LATEST]rehearse"
+        logs.create_log_stream(logGroupName=log_group, logStreamName=stream)
+
+        inbox = _subscribe_inbox(rehearsal, deployed.outputs.get("alarmTopicArn"), region)
+        rules = [(rule.outputs["name"], json.loads(rule.inputs["eventPattern"])) for rule in deployed.of_type(RULE)]
+        deliveries, lines, lambda_points = [], [], []
+        for label, event in events:
+            caught = [name for name, _ in rules if rule_matches(name, event, account, region)]
+            delivery = Delivery(label, str(event.get("id")), str(event.get("detail-type")), caught)
+            if not caught:
+                delivery.why_not = explain_miss(event, [pattern for _, pattern in rules])
+            else:
+                invocation = function.invoke(event)
+                delivery.lines, delivery.error = invocation.lines, invocation.error
+                lines.extend(invocation.lines)
+                now = f"{datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%S}.000Z"
+                dimensions = {"FunctionName": function_name}
+                lambda_points.append(Datapoint("AWS/Lambda", "Invocations", 1.0, dimensions, now))
+                lambda_points.append(Datapoint("AWS/Lambda", "Errors", float(bool(invocation.error)), dimensions, now))
+                if invocation.lines:
+                    logs.put_log_events(
+                        logGroupName=log_group,
+                        logStreamName=stream,
+                        logEvents=[{"timestamp": _millis(line), "message": line} for line in invocation.lines],
+                    )
+            deliveries.append(delivery)
+
+        filters = [rehearsal.resolve(f.inputs) for f in deployed.of_type(METRIC_FILTER)]
+        points = [*publish(filters, lines), *lambda_points, *_queue_depths(rehearsal, sqs)]
+        alarms = []
+        for alarm in deployed.of_type(ALARM):
+            inputs = rehearsal.resolve(alarm.inputs)
+            state, values = evaluate_alarm(inputs, points)
+            name, metric, description = alarm.outputs["name"], inputs["metricName"], inputs["alarmDescription"]
+            alarms.append(AlarmState(name, state, values, metric, description))
+        notifications = _read_inbox(sqs, inbox) if inbox else []
+        stored = logs.filter_log_events(logGroupName=log_group)["events"]
+        return Report(
+            region=region,
+            account=account,
+            function_name=function_name,
+            log_group=log_group,
+            rules=[name for name, _ in rules],
+            deliveries=deliveries,
+            datapoints=[p for p in points if p.namespace not in ("AWS/Lambda", "AWS/SQS") or p.value],
+            alarms=alarms,
+            notifications=notifications,
+            log_events=[tail_line(event["message"], event["logStreamName"]) for event in stored],
+        )
+
+
+def _millis(line: str) -> int:
+    stamp = json.loads(line)["timestamp"]
+    return int(datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc).timestamp() * 1000)
+
+
+def _subscribe_inbox(rehearsal: Any, topic: str | None, region: str) -> str | None:
+    """An SQS queue subscribed to the alarm topic, to read what on-call would receive."""
+    if not topic:
+        return None
+    import boto3  # noqa: PLC0415
+
+    sqs, sns = boto3.client("sqs", region_name=region), boto3.client("sns", region_name=region)
+    url = sqs.create_queue(QueueName="rehearse-inbox")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=rehearsal.resolve(topic), Protocol="sqs", Endpoint=arn)
+    return str(url)
+
+
+def _read_inbox(sqs: Any, url: str) -> list[dict[str, str]]:
+    received: list[dict[str, str]] = []
+    while True:
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        if not messages:
+            return received
+        for message in messages:
+            envelope = json.loads(message["Body"])
+            received.append({"subject": envelope.get("Subject") or "", "message": envelope.get("Message") or ""})
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def _queue_depths(rehearsal: Any, sqs: Any) -> list[Datapoint]:
+    """AWS/SQS ApproximateNumberOfMessagesVisible of the stack's queues, as moto holds them now."""
+    now = f"{datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%S}.000Z"
+    points = []
+    for queue in rehearsal.run.of_type(QUEUE):
+        url = rehearsal.resolve(queue.outputs["url"])
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+        visible = float(attributes["Attributes"]["ApproximateNumberOfMessages"])
+        name = url.rsplit("/", 1)[-1]
+        points.append(Datapoint("AWS/SQS", "ApproximateNumberOfMessagesVisible", visible, {"QueueName": name}, now))
+    return points
+
+
+def tail_line(line: str, stream: str) -> str:
+    """A record as `aws logs tail` prints it: the event's timestamp, the stream, the message."""
+    stamp = str(json.loads(line).get("timestamp", ""))
+    return f"{stamp.replace('Z', '000+00:00')} {stream} {line}"
