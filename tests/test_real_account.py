@@ -9,7 +9,7 @@ import json
 from collections import Counter
 
 import pytest
-from pulumi_mocks import ACCOUNT, CLUSTER_ARN, REGION, RecordingMocks, Run, run_program, stack_config
+from pulumi_mocks import ACCOUNT, CLUSTER_ARN, REGION, ROOT, RecordingMocks, Run, run_program, stack_config
 from resource_types import (
     ALARM,
     FUNCTION,
@@ -268,3 +268,13 @@ def test_alarm_notifications_go_to_a_standard_topic_in_the_stacks_region(deploye
     assert topic.outputs["arn"].split(":")[3] == REGION
     (subscription,) = deployed.of_type(SUBSCRIPTION)
     assert (subscription.inputs["protocol"], subscription.inputs["topic"]) == ("email", topic.outputs["arn"])
+
+
+def test_the_readme_states_the_sns_facts_next_to_the_keys() -> None:
+    """Amazon SNS: unconfirmed subscriptions are deleted after 48 hours (What's New, 2023-05-10, "Amazon SNS now
+    supports automatic deletion of unconfirmed subscriptions"); CloudWatch cannot use a topic encrypted with the
+    AWS managed key aws/sns (re:Post, "How do I configure a CloudWatch alarm with an encrypted SNS topic")."""
+    readme = (ROOT / "README.md").read_text()
+    rows = {line.split("|")[1].strip(): line for line in readme.splitlines() if line.startswith("| `")}
+    assert "48 hours" in rows["`alertEmail`"] and "three days" not in readme
+    assert "`aws/sns`" in rows["`alarmTopicArn`"] and "FIFO" in rows["`alarmTopicArn`"]
