@@ -275,6 +275,7 @@ def test_the_readme_states_the_sns_facts_next_to_the_keys() -> None:
     supports automatic deletion of unconfirmed subscriptions"); CloudWatch cannot use a topic encrypted with the
     AWS managed key aws/sns (re:Post, "How do I configure a CloudWatch alarm with an encrypted SNS topic")."""
     readme = (ROOT / "README.md").read_text()
-    rows = {line.split("|")[1].strip(): line for line in readme.splitlines() if line.startswith("| `")}
+    config_table = readme.split("### Config", 1)[1].split("###", 1)[0]
+    rows = {line.split("|")[1].strip(): line for line in config_table.splitlines() if line.startswith("| `")}
     assert "48 hours" in rows["`alertEmail`"] and "three days" not in readme
     assert "`aws/sns`" in rows["`alarmTopicArn`"] and "FIFO" in rows["`alarmTopicArn`"]
