@@ -65,6 +65,8 @@ ECS_RESOURCE_TYPES = frozenset(
     {"task", "service", "container-instance", "task-definition", "task-set", "capacity-provider", "service-revision"}
 )
 
+# Tagging AWS resources ("Tag naming limits and requirements"): 50 tags, keys up to 128, values up to 256.
+TAGS_MAX = 50
 TAG_KEY_MAX = 128
 TAG_VALUE_MAX = 256
 
@@ -174,6 +176,8 @@ def check_timeout_seconds(value: int) -> int:
 def check_tags(value: Mapping[str, str]) -> dict[str, str]:
     if not isinstance(value, Mapping):
         raise ValueError(f'{value!r} is not a map of tag names to values, e.g. {{"team": "platform"}}')
+    if len(value) > TAGS_MAX:
+        raise ValueError(f"{len(value)} tags are more than AWS takes on one resource; use at most {TAGS_MAX}")
     tags = {}
     for key, tag_value in value.items():
         if not isinstance(key, str) or not 1 <= len(key) <= TAG_KEY_MAX or key.lower().startswith("aws:"):

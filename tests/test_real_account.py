@@ -16,8 +16,10 @@ from resource_types import (
     INVOKE_CONFIG,
     LOG_GROUP,
     METRIC_FILTER,
+    QUERY,
     QUEUE,
     QUEUE_POLICY,
+    ROLE,
     ROLE_POLICY,
     RULE,
     SUBSCRIPTION,
@@ -279,3 +281,30 @@ def test_the_readme_states_the_sns_facts_next_to_the_keys() -> None:
     rows = {line.split("|")[1].strip(): line for line in config_table.splitlines() if line.startswith("| `")}
     assert "48 hours" in rows["`alertEmail`"] and "three days" not in readme
     assert "`aws/sns`" in rows["`alarmTopicArn`"] and "FIFO" in rows["`alarmTopicArn`"]
+
+
+def test_tags_are_within_what_every_aws_resource_takes() -> None:
+    """AWS General Reference, "Tagging your AWS resources" (tag naming limits and requirements): at most 50 tags
+    per resource, keys of 1-128 characters not starting with aws:, values up to 256 characters."""
+    assert (validation.TAGS_MAX, validation.TAG_KEY_MAX, validation.TAG_VALUE_MAX) == (50, 128, 256)
+    fifty = {f"k{i}": "v" for i in range(50)}
+    assert validation.check_tags(fifty) == fifty
+    with pytest.raises(ValueError, match="51 tags are more than AWS takes on one resource; use at most 50"):
+        validation.check_tags({**fifty, "one-more": "v"})
+    for bad in ({"aws:team": "x"}, {"k" * 129: "x"}, {"k": "v" * 257}):
+        with pytest.raises(ValueError):
+            validation.check_tags(bad)
+
+
+def test_descriptions_names_and_periods_are_within_aws_limits(deployed: Run) -> None:
+    """Lambda CreateFunction: Description up to 256 characters. IAM CreateRole: Description up to 1,000.
+    EventBridge PutRule: Description up to 512. CloudWatch PutMetricAlarm: AlarmDescription up to 1,024, Period 10,
+    30 or a multiple of 60 seconds. CloudWatch Logs PutQueryDefinition: name up to 255 characters."""
+    limits = {FUNCTION: ("description", 256), ROLE: ("description", 1000), RULE: ("description", 512)}
+    limits[ALARM] = ("alarmDescription", 1024)
+    for typ, (key, limit) in limits.items():
+        for resource in deployed.of_type(typ):
+            assert 0 < len(resource.inputs[key]) <= limit, (resource.name, key)
+    for alarm in deployed.of_type(ALARM):
+        assert alarm.inputs["period"] in (10, 30) or alarm.inputs["period"] % 60 == 0
+    assert all(len(query.inputs["name"]) <= 255 for query in deployed.of_type(QUERY))
