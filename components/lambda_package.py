@@ -1,6 +1,6 @@
 """The function's deployment package: the handler package and nothing else.
 
-Only the ``.py`` files of ``handler/`` go in, listed explicitly: no tests, no
+Only the ``.py`` files of ``handler/`` go in, listed explicitly (but the local preview, ``__main__.py``): no tests, no
 ``__pycache__`` (a ``.pyc`` changes the archive's hash, so every ``pulumi up``
 would update the function), no editor or OS droppings.
 """
@@ -16,13 +16,19 @@ import pulumi
 HANDLER_DIR = Path(__file__).resolve().parent.parent / "handler"
 PACKAGE = HANDLER_DIR.name
 ENTRY_POINT = f"{PACKAGE}.app.handler"
+# `python -m handler`, the local preview, is for people at a terminal: Lambda never runs it.
+LOCAL_ONLY = frozenset({"__main__.py"})
 # A fixed date keeps the zip the same bytes for the same sources.
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 
 def handler_files(handler_dir: Path = HANDLER_DIR) -> dict[str, Path]:
     """Archive path -> source file, sorted, e.g. 'handler/app.py'."""
-    return {f"{PACKAGE}/{path.name}": path for path in sorted(handler_dir.glob("*.py")) if path.is_file()}
+    return {
+        f"{PACKAGE}/{path.name}": path
+        for path in sorted(handler_dir.glob("*.py"))
+        if path.is_file() and path.name not in LOCAL_ONLY
+    }
 
 
 def handler_archive(handler_dir: Path = HANDLER_DIR) -> pulumi.AssetArchive:

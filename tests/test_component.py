@@ -181,9 +181,9 @@ def test_log_group_keeps_logs_thirty_days_by_default(deployed: Run) -> None:
 def test_archive_holds_the_handler_package_only(deployed: Run) -> None:
     code = deployed.one(FUNCTION).inputs["code"]
     assert isinstance(code, pulumi.AssetArchive)
-    expected = {f"handler/{path.name}" for path in HANDLER_DIR.glob("*.py")}
+    expected = {f"handler/{path.name}" for path in HANDLER_DIR.glob("*.py")} - {"handler/__main__.py"}
     assert set(code.assets) == expected
-    assert "handler/app.py" in expected
+    assert "handler/app.py" in expected and (HANDLER_DIR / "__main__.py").exists()
     for name, asset in code.assets.items():
         assert isinstance(asset, pulumi.FileAsset)
         assert Path(asset.path) == HANDLER_DIR / name.split("/", 1)[1]
@@ -196,6 +196,7 @@ def test_archive_leaves_out_bytecode_and_stray_files(tmp_path: Path) -> None:
     (package / "__pycache__").mkdir()
     (package / "__pycache__" / "app.cpython-313.pyc").write_bytes(b"\x00")
     (package / "notes.txt").write_text("scratch")
+    (package / "__main__.py").write_text("print('a local preview')\n")
     (package / "tests").mkdir()
     (package / "tests" / "test_app.py").write_text("")
     assert list(handler_files(package)) == ["handler/app.py"]
