@@ -110,7 +110,7 @@ def widgets(names: DashboardNames, settings: DashboardSettings) -> list[dict[str
                 _searched(names, settings, ABNORMAL_STOPS_BY_GROUP, "Sum", "Abnormal task stops", width=12),
                 _metric_widget(
                     names,
-                    "Abnormal task stops, all the logger's clusters",
+                    "Abnormal stops, all clusters",
                     [
                         [
                             logger_namespace(names.log_group_name),
@@ -122,7 +122,7 @@ def widgets(names: DashboardNames, settings: DashboardSettings) -> list[dict[str
                 ),
                 _metric_widget(
                     names,
-                    "Abnormal task stops in the time range",
+                    "Abnormal stops in the range",
                     [
                         [
                             logger_namespace(names.log_group_name),
