@@ -8,6 +8,8 @@ from collections.abc import Iterable
 
 from handler_capture import invoke, load_event, sample_names
 
+from handler.app import forget_seen_events
+
 QUERY_KEYWORDS = {
     "fields", "filter", "sort", "dedup", "stats", "by", "as", "and", "or", "not", "asc", "desc", "limit",
     "count", "count_distinct", "max", "min", "avg", "ispresent", "in", "like",
@@ -15,7 +17,12 @@ QUERY_KEYWORDS = {
 
 
 def handler_records() -> dict[str, str]:
-    """The INFO-or-above record the handler writes for each sample, as Lambda's JSON format renders it."""
+    """The INFO-or-above record the handler writes for each sample, as Lambda's JSON format renders it.
+
+    From a fresh instance: one that has seen the samples before logs them as duplicates, without the verdict and
+    the durations.
+    """
+    forget_seen_events()
     rendered = {}
     for name in sample_names():
         result = invoke(load_event(name))
