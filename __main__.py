@@ -22,6 +22,8 @@ pulumi.export("ruleArns", task_events.rule_arns)
 pulumi.export("roleArn", task_events.role_arn)
 pulumi.export("eventPattern", task_events.event_pattern)
 pulumi.export("tailLogsCommand", task_events.tail_logs_command)
+pulumi.export("logGroupUrl", task_events.log_group_url)
+pulumi.export("logsInsightsUrl", task_events.logs_insights_url)
 # These exist only when their part is on (all are by default).
 optional_outputs = {
     "deadLetterQueueUrl": task_events.dead_letter_queue_url,
@@ -29,6 +31,7 @@ optional_outputs = {
     "alarmTopicArn": task_events.alarm_topic_arn,
     "alarmNames": task_events.alarm_names,
     "queryNames": task_events.query_names,
+    "dashboardUrl": task_events.dashboard_url,
 }
 for output_name, value in optional_outputs.items():
     if value is not None:

@@ -9,7 +9,7 @@ from typing import TypeVar
 import pulumi
 import pulumi_aws as aws
 
-from . import alarms, delivery, validation
+from . import alarms, dashboard, delivery, validation
 from .event_pattern import all_clusters_pattern, pattern_json, split_patterns
 from .iam_policies import function_policy, lambda_trust_policy
 from .lambda_package import ENTRY_POINT, handler_archive
@@ -50,6 +50,8 @@ class EcsTaskEventLoggerArgs:
     # Per-service (Group) metric dimensions: on for cluster lists, off for all_clusters_prefix unless set,
     # since CloudWatch disables a metric filter past 1,000 distinct dimension values an hour.
     group_metrics: bool | None = None
+    # A CloudWatch dashboard of the fleet and the logger (components/dashboard.py).
+    dashboard: bool = True
 
     def validated(self) -> EcsTaskEventLoggerArgs:
         """A normalised copy; raises ValueError naming the argument and the fix."""
@@ -102,6 +104,7 @@ class EcsTaskEventLoggerArgs:
                 if self.group_metrics is None
                 else _checked("group_metrics", validation.check_boolean, self.group_metrics)
             ),
+            dashboard=_checked("dashboard", validation.check_boolean, self.dashboard),
         )
         if checked.alarms and checked.log_level in validation.SILENCES_ABNORMAL_STOPS:
             raise ValueError(
@@ -140,6 +143,9 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
     alarm_topic_arn: pulumi.Output[str] | None
     alarm_names: pulumi.Output[list[str]] | None
     query_names: list[str] | None
+    log_group_url: pulumi.Output[str]
+    logs_insights_url: pulumi.Output[str]
+    dashboard_url: pulumi.Output[str] | None
 
     def __init__(
         self,
@@ -233,11 +239,27 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
         self.dead_letter_queue_url = rule_dlq.url if rule_dlq is not None else None
         self.failed_events_queue_url = failed_events.url if failed_events is not None else None
         self.alarm_topic_arn = self.alarm_names = None
+        created_alarms = []
         if settings.alarms:
-            self._alarms(name, settings, log_group, function, rule_dlq=rule_dlq, failed_events=failed_events, tags=tags)
+            created_alarms = self._alarms(
+                name, settings, log_group, function, rule_dlq=rule_dlq, failed_events=failed_events, tags=tags
+            )
         self.query_names = None
         if settings.saved_queries:
             self.query_names = self._queries(name, log_group)
+        self.log_group_url, self.logs_insights_url = dashboard.console_links_of(log_group)
+        self.dashboard_url = None
+        if settings.dashboard:
+            self.dashboard_url = dashboard.create(
+                name,
+                log_group=log_group,
+                function=function,
+                queues=(rule_dlq, failed_events),
+                alarms=created_alarms,
+                saved_query_names=self.query_names,
+                settings=dashboard.settings_of(settings),
+                parent=self,
+            )
         self.register_outputs(
             {
                 key: value
@@ -257,6 +279,9 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
                     "alarmTopicArn": self.alarm_topic_arn,
                     "alarmNames": self.alarm_names,
                     "queryNames": self.query_names,
+                    "logGroupUrl": self.log_group_url,
+                    "logsInsightsUrl": self.logs_insights_url,
+                    "dashboardUrl": self.dashboard_url,
                 }.items()
                 if value is not None
             }
@@ -319,7 +344,7 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
         rule_dlq: aws.sqs.Queue | None,
         failed_events: aws.sqs.Queue | None,
         tags: Mapping[str, str],
-    ) -> None:
+    ) -> list[aws.cloudwatch.MetricAlarm]:
         if settings.alarm_topic_arn:
             topic_arn: pulumi.Output[str] = pulumi.Output.from_input(settings.alarm_topic_arn)
         else:
@@ -344,6 +369,7 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
         created = [alarms.alarm(name, spec, topic_arn, tags, self) for spec in specs]
         self.alarm_topic_arn = topic_arn
         self.alarm_names = pulumi.Output.all(*(alarm.name for alarm in created))
+        return created
 
     def _queries(self, name: str, log_group: aws.cloudwatch.LogGroup) -> list[str]:
         folder = f"ecs-task-events/{pulumi.get_stack()}-{name}"

@@ -102,6 +102,7 @@ SETTINGS = (
     Setting("alertEmail", "alert_email", validation.check_email, "oncall@example.com"),
     Setting("savedQueries", "saved_queries", _boolean, "true"),
     Setting("groupMetrics", "group_metrics", _boolean, "false"),
+    Setting("dashboard", "dashboard", _boolean, "true"),
 )
 CLUSTER_ARN_KEY = "clusterArn"
 CLUSTER_ARNS_KEY = "clusterArns"

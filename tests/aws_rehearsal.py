@@ -281,6 +281,14 @@ def query_definition(rehearsal: Rehearsal, resource: Registered) -> None:
     )
 
 
+def dashboard(rehearsal: Rehearsal, resource: Registered) -> None:
+    inputs = rehearsal.resolve(resource.inputs)
+    response = rehearsal.client("cloudwatch").put_dashboard(
+        DashboardName=inputs["dashboardName"], DashboardBody=inputs["dashboardBody"]
+    )
+    assert not response.get("DashboardValidationMessages"), response["DashboardValidationMessages"]
+
+
 HANDLERS: dict[str, Handler] = {
     "aws:cloudwatch/logGroup:LogGroup": log_group,
     "aws:iam/role:Role": role,
@@ -297,6 +305,7 @@ HANDLERS: dict[str, Handler] = {
     "aws:cloudwatch/logMetricFilter:LogMetricFilter": metric_filter,
     "aws:cloudwatch/metricAlarm:MetricAlarm": metric_alarm,
     "aws:cloudwatch/queryDefinition:QueryDefinition": query_definition,
+    "aws:cloudwatch/dashboard:Dashboard": dashboard,
 }
 
 

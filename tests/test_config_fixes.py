@@ -137,16 +137,16 @@ def test_unknown_keys_name_the_closest_setting() -> None:
 
 
 def test_an_unknown_secret_key_does_not_show_its_value() -> None:
-    config = stack_config(clusterArn=CLUSTER_ARN, dbPassword="hunter2")
-    pulumi.runtime.set_all_config(config, [f"{PROJECT}:dbPassword"])
+    config = stack_config(clusterArn=CLUSTER_ARN, githubToken="hunter2")
+    pulumi.runtime.set_all_config(config, [f"{PROJECT}:githubToken"])
     try:
         found = stack_config_module.Problems(PROJECT)
         stack_config_module._unknown_keys(PROJECT, found)
     finally:
         pulumi.runtime.set_all_config({}, [])
     assert found.lines == [
-        f"{PROJECT}:dbPassword = '[secret]': this program has no setting 'dbPassword', so it would be ignored "
-        "(the settings: README, 'Config'). Fix: pulumi config rm dbPassword"
+        f"{PROJECT}:githubToken = '[secret]': this program has no setting 'githubToken', so it would be ignored "
+        "(the settings: README, 'Config'). Fix: pulumi config rm githubToken"
     ]
 
 

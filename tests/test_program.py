@@ -33,6 +33,9 @@ EXPORTS = {
     "alarmTopicArn",
     "alarmNames",
     "queryNames",
+    "logGroupUrl",
+    "logsInsightsUrl",
+    "dashboardUrl",
 }
 
 

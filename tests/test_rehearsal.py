@@ -27,6 +27,7 @@ FUNCTION = "aws:lambda/function:Function"
 RULE = "aws:cloudwatch/eventRule:EventRule"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 QUERY = "aws:cloudwatch/queryDefinition:QueryDefinition"
+DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
 
 
 @pytest.fixture
@@ -91,6 +92,11 @@ def test_aws_accepts_every_resource() -> None:
     queries = {r.name for r in rehearsal.run.of_type(QUERY)}
     assert set(rehearsal.not_emulated) == queries
     assert all("moto does not implement" in why for why in rehearsal.not_emulated.values())
+    # The dashboard is stored as registered: moto refuses a body that is not JSON, but checks no widget.
+    registered = physical(rehearsal, DASHBOARD)
+    stored = boto3.client("cloudwatch").get_dashboard(DashboardName=registered["dashboardName"])
+    assert stored["DashboardBody"] == registered["dashboardBody"]
+    assert json.loads(stored["DashboardBody"])["widgets"]
 
 
 @pytest.mark.usefixtures("emulator")

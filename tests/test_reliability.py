@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 import pytest
-from handler_capture import invoke, load_event, sample_names
+from insights_fields import handler_records, unknown_fields, written_fields
 from pulumi_mocks import ACCOUNT, CLUSTER_ARN, REGION, RecordingMocks, Run, run, run_program, stack_config
 from test_handler import EXPECTED
 
@@ -181,17 +181,7 @@ def test_metric_filters_publish_what_the_alarms_and_dashboards_read(deployed: Ru
     }
 
 
-def records() -> dict[str, str]:
-    """The INFO-or-above record the handler writes for each sample, as Lambda's JSON format renders it."""
-    rendered = {}
-    for name in sample_names():
-        result = invoke(load_event(name))
-        (line,) = [line for line in result.lines if json.loads(line)["level"] != "DEBUG"]
-        rendered[name] = line
-    return rendered
-
-
-RECORDS = records()
+RECORDS = handler_records()
 
 
 @pytest.mark.parametrize("name", sorted(RECORDS))
@@ -238,24 +228,10 @@ def test_every_field_a_filter_pattern_reads_is_one_the_handler_writes() -> None:
         assert read and read <= written, (metric.key, sorted(read - written))
 
 
-QUERY_KEYWORDS = {
-    "fields", "filter", "sort", "dedup", "stats", "by", "as", "and", "or", "not", "asc", "desc", "limit",
-    "count", "count_distinct", "max", "min", "avg", "ispresent",
-}  # fmt: skip
-
-
 def test_saved_queries_use_only_fields_the_handler_writes(deployed: Run) -> None:
-    known: set[str] = set()
-    for line in RECORDS.values():
-        record = json.loads(line)
-        known |= set(record)
-        for index, container in enumerate(record.get("containers", [])):
-            known |= {f"containers.{index}.{key}" for key in container}
+    known = written_fields(RECORDS.values())
     for key, query in QUERIES.items():
-        without_strings = re.sub(r'"[^"]*"', "", query)
-        names = set(re.findall(r"(?<![@\w.])([A-Za-z_][\w]*(?:\.\d+\.\w+)?)", without_strings))
-        aliases = set(re.findall(r"\bas\s+(\w+)", without_strings))
-        unknown = names - QUERY_KEYWORDS - aliases - known
+        unknown = unknown_fields(query, known)
         assert not unknown, f"{key} uses fields the handler never writes: {sorted(unknown)}"
     definitions = {q.inputs["name"]: q.inputs for q in deployed.of_type(QUERY)}
     group = deployed.one(LOG_GROUP).outputs["name"]
