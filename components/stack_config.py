@@ -165,8 +165,7 @@ def _unknown_keys(project: str, problems: Problems) -> None:
         if key in CONFIG_KEYS:
             continue
         raw = "[secret]" if runtime_config.is_config_secret(full) else runtime_config.get_config(full)
-        known = {known.lower(): known for known in CONFIG_KEYS}
-        closest = known.get(key.lower()) or next(iter(difflib.get_close_matches(key, CONFIG_KEYS, n=1)), None)
+        closest = closest_key(key)
         if closest:
             value = "VALUE" if raw == "[secret]" else shlex.quote(str(raw))
             problems.add(
@@ -182,6 +181,18 @@ def _unknown_keys(project: str, problems: Problems) -> None:
                 f"this program has no setting {key!r}, so it would be ignored (the settings: README, 'Config')",
                 f"pulumi config rm {key}",
             )
+
+
+def closest_key(key: str) -> str | None:
+    """The setting a mistyped key most likely meant: the same letters in another case, a key that contains it
+    ('timeout' for timeoutSeconds), or a near spelling; None rather than a far-fetched guess."""
+    known = {name.lower(): name for name in CONFIG_KEYS}
+    if key.lower() in known:
+        return known[key.lower()]
+    containing = [name for lower, name in known.items() if len(key) >= 4 and key.lower() in lower]
+    if len(containing) == 1:
+        return containing[0]
+    return next(iter(difflib.get_close_matches(key, CONFIG_KEYS, n=1, cutoff=0.75)), None)
 
 
 def _combination_problems(config: pulumi.Config, values: dict[str, Any], region: str, problems: Problems) -> None:

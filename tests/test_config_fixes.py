@@ -132,6 +132,13 @@ def test_unknown_keys_name_the_closest_setting() -> None:
     assert "did you mean logRetentionDays?" in message(BROKEN["misspelt key"])
     assert "did you mean clusterArn?" in message(BROKEN["lower-case key"])
     assert "did you mean" not in message(BROKEN["unknown key"])
+    assert [stack_config_module.closest_key(key) for key in ("timeout", "retention", "dashbord", "alarmsTopicArn")] == [
+        "timeoutSeconds",
+        "logRetentionDays",
+        "dashboard",
+        "alarmTopicArn",
+    ]
+    assert stack_config_module.closest_key("dbPassword") is None  # not "dashboard": no far-fetched guesses
     # Other namespaces belong to others: the provider's keys are not this program's business.
     assert run_program(stack_config(clusterArn=CLUSTER_ARN, **{"aws:profile": "prod"})).outputs["functionName"]
 
