@@ -105,34 +105,14 @@ def dashboard_body(names: DashboardNames, settings: DashboardSettings) -> str:
 def widgets(names: DashboardNames, settings: DashboardSettings) -> list[dict[str, Any]]:
     rows: list[list[dict[str, Any]]] = [[_about(names, settings)]]
     if settings.metric_filters:
+        # The logger's own total, the series its abnormal-stop alarm watches: over time, and for the whole range.
+        total = [[logger_namespace(names.log_group_name), ABNORMAL_STOPS.metric, {"stat": "Sum", "label": "stops"}]]
         rows.append(
             [
                 _searched(names, settings, ABNORMAL_STOPS_BY_GROUP, "Sum", "Abnormal task stops", width=12),
+                _metric_widget(names, "Abnormal stops, all clusters", total, width=6),
                 _metric_widget(
-                    names,
-                    "Abnormal stops, all clusters",
-                    [
-                        [
-                            logger_namespace(names.log_group_name),
-                            ABNORMAL_STOPS.metric,
-                            {"stat": "Sum", "label": "stops"},
-                        ]
-                    ],
-                    width=6,
-                ),
-                _metric_widget(
-                    names,
-                    "Abnormal stops in the range",
-                    [
-                        [
-                            logger_namespace(names.log_group_name),
-                            ABNORMAL_STOPS.metric,
-                            {"stat": "Sum", "label": "stops"},
-                        ]
-                    ],
-                    width=6,
-                    view="singleValue",
-                    setPeriodToTimeRange=True,
+                    names, "Abnormal stops in the range", total, width=6, view="singleValue", setPeriodToTimeRange=True
                 ),
             ]
         )
