@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import alarms, delivery, validation
+from . import notifications as notification_parts
 from .event_pattern import all_clusters_pattern, pattern_json, split_patterns
 from .iam_policies import function_policy, lambda_trust_policy
 from .lambda_package import ENTRY_POINT, handler_archive
@@ -50,6 +51,14 @@ class EcsTaskEventLoggerArgs:
     # Per-service (Group) metric dimensions: on for cluster lists, off for all_clusters_prefix unless set,
     # since CloudWatch disables a metric filter past 1,000 distinct dimension values an hour.
     group_metrics: bool | None = None
+    # Also service actions and deployment state changes of the same clusters (components/event_pattern.py).
+    service_events: bool = True
+    # A message per failed task, deployment and service action to the alarm topic; None: on when alarms are.
+    notifications: bool | None = None
+    notification_window_minutes: int = 10
+    # A Slack channel for the alarm topic, through Amazon Q Developer in chat applications.
+    slack_workspace_id: str | None = None
+    slack_channel_id: str | None = None
 
     def validated(self) -> EcsTaskEventLoggerArgs:
         """A normalised copy; raises ValueError naming the argument and the fix."""
@@ -102,6 +111,8 @@ class EcsTaskEventLoggerArgs:
                 if self.group_metrics is None
                 else _checked("group_metrics", validation.check_boolean, self.group_metrics)
             ),
+            service_events=_checked("service_events", validation.check_boolean, self.service_events),
+            **notification_parts.checked_settings(self, _checked),
         )
         if checked.alarms and checked.log_level in validation.SILENCES_ABNORMAL_STOPS:
             raise ValueError(
@@ -140,6 +151,8 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
     alarm_topic_arn: pulumi.Output[str] | None
     alarm_names: pulumi.Output[list[str]] | None
     query_names: list[str] | None
+    notification_table_name: pulumi.Output[str] | None
+    slack_channel_configuration_arn: pulumi.Output[str] | None
 
     def __init__(
         self,
@@ -150,9 +163,11 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
         # Validate before registering anything, so bad input leaves nothing half-created.
         settings = args.validated()
         if settings.all_clusters_prefix is not None:
-            patterns = {0: pattern_json(all_clusters_pattern(settings.all_clusters_prefix))}
+            patterns = {0: pattern_json(all_clusters_pattern(settings.all_clusters_prefix, settings.service_events))}
         else:
-            patterns = _checked("cluster_arns", split_patterns, settings.cluster_arns)
+            patterns = _checked(
+                "cluster_arns", lambda arns: split_patterns(arns, settings.service_events), settings.cluster_arns
+            )
         super().__init__("ecs-task-events:index:EcsTaskEventLogger", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(settings.tags)
@@ -170,7 +185,7 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-role",
             assume_role_policy=lambda_trust_policy(),
-            description="Runs the ecs-task-events logger; may write to its own log group and failed-events queue only.",
+            description="Runs the ecs-task-events logger; writes its log group, failed queue, alarm topic, table only.",
             tags=tags,
             opts=child,
         )
@@ -182,6 +197,12 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        topic_arn = self._alarm_topic(name, settings, tags) if settings.alarms else None
+        notify = None
+        if settings.notifications and topic_arn is not None:
+            notify = notification_parts.Notifications(
+                name, settings, topic_arn=topic_arn, log_group=log_group, role=role, tags=tags, parent=self
+            )
         function = aws.lambda_.Function(
             f"{name}-function",
             description="Writes one concise log record per ECS task state change.",
@@ -198,9 +219,10 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
                 application_log_level=settings.log_level,
                 system_log_level=settings.system_log_level,
             ),
+            environment=notify.environment if notify else None,
             tags=tags,
-            # The role must be able to write logs before the first event arrives.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
+            # The role must be able to write logs (and send messages) before the first event arrives.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy, *([notify.policy] if notify else [])]),
         )
         delivery.async_invoke_config(
             f"{name}-async",
@@ -233,8 +255,19 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
         self.dead_letter_queue_url = rule_dlq.url if rule_dlq is not None else None
         self.failed_events_queue_url = failed_events.url if failed_events is not None else None
         self.alarm_topic_arn = self.alarm_names = None
-        if settings.alarms:
-            self._alarms(name, settings, log_group, function, rule_dlq=rule_dlq, failed_events=failed_events, tags=tags)
+        if topic_arn is not None:
+            self._alarms(
+                name,
+                settings,
+                topic_arn,
+                log_group,
+                function,
+                rule_dlq=rule_dlq,
+                failed_events=failed_events,
+                tags=tags,
+            )
+        self.notification_table_name = notify.table.name if notify else None
+        self.slack_channel_configuration_arn = notify.slack_channel_arn if notify else None
         self.query_names = None
         if settings.saved_queries:
             self.query_names = self._queries(name, log_group)
@@ -257,6 +290,8 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
                     "alarmTopicArn": self.alarm_topic_arn,
                     "alarmNames": self.alarm_names,
                     "queryNames": self.query_names,
+                    "notificationTableName": self.notification_table_name,
+                    "slackChannelConfigurationArn": self.slack_channel_configuration_arn,
                 }.items()
                 if value is not None
             }
@@ -309,10 +344,16 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
         )
         return rule
 
+    def _alarm_topic(self, name: str, settings: EcsTaskEventLoggerArgs, tags: Mapping[str, str]) -> pulumi.Output[str]:
+        if settings.alarm_topic_arn:
+            return pulumi.Output.from_input(settings.alarm_topic_arn)
+        return aws.sns.Topic(f"{name}-alerts", tags=tags, opts=pulumi.ResourceOptions(parent=self)).arn
+
     def _alarms(
         self,
         name: str,
         settings: EcsTaskEventLoggerArgs,
+        topic_arn: pulumi.Output[str],
         log_group: aws.cloudwatch.LogGroup,
         function: aws.lambda_.Function,
         *,
@@ -320,10 +361,6 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
         failed_events: aws.sqs.Queue | None,
         tags: Mapping[str, str],
     ) -> None:
-        if settings.alarm_topic_arn:
-            topic_arn: pulumi.Output[str] = pulumi.Output.from_input(settings.alarm_topic_arn)
-        else:
-            topic_arn = aws.sns.Topic(f"{name}-alerts", tags=tags, opts=pulumi.ResourceOptions(parent=self)).arn
         if settings.alert_email:
             aws.sns.TopicSubscription(
                 f"{name}-alert-email",
