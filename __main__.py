@@ -29,6 +29,8 @@ optional_outputs = {
     "alarmTopicArn": task_events.alarm_topic_arn,
     "alarmNames": task_events.alarm_names,
     "queryNames": task_events.query_names,
+    "notificationTableName": task_events.notification_table_name,
+    "slackChannelConfigurationArn": task_events.slack_channel_configuration_arn,
 }
 for output_name, value in optional_outputs.items():
     if value is not None:

@@ -23,13 +23,10 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
+from typing import Any
 
 from .classify import failure_reason
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from collections.abc import Callable
-    from typing import Any
 
 TOPIC_ENV = "NOTIFY_TOPIC_ARN"
 TABLE_ENV = "NOTIFY_TABLE_NAME"
@@ -397,7 +394,11 @@ def client(service: str) -> Any:
     return _CLIENTS[service]
 
 
-def notify(fields: dict[str, Any], event: dict[str, Any], clock: Callable[[], float] = time.time) -> str:
+# The clock of the windows (tests set it).
+CLOCK: Callable[[], float] = time.time
+
+
+def notify(fields: dict[str, Any], event: dict[str, Any]) -> str:
     """Send the record's message unless it was sent (or is being sent) already or its window holds it.
 
     Returns 'sent', 'held', 'already sent' or 'nothing'. Raises if the publish fails, after marking the claim
@@ -411,7 +412,7 @@ def notify(fields: dict[str, Any], event: dict[str, Any], clock: Callable[[], fl
         return "nothing"
     window = int(os.environ.get(WINDOW_ENV) or DEFAULT_WINDOW_SECONDS)
     table = os.environ.get(TABLE_ENV)
-    now = int(clock())
+    now = int(CLOCK())
     held, held_since = 0, None
     if table:
         state = State(client("dynamodb"), table, now)

@@ -33,6 +33,7 @@ EXPORTS = {
     "alarmTopicArn",
     "alarmNames",
     "queryNames",
+    "notificationTableName",
 }
 
 
