@@ -256,21 +256,22 @@ def insights_url(region: str, log_group: str, query: str, start: Any, fields: di
 
 
 def _object(detail: dict[str, Any]) -> str:
-    return "~(" + "~".join(f"{key}~{_value(value)}" for key, value in detail.items()) + ")"
+    """JSURL: '~(key~value~key~value)', each value starting with '~': ~'text, ~1, ~true, ~(~'a~'b)."""
+    return "~(" + "~".join(f"{key}{_value(value)}" for key, value in detail.items()) + ")"
 
 
 def _value(value: Any) -> str:
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return "~true" if value else "~false"
     if isinstance(value, int):
-        return str(value)
+        return f"~{value}"
     if isinstance(value, list):
-        return "~(" + "~".join(_value(item) for item in value) + ")"
+        return "~(" + "".join(_value(item) for item in value) + ")"
     text = "".join(
         char if char.isascii() and (char.isalnum() or char in "-._") else "".join(f"*{b:02X}" for b in char.encode())
         for char in str(value)
     )
-    return "'" + text
+    return "~'" + text
 
 
 def _js_escape(text: str, safe: str) -> str:
