@@ -68,7 +68,7 @@ class Aws:
 
     def messages(self) -> list[dict[str, Any]]:
         """Everything that arrived since the last call: the SNS envelopes' Subject and Message."""
-        found = []
+        found: list[dict[str, Any]] = []
         while True:
             batch = self.sqs.receive_message(QueueUrl=self.queue, MaxNumberOfMessages=10).get("Messages", [])
             if not batch:
