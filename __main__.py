@@ -1,7 +1,8 @@
 """ecs-task-events: log every ECS task state change of a cluster to CloudWatch Logs.
 
 Reads the stack config, builds one EcsTaskEventLogger and exports what a
-user needs to find and read the logs (see README.md, "Stack outputs").
+user needs to find and read the logs (see README.md, "Stack outputs"): the
+component's outputs, those of the parts switched off left out.
 """
 
 import pulumi
@@ -12,27 +13,5 @@ config = pulumi.Config()
 args = read_logger_args(config, region=stack_region(pulumi.Config("aws")))
 task_events = EcsTaskEventLogger("ecs-task-events", args)
 
-pulumi.export("functionName", task_events.function_name)
-pulumi.export("functionArn", task_events.function_arn)
-pulumi.export("logGroupName", task_events.log_group_name)
-pulumi.export("ruleName", task_events.rule_name)  # the first rule; ruleNames lists them all
-pulumi.export("ruleArn", task_events.rule_arn)
-pulumi.export("ruleNames", task_events.rule_names)
-pulumi.export("ruleArns", task_events.rule_arns)
-pulumi.export("roleArn", task_events.role_arn)
-pulumi.export("eventPattern", task_events.event_pattern)
-pulumi.export("tailLogsCommand", task_events.tail_logs_command)
-pulumi.export("logGroupUrl", task_events.log_group_url)
-pulumi.export("logsInsightsUrl", task_events.logs_insights_url)
-# These exist only when their part is on (all are by default).
-optional_outputs = {
-    "deadLetterQueueUrl": task_events.dead_letter_queue_url,
-    "failedEventsQueueUrl": task_events.failed_events_queue_url,
-    "alarmTopicArn": task_events.alarm_topic_arn,
-    "alarmNames": task_events.alarm_names,
-    "queryNames": task_events.query_names,
-    "dashboardUrl": task_events.dashboard_url,
-}
-for output_name, value in optional_outputs.items():
-    if value is not None:
-        pulumi.export(output_name, value)
+for output_name, value in task_events.stack_outputs().items():
+    pulumi.export(output_name, value)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pulumi
 import pulumi_aws as aws
 
 from . import alarms, dashboard, delivery, validation
+from . import notifications as notification_parts
 from .event_pattern import all_clusters_pattern, pattern_json, split_patterns
 from .iam_policies import function_policy, lambda_trust_policy
 from .lambda_package import ENTRY_POINT, handler_archive
@@ -52,6 +53,14 @@ class EcsTaskEventLoggerArgs:
     group_metrics: bool | None = None
     # A CloudWatch dashboard of the fleet and the logger (components/dashboard.py).
     dashboard: bool = True
+    # Also service actions and deployment state changes of the same clusters (components/event_pattern.py).
+    service_events: bool = True
+    # A message per failed task, deployment and service action to the alarm topic; None: on when alarms are.
+    notifications: bool | None = None
+    notification_window_minutes: int = 10
+    # A Slack channel for the alarm topic, through Amazon Q Developer in chat applications.
+    slack_workspace_id: str | None = None
+    slack_channel_id: str | None = None
 
     def validated(self) -> EcsTaskEventLoggerArgs:
         """A normalised copy; raises ValueError naming the argument and the fix."""
@@ -105,6 +114,8 @@ class EcsTaskEventLoggerArgs:
                 else _checked("group_metrics", validation.check_boolean, self.group_metrics)
             ),
             dashboard=_checked("dashboard", validation.check_boolean, self.dashboard),
+            service_events=_checked("service_events", validation.check_boolean, self.service_events),
+            **notification_parts.checked_settings(self, _checked),
         )
         if checked.alarms and checked.log_level in validation.SILENCES_ABNORMAL_STOPS:
             raise ValueError(
@@ -146,6 +157,8 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
     log_group_url: pulumi.Output[str]
     logs_insights_url: pulumi.Output[str]
     dashboard_url: pulumi.Output[str] | None
+    notification_table_name: pulumi.Output[str] | None
+    slack_channel_configuration_arn: pulumi.Output[str] | None
 
     def __init__(
         self,
@@ -156,9 +169,11 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
         # Validate before registering anything, so bad input leaves nothing half-created.
         settings = args.validated()
         if settings.all_clusters_prefix is not None:
-            patterns = {0: pattern_json(all_clusters_pattern(settings.all_clusters_prefix))}
+            patterns = {0: pattern_json(all_clusters_pattern(settings.all_clusters_prefix, settings.service_events))}
         else:
-            patterns = _checked("cluster_arns", split_patterns, settings.cluster_arns)
+            patterns = _checked(
+                "cluster_arns", lambda arns: split_patterns(arns, settings.service_events), settings.cluster_arns
+            )
         super().__init__("ecs-task-events:index:EcsTaskEventLogger", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(settings.tags)
@@ -176,7 +191,7 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-role",
             assume_role_policy=lambda_trust_policy(),
-            description="Runs the ecs-task-events logger; may write to its own log group and failed-events queue only.",
+            description="Runs the ecs-task-events logger; writes its log group, failed queue, alarm topic, table only.",
             tags=tags,
             opts=child,
         )
@@ -188,6 +203,12 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        topic_arn = self._alarm_topic(name, settings, tags) if settings.alarms else None
+        notify = None
+        if settings.notifications and topic_arn is not None:
+            notify = notification_parts.Notifications(
+                name, settings, topic_arn=topic_arn, log_group=log_group, role=role, tags=tags, parent=self
+            )
         function = aws.lambda_.Function(
             f"{name}-function",
             description="Writes one concise log record per ECS task state change.",
@@ -204,9 +225,10 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
                 application_log_level=settings.log_level,
                 system_log_level=settings.system_log_level,
             ),
+            environment=notify.environment if notify else None,
             tags=tags,
-            # The role must be able to write logs before the first event arrives.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
+            # The role must be able to write logs (and send messages) before the first event arrives.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy, *([notify.policy] if notify else [])]),
         )
         delivery.async_invoke_config(
             f"{name}-async",
@@ -240,13 +262,34 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
         self.failed_events_queue_url = failed_events.url if failed_events is not None else None
         self.alarm_topic_arn = self.alarm_names = None
         created_alarms = []
-        if settings.alarms:
+        if topic_arn is not None:
             created_alarms = self._alarms(
-                name, settings, log_group, function, rule_dlq=rule_dlq, failed_events=failed_events, tags=tags
+                name,
+                settings,
+                topic_arn,
+                log_group,
+                function,
+                rule_dlq=rule_dlq,
+                failed_events=failed_events,
+                tags=tags,
             )
-        self.query_names = None
-        if settings.saved_queries:
-            self.query_names = self._queries(name, log_group)
+        self.notification_table_name = notify.table.name if notify else None
+        self.slack_channel_configuration_arn = notify.slack_channel_arn if notify else None
+        self._views(name, settings, log_group, function, queues=(rule_dlq, failed_events), alarms=created_alarms)
+        self.register_outputs(self.stack_outputs())
+
+    def _views(
+        self,
+        name: str,
+        settings: EcsTaskEventLoggerArgs,
+        log_group: aws.cloudwatch.LogGroup,
+        function: aws.lambda_.Function,
+        *,
+        queues: tuple[aws.sqs.Queue | None, aws.sqs.Queue | None],
+        alarms: list[aws.cloudwatch.MetricAlarm],
+    ) -> None:
+        """Where people look: the saved queries, the console links and the dashboard."""
+        self.query_names = self._queries(name, log_group) if settings.saved_queries else None
         self.log_group_url, self.logs_insights_url = dashboard.console_links_of(log_group)
         self.dashboard_url = None
         if settings.dashboard:
@@ -254,38 +297,38 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
                 name,
                 log_group=log_group,
                 function=function,
-                queues=(rule_dlq, failed_events),
-                alarms=created_alarms,
+                queues=queues,
+                alarms=alarms,
                 saved_query_names=self.query_names,
                 settings=dashboard.settings_of(settings),
                 parent=self,
             )
-        self.register_outputs(
-            {
-                key: value
-                for key, value in {
-                    "functionName": self.function_name,
-                    "functionArn": self.function_arn,
-                    "logGroupName": self.log_group_name,
-                    "ruleName": self.rule_name,
-                    "ruleArn": self.rule_arn,
-                    "ruleNames": self.rule_names,
-                    "ruleArns": self.rule_arns,
-                    "roleArn": self.role_arn,
-                    "eventPattern": self.event_pattern,
-                    "tailLogsCommand": self.tail_logs_command,
-                    "deadLetterQueueUrl": self.dead_letter_queue_url,
-                    "failedEventsQueueUrl": self.failed_events_queue_url,
-                    "alarmTopicArn": self.alarm_topic_arn,
-                    "alarmNames": self.alarm_names,
-                    "queryNames": self.query_names,
-                    "logGroupUrl": self.log_group_url,
-                    "logsInsightsUrl": self.logs_insights_url,
-                    "dashboardUrl": self.dashboard_url,
-                }.items()
-                if value is not None
-            }
-        )
+
+    def stack_outputs(self) -> dict[str, Any]:
+        """The outputs a stack exports, by their camelCase names; the parts switched off have none."""
+        outputs = {
+            "functionName": self.function_name,
+            "functionArn": self.function_arn,
+            "logGroupName": self.log_group_name,
+            "ruleName": self.rule_name,  # the first rule; ruleNames lists them all
+            "ruleArn": self.rule_arn,
+            "ruleNames": self.rule_names,
+            "ruleArns": self.rule_arns,
+            "roleArn": self.role_arn,
+            "eventPattern": self.event_pattern,
+            "tailLogsCommand": self.tail_logs_command,
+            "logGroupUrl": self.log_group_url,
+            "logsInsightsUrl": self.logs_insights_url,
+            "deadLetterQueueUrl": self.dead_letter_queue_url,
+            "failedEventsQueueUrl": self.failed_events_queue_url,
+            "alarmTopicArn": self.alarm_topic_arn,
+            "alarmNames": self.alarm_names,
+            "queryNames": self.query_names,
+            "dashboardUrl": self.dashboard_url,
+            "notificationTableName": self.notification_table_name,
+            "slackChannelConfigurationArn": self.slack_channel_configuration_arn,
+        }
+        return {key: value for key, value in outputs.items() if value is not None}
 
     def _rule(
         self,
@@ -334,10 +377,16 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
         )
         return rule
 
+    def _alarm_topic(self, name: str, settings: EcsTaskEventLoggerArgs, tags: Mapping[str, str]) -> pulumi.Output[str]:
+        if settings.alarm_topic_arn:
+            return pulumi.Output.from_input(settings.alarm_topic_arn)
+        return aws.sns.Topic(f"{name}-alerts", tags=tags, opts=pulumi.ResourceOptions(parent=self)).arn
+
     def _alarms(
         self,
         name: str,
         settings: EcsTaskEventLoggerArgs,
+        topic_arn: pulumi.Output[str],
         log_group: aws.cloudwatch.LogGroup,
         function: aws.lambda_.Function,
         *,
@@ -345,10 +394,6 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
         failed_events: aws.sqs.Queue | None,
         tags: Mapping[str, str],
     ) -> list[aws.cloudwatch.MetricAlarm]:
-        if settings.alarm_topic_arn:
-            topic_arn: pulumi.Output[str] = pulumi.Output.from_input(settings.alarm_topic_arn)
-        else:
-            topic_arn = aws.sns.Topic(f"{name}-alerts", tags=tags, opts=pulumi.ResourceOptions(parent=self)).arn
         if settings.alert_email:
             aws.sns.TopicSubscription(
                 f"{name}-alert-email",

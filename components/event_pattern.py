@@ -18,6 +18,8 @@ from typing import Any
 from .iam_policies import max_invoke_statements
 
 TASK_STATE_CHANGE = "ECS Task State Change"
+SERVICE_ACTION = "ECS Service Action"
+DEPLOYMENT_STATE_CHANGE = "ECS Deployment State Change"
 MAX_PATTERN_CHARS = 2048
 
 
@@ -34,26 +36,60 @@ def _max_rules() -> int:
 MAX_RULES = _max_rules()
 
 
-def task_state_change_pattern(cluster_arns: Sequence[str]) -> dict[str, Any]:
-    """Task state changes of exactly these clusters; nothing else on the bus."""
-    return {
-        "source": ["aws.ecs"],
-        "detail-type": [TASK_STATE_CHANGE],
-        "detail": {"clusterArn": list(cluster_arns)},
-    }
+def task_state_change_pattern(cluster_arns: Sequence[str], service_events: bool = False) -> dict[str, Any]:
+    """Task state changes of exactly these clusters; nothing else on the bus.
+
+    With ``service_events``, also the clusters' service actions (their detail has clusterArn, like a task's)
+    and deployment state changes, whose detail has no clusterArn: those are matched on ``resources``, which
+    holds the service ARN, arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/SERVICE, by the prefix up to the
+    cluster's name and its slash (so cluster 'demo' never takes 'demo-2''s services).
+    """
+    if not service_events:
+        return {
+            "source": ["aws.ecs"],
+            "detail-type": [TASK_STATE_CHANGE],
+            "detail": {"clusterArn": list(cluster_arns)},
+        }
+    return _with_service_events(list(cluster_arns), [{"prefix": service_arn_prefix(arn)} for arn in cluster_arns])
 
 
-def all_clusters_pattern(cluster_arn_prefix: str) -> dict[str, Any]:
+def all_clusters_pattern(cluster_arn_prefix: str, service_events: bool = False) -> dict[str, Any]:
     """Task state changes of every cluster whose ARN starts with the prefix (one account, one region).
 
     Never a pattern without a cluster filter: on a bus that receives other accounts'
-    events, that would log (and pay for) theirs too.
+    events, that would log (and pay for) theirs too. With ``service_events``, deployments are matched by the
+    service ARN prefix of the same account and region (arn:aws:ecs:REGION:ACCOUNT:service/).
     """
+    if not service_events:
+        return {
+            "source": ["aws.ecs"],
+            "detail-type": [TASK_STATE_CHANGE],
+            "detail": {"clusterArn": [{"prefix": cluster_arn_prefix}]},
+        }
+    service_prefix = cluster_arn_prefix.replace(":cluster/", ":service/", 1)
+    return _with_service_events([{"prefix": cluster_arn_prefix}], [{"prefix": service_prefix}])
+
+
+def _with_service_events(clusters: list[Any], services: list[Any]) -> dict[str, Any]:
+    """One rule, two ways in ($or): by detail.clusterArn, or, for deployments, by the service ARN."""
     return {
         "source": ["aws.ecs"],
-        "detail-type": [TASK_STATE_CHANGE],
-        "detail": {"clusterArn": [{"prefix": cluster_arn_prefix}]},
+        "$or": [
+            {"detail-type": [TASK_STATE_CHANGE, SERVICE_ACTION], "detail": {"clusterArn": clusters}},
+            {"detail-type": [DEPLOYMENT_STATE_CHANGE], "resources": services},
+        ],
     }
+
+
+def service_arn_prefix(cluster_arn: str) -> str:
+    """'arn:aws:ecs:eu-west-1:111122223333:service/demo/': what every service ARN of the cluster starts with."""
+    return cluster_arn.replace(":cluster/", ":service/", 1) + "/"
+
+
+def pattern_cluster_arns(pattern: dict[str, Any]) -> list[Any]:
+    """The cluster ARNs (or prefix filters) a pattern of this module takes, whichever of its two shapes."""
+    branches = pattern.get("$or", [pattern])
+    return [arn for branch in branches for arn in branch.get("detail", {}).get("clusterArn", [])]
 
 
 def pattern_json(pattern: dict[str, Any]) -> str:
@@ -66,17 +102,21 @@ def _bucket(cluster_arn: str, rule_count: int) -> int:
     return int.from_bytes(digest[:8], "big") % rule_count
 
 
-def split_patterns(cluster_arns: Sequence[str]) -> dict[int, str]:
+def split_patterns(cluster_arns: Sequence[str], service_events: bool = True) -> dict[int, str]:
     """Rule index -> pattern JSON, every pattern within EventBridge's limit; rules with no cluster are left out.
 
-    The ARNs keep their given order within a rule.
+    The ARNs keep their given order within a rule. With ``service_events`` (the default, as in config) each
+    cluster takes about twice the characters (its ARN and its services' prefix), so a rule holds half as many.
     """
     rule_count = 1
     while rule_count <= MAX_RULES:
         buckets: dict[int, list[str]] = {}
         for arn in cluster_arns:
             buckets.setdefault(_bucket(arn, rule_count), []).append(arn)
-        patterns = {index: pattern_json(task_state_change_pattern(arns)) for index, arns in sorted(buckets.items())}
+        patterns = {
+            index: pattern_json(task_state_change_pattern(arns, service_events))
+            for index, arns in sorted(buckets.items())
+        }
         if all(len(pattern) <= MAX_PATTERN_CHARS for pattern in patterns.values()):
             return patterns
         rule_count *= 2
@@ -84,4 +124,10 @@ def split_patterns(cluster_arns: Sequence[str]) -> dict[int, str]:
         f"{len(cluster_arns)} clusters need more than {MAX_RULES} EventBridge rules (each rule needs an invoke "
         f"permission, and the function's 20 KB policy holds {MAX_RULES}); log every cluster of the account and "
         "region instead: pulumi config set allClusters true (and remove the cluster list)"
+        + (
+            ", or leave out service and deployment events, which double each cluster's share of a pattern: "
+            "pulumi config set serviceEvents false"
+            if service_events
+            else ""
+        )
     )

@@ -20,7 +20,7 @@ import pulumi
 import pulumi_aws as aws
 from pulumi.runtime import config as runtime_config
 
-from . import validation
+from . import notifications, validation
 from .event_logger import EcsTaskEventLoggerArgs
 from .event_pattern import split_patterns
 
@@ -103,6 +103,16 @@ SETTINGS = (
     Setting("savedQueries", "saved_queries", _boolean, "true"),
     Setting("groupMetrics", "group_metrics", _boolean, "false"),
     Setting("dashboard", "dashboard", _boolean, "true"),
+    Setting("serviceEvents", "service_events", _boolean, "true"),
+    Setting("notifications", "notifications", _boolean, "true"),
+    Setting(
+        "notificationWindowMinutes",
+        "notification_window_minutes",
+        lambda raw: notifications.check_window_minutes(_integer(raw)),
+        "10",
+    ),
+    Setting("slackWorkspaceId", "slack_workspace_id", notifications.check_slack_workspace_id, "T07EA123LEP"),
+    Setting("slackChannelId", "slack_channel_id", notifications.check_slack_channel_id, "C07EZ1ABC23"),
 )
 CLUSTER_ARN_KEY = "clusterArn"
 CLUSTER_ARNS_KEY = "clusterArns"
@@ -214,6 +224,22 @@ def _combination_problems(config: pulumi.Config, values: dict[str, Any], region:
             f"with {config.name}:alarms on, the abnormal-stop alarm counts the records logged at ERROR, and this "
             "level writes none, so it could never fire",
             "pulumi config set logLevel ERROR (or WARN, or INFO), or pulumi config set alarms false",
+        )
+    for key, field in (("notifications", "notifications"), ("slackChannelId", "slack_channel_id")):
+        if values.get("alarms") is False and values.get(field):
+            problems.add(
+                key,
+                config.get(key),
+                f"{key} sends to the alarm topic, but {config.name}:alarms is false",
+                f"pulumi config set alarms true, or pulumi config rm {key}",
+            )
+    if (values.get("slack_workspace_id") is None) != (values.get("slack_channel_id") is None):
+        missing = "slackChannelId" if values.get("slack_workspace_id") else "slackWorkspaceId"
+        problems.add(
+            missing,
+            None,
+            "slackWorkspaceId and slackChannelId go together (the workspace, and the channel in it)",
+            f"pulumi config set {missing} {'C07EZ1ABC23' if missing == 'slackChannelId' else 'T07EA123LEP'}",
         )
     if values.get("alarms") is False and (values.get("alert_email") or topic):
         key = "alertEmail" if values.get("alert_email") else "alarmTopicArn"

@@ -7,6 +7,7 @@ top-level keys, so CloudWatch Logs Insights can query them without parsing.
 from __future__ import annotations
 
 import logging
+import os
 
 from .summarise import Summary, summarise_event
 
@@ -39,16 +40,31 @@ def forget_seen_events() -> None:
     SEEN_EVENTS.clear()
 
 
+# Service actions that need no person: the scheduler retries throttled calls by itself.
+UNATTENDED_ACTIONS = frozenset({"ECS_OPERATION_THROTTLED", "SERVICE_DISCOVERY_OPERATION_THROTTLED"})
+
+
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
     """Log ``event`` and return what was logged (handy with ``aws lambda invoke``).
 
-    It never raises: a raise would make Lambda retry the same event twice and
-    then drop it, and a malformed event will not get better on a retry.
+    It never raises on an event: a raise would make Lambda retry the same event twice and then drop it, and
+    a malformed event will not get better on a retry. The one exception is a message to on-call that could
+    not be sent (handler/notify.py): the record is logged first, then the invocation fails, so that Lambda
+    retries and in the end parks the event in the failed-events queue.
     """
     summary = safe_summary(event)
     if summary.key is not None and remember_event(summary.key):
         summary.mark_duplicate()
     emit(summary.level, summary.message, summary.fields)
+    if wants_message(summary.fields) and os.environ.get("NOTIFY_TOPIC_ARN"):
+        from .notify import notify  # noqa: PLC0415 - only events that notify pay for it (and for boto3)
+
+        try:
+            notify(summary.fields, event)
+        except Exception:
+            if summary.key is not None:  # the retry is this event's first successful handling, not a copy
+                SEEN_EVENTS.pop(summary.key, None)
+            raise
     if logger.isEnabledFor(logging.DEBUG):
         from .redact import redact_event  # noqa: PLC0415 - only DEBUG needs it; spare the cold start
 
@@ -59,6 +75,30 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
         else:
             emit(logging.DEBUG, "event (redacted)", {"event": redacted})
     return {"level": logging.getLevelName(summary.level), "message": summary.message, **summary.fields}
+
+
+def wants_message(fields: dict[str, Any]) -> bool:
+    """Does this record call for a message to on-call? Decided here, importing nothing.
+
+    An abnormally stopped task's STOPPED record (a copy this instance recognised has no ``abnormal``), a failed
+    deployment or one rolling back, a service action at WARN or ERROR that a person must look at.
+    """
+    if fields.get("abnormal"):
+        return True
+    name = fields.get("eventName")
+    if name is None:
+        return False
+    detail_type = fields.get("detailType")
+    if detail_type == "ECS Deployment State Change":
+        if name == "SERVICE_DEPLOYMENT_FAILED":
+            return True
+        reason = str(fields.get("reason") or "").lower()
+        return name == "SERVICE_DEPLOYMENT_IN_PROGRESS" and ("rolling back" in reason or "rollback" in reason)
+    return (
+        detail_type == "ECS Service Action"
+        and fields.get("eventType") in ("WARN", "ERROR")
+        and (name not in UNATTENDED_ACTIONS)
+    )
 
 
 def safe_summary(event: Any) -> Summary:

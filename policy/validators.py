@@ -69,6 +69,9 @@ POLICY_DOCUMENT_INPUTS = {
 
 CLUSTER_ARN = re.compile(r"arn:[a-z-]+:ecs:[a-z]{2}(?:-[a-z]+)+-\d+:\d{12}:cluster/[A-Za-z0-9_-]{1,255}")
 CLUSTER_ARN_PREFIX = re.compile(r"arn:[a-z-]+:ecs:[a-z]{2}(?:-[a-z]+)+-\d+:\d{12}:cluster/[A-Za-z0-9_-]*")
+# Deployment events have no detail.clusterArn; their resources hold the service ARN,
+# arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/SERVICE: a prefix up to 'CLUSTER/', or up to 'service/' (one account).
+SERVICE_ARN_PREFIX = re.compile(r"arn:[a-z-]+:ecs:[a-z]{2}(?:-[a-z]+)+-\d+:\d{12}:service/(?:[A-Za-z0-9_-]{1,255}/)?")
 
 Check = Callable[[str, Mapping[str, Any]], list[str]]
 
@@ -190,14 +193,41 @@ def ecs_rules_filter_clusters(resource_type: str, props: Mapping[str, Any]) -> l
         return ["event_pattern is not valid JSON"]
     if not isinstance(pattern, dict) or "aws.ecs" not in _as_list(pattern.get("source")):
         return []
+    # A pattern with "$or" matches if any branch does: every branch must filter on the clusters.
+    branches = pattern.get("$or")
+    if not isinstance(branches, list) or not branches:
+        branches = [{}]
+    common = {key: value for key, value in pattern.items() if key != "$or"}
+    problems: list[str] = []
+    for branch in branches:
+        problems += _branch_problems({**common, **branch} if isinstance(branch, dict) else common)
+    return problems
+
+
+def _branch_problems(pattern: Mapping[str, Any]) -> list[str]:
     detail = pattern.get("detail")
     clusters = detail.get("clusterArn") if isinstance(detail, dict) else None
-    if not isinstance(clusters, list) or not clusters:
-        return ["the rule takes aws.ecs events of every cluster; filter detail.clusterArn on your clusters"]
+    if isinstance(clusters, list) and clusters:
+        return [
+            f"detail.clusterArn entry {entry!r} is neither a cluster ARN nor a prefix of one with the account"
+            for entry in clusters
+            if not _cluster_matcher(entry)
+        ]
+    resources = pattern.get("resources")
+    if isinstance(resources, list) and resources:
+        return [
+            f"resources entry {entry!r} is not a prefix of service ARNs with the account (and cluster)"
+            for entry in resources
+            if not (
+                isinstance(entry, dict)
+                and list(entry) == ["prefix"]
+                and isinstance(entry["prefix"], str)
+                and SERVICE_ARN_PREFIX.fullmatch(entry["prefix"])
+            )
+        ]
     return [
-        f"detail.clusterArn entry {entry!r} is neither a cluster ARN nor a prefix of one with the account"
-        for entry in clusters
-        if not _cluster_matcher(entry)
+        "the rule takes aws.ecs events of every cluster; filter detail.clusterArn on your clusters "
+        "(or, for deployment events, resources on their service ARN prefix)"
     ]
 
 

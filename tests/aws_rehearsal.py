@@ -166,6 +166,7 @@ def function(rehearsal: Rehearsal, resource: Registered) -> None:
             "LogGroup": logging_config["logGroup"],
         },
         Tags=inputs.get("tags") or {},
+        **({"Environment": {"Variables": inputs["environment"]["variables"]}} if inputs.get("environment") else {}),
     )
     rehearsal.swap(resource.outputs["arn"], created["FunctionArn"])
 
@@ -270,6 +271,46 @@ def metric_alarm(rehearsal: Rehearsal, resource: Registered) -> None:
     )
 
 
+def table(rehearsal: Rehearsal, resource: Registered) -> None:
+    inputs = rehearsal.resolve(resource.inputs)
+    dynamodb = rehearsal.client("dynamodb")
+    created = dynamodb.create_table(
+        TableName=resource.outputs["name"],
+        BillingMode=inputs["billingMode"],
+        KeySchema=[{"AttributeName": inputs["hashKey"], "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": a["name"], "AttributeType": a["type"]} for a in inputs["attributes"]],
+        Tags=_tags(inputs),
+    )["TableDescription"]
+    if inputs.get("ttl"):
+        dynamodb.update_time_to_live(
+            TableName=resource.outputs["name"],
+            TimeToLiveSpecification={
+                "AttributeName": inputs["ttl"]["attributeName"],
+                "Enabled": inputs["ttl"]["enabled"],
+            },
+        )
+    rehearsal.swap(resource.outputs["arn"], created["TableArn"])
+
+
+def slack_channel(rehearsal: Rehearsal, resource: Registered) -> None:
+    inputs = rehearsal.resolve(resource.inputs)
+    rehearsal.check_only(
+        resource,
+        "chatbot",
+        "CreateSlackChannelConfiguration",
+        {
+            "SlackTeamId": inputs["slackTeamId"],
+            "SlackChannelId": inputs["slackChannelId"],
+            "SnsTopicArns": inputs["snsTopicArns"],
+            "IamRoleArn": inputs["iamRoleArn"],
+            "ConfigurationName": inputs["configurationName"],
+            "LoggingLevel": inputs["loggingLevel"],
+            "GuardrailPolicyArns": inputs["guardrailPolicyArns"],
+        },
+        "moto does not implement AWS Chatbot; the call was checked against the API model only",
+    )
+
+
 def query_definition(rehearsal: Rehearsal, resource: Registered) -> None:
     inputs = rehearsal.resolve(resource.inputs)
     rehearsal.check_only(
@@ -306,6 +347,8 @@ HANDLERS: dict[str, Handler] = {
     "aws:cloudwatch/metricAlarm:MetricAlarm": metric_alarm,
     "aws:cloudwatch/queryDefinition:QueryDefinition": query_definition,
     "aws:cloudwatch/dashboard:Dashboard": dashboard,
+    "aws:dynamodb/table:Table": table,
+    "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration": slack_channel,
 }
 
 

@@ -39,6 +39,7 @@ AUTONAMED = {
     "aws:sns/topic:Topic",
     "aws:cloudwatch/metricAlarm:MetricAlarm",
     "aws:cloudwatch/logMetricFilter:LogMetricFilter",
+    "aws:dynamodb/table:Table",
 }
 
 
@@ -68,6 +69,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
         arn = self._arn(args.typ, physical or args.name)
         if arn:
             outputs["arn"] = arn
+        if args.typ == "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration":
+            outputs["chatConfigurationArn"] = (
+                f"arn:aws:chatbot::{self.account}:chat-configuration/slack-channel/{outputs['configurationName']}"
+            )
         if args.typ == "aws:sqs/queue:Queue":
             outputs["url"] = f"https://sqs.{self.region}.amazonaws.com/{self.account}/{physical}"
         # Ids as the AWS provider sets them: a queue's URL, a topic's ARN, otherwise the physical name.
@@ -94,6 +99,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
             "aws:sqs/queue:Queue": f"arn:aws:sqs:{where}:{name}",
             "aws:sns/topic:Topic": f"arn:aws:sns:{where}:{name}",
             "aws:cloudwatch/metricAlarm:MetricAlarm": f"arn:aws:cloudwatch:{where}:alarm:{name}",
+            "aws:dynamodb/table:Table": f"arn:aws:dynamodb:{where}:table/{name}",
         }.get(typ)
 
     # Queries for assertions.

@@ -59,7 +59,11 @@ def test_reference_bytes_are_the_compact_events_and_lambdas_three_platform_lines
     ]
     assert reference_bytes == sum(per_event)
     assert {event["detail-type"] for event in run.TASK_EVENTS} == {"ECS Task State Change"}
-    assert len(run.TASK_EVENTS) == len(run.EVENTS) - 3  # the container instance, service and deployment samples
+    # The container instance, the service action and the deployment samples are not task events.
+    assert len(run.TASK_EVENTS) == len(run.EVENTS) - len(
+        [name for name in run.EVENTS if name["detail-type"] != "ECS Task State Change"]
+    )
+    assert len(run.EVENTS) - len(run.TASK_EVENTS) == 6
 
 
 def test_the_field_table_adds_up_to_the_bytes_per_task_event() -> None:

@@ -16,6 +16,7 @@ from event_matching import matches
 from pulumi_mocks import ACCOUNT, CLUSTER_ARN, REGION, RecordingMocks, Run, run
 
 from components import EcsTaskEventLogger, EcsTaskEventLoggerArgs
+from components.event_pattern import pattern_cluster_arns, service_arn_prefix
 from components.lambda_package import HANDLER_DIR, handler_files, handler_zip
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
@@ -76,8 +77,9 @@ def task_event(cluster_arn: str, detail_type: str = "ECS Task State Change", sou
     }
 
 
-def test_pattern_matches_the_configured_cluster_and_nothing_else(deployed: Run) -> None:
-    pattern = json.loads(deployed.one(RULE).inputs["eventPattern"])
+def test_pattern_matches_the_configured_cluster_and_nothing_else() -> None:
+    tasks_only = build(service_events=False)
+    pattern = json.loads(tasks_only.one(RULE).inputs["eventPattern"])
     assert pattern == {
         "source": ["aws.ecs"],
         "detail-type": ["ECS Task State Change"],
@@ -88,6 +90,25 @@ def test_pattern_matches_the_configured_cluster_and_nothing_else(deployed: Run) 
     assert not matches(pattern, task_event(CLUSTER_ARN.replace(ACCOUNT, "444455556666")))
     assert not matches(pattern, task_event(CLUSTER_ARN, detail_type="ECS Service Action"))
     assert not matches(pattern, task_event(CLUSTER_ARN, source="custom.ecs"))
+    assert tasks_only.outputs["event_pattern"] == tasks_only.one(RULE).inputs["eventPattern"]
+
+
+def test_pattern_with_service_events_filters_deployments_on_the_service_arn(deployed: Run) -> None:
+    """By default (serviceEvents) the rule also takes the cluster's service actions, by detail.clusterArn, and its
+    deployment state changes, whose detail has no clusterArn, by the service ARN in resources ("Amazon ECS service
+    deployment state change events", docs.aws.amazon.com/AmazonECS/latest/developerguide/
+    ecs_service_deployment_events.html). Matching itself is moto's, in tests/test_service_events.py."""
+    pattern = json.loads(deployed.one(RULE).inputs["eventPattern"])
+    assert pattern == {
+        "source": ["aws.ecs"],
+        "$or": [
+            {"detail-type": ["ECS Task State Change", "ECS Service Action"], "detail": {"clusterArn": [CLUSTER_ARN]}},
+            {
+                "detail-type": ["ECS Deployment State Change"],
+                "resources": [{"prefix": f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/demo/"}],
+            },
+        ],
+    }
     assert deployed.outputs["event_pattern"] == deployed.one(RULE).inputs["eventPattern"]
 
 
@@ -131,7 +152,7 @@ def test_only_lambda_may_assume_the_role(deployed: Run) -> None:
 
 
 def test_role_may_write_only_to_its_own_log_group_and_failed_events_queue(deployed: Run) -> None:
-    attached = deployed.one(ROLE_POLICY).inputs
+    (attached,) = [p.inputs for p in deployed.of_type(ROLE_POLICY) if p.name.endswith("-write-logs")]
     assert attached["role"] == deployed.one(ROLE).outputs["name"]  # a role's id is its name
     policy = json.loads(attached["policy"])
     group_arn = deployed.one(LOG_GROUP).outputs["arn"]
@@ -270,7 +291,8 @@ def test_arguments_reach_the_resources() -> None:
 def test_several_clusters_share_one_rule() -> None:
     other = CLUSTER_ARN.replace("demo", "batch")
     pattern = json.loads(build(cluster_arns=[CLUSTER_ARN, other]).one(RULE).inputs["eventPattern"])
-    assert pattern["detail"]["clusterArn"] == [CLUSTER_ARN, other]
+    assert pattern_cluster_arns(pattern) == [CLUSTER_ARN, other]
+    assert pattern["$or"][1]["resources"] == [{"prefix": service_arn_prefix(arn)} for arn in (CLUSTER_ARN, other)]
 
 
 @pytest.mark.parametrize(

@@ -109,6 +109,18 @@ EXPECTED = {
         None,
         "service orders-api SERVICE_DEPLOYMENT_FAILED: ECS deployment circuit breaker: task failed to start.",
     ),
+    "deployment_rollback": (
+        "INFO",
+        None,
+        "service orders-api SERVICE_DEPLOYMENT_IN_PROGRESS: ECS deployment circuit breaker: rolling back to "
+        "deploymentId ecs-svc/1234567890123456789.",
+    ),
+    "service_task_placement_failure": (
+        "ERROR",
+        None,
+        "service orders-api SERVICE_TASK_PLACEMENT_FAILURE: RESOURCE:MEMORY",
+    ),
+    "service_steady_state": ("INFO", None, "service orders-api SERVICE_STEADY_STATE"),
 }
 
 

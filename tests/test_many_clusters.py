@@ -10,7 +10,13 @@ import pytest
 from pulumi_mocks import ACCOUNT, CLUSTER_ARN, REGION, RecordingMocks, Run, run, run_program, stack_config
 
 from components import ConfigError, EcsTaskEventLogger, EcsTaskEventLoggerArgs, iam_policies
-from components.event_pattern import MAX_PATTERN_CHARS, MAX_RULES, split_patterns
+from components.event_pattern import (
+    MAX_PATTERN_CHARS,
+    MAX_RULES,
+    pattern_cluster_arns,
+    service_arn_prefix,
+    split_patterns,
+)
 from policy.validators import POLICIES
 
 RULE = "aws:cloudwatch/eventRule:EventRule"
@@ -36,9 +42,7 @@ def build(arns: list[str], **overrides: Any) -> Run:
 
 
 def patterns_by_rule(deployed: Run) -> dict[str, list[str]]:
-    return {
-        rule.name: json.loads(rule.inputs["eventPattern"])["detail"]["clusterArn"] for rule in deployed.of_type(RULE)
-    }
+    return {rule.name: pattern_cluster_arns(json.loads(rule.inputs["eventPattern"])) for rule in deployed.of_type(RULE)}
 
 
 @pytest.mark.parametrize("count", [1, 30, 200])
@@ -51,7 +55,14 @@ def test_every_cluster_in_exactly_one_rule_each_wired_and_scoped(count: int) -> 
     for rule in rules:
         assert len(rule.inputs["eventPattern"]) <= MAX_PATTERN_CHARS
         pattern = json.loads(rule.inputs["eventPattern"])
-        assert pattern["source"] == ["aws.ecs"] and pattern["detail-type"] == ["ECS Task State Change"]
+        tasks, deployments = pattern["$or"]
+        assert pattern["source"] == ["aws.ecs"] and tasks["detail-type"] == [
+            "ECS Task State Change",
+            "ECS Service Action",
+        ]
+        # Each rule's deployments are those of its own clusters' services.
+        prefixes = [service_arn_prefix(arn) for arn in tasks["detail"]["clusterArn"]]
+        assert deployments["resources"] == [{"prefix": prefix} for prefix in prefixes]
     function = deployed.one(FUNCTION).outputs
     permissions = {p.inputs["sourceArn"]: p.inputs for p in deployed.of_type(PERMISSION)}
     targets = {t.inputs["rule"]: t.inputs for t in deployed.of_type(TARGET)}
@@ -71,12 +82,14 @@ def test_every_cluster_in_exactly_one_rule_each_wired_and_scoped(count: int) -> 
         assert len(rules) > count // 40
 
 
-@pytest.mark.parametrize("count", [30, 200])
-def test_adding_a_cluster_changes_only_the_rule_it_lands_in(count: int) -> None:
-    before = split_patterns(cluster_arns(count))
+@pytest.mark.parametrize(("count", "service_events"), [(30, True), (150, True), (30, False), (200, False)])
+def test_adding_a_cluster_changes_only_the_rule_it_lands_in(count: int, service_events: bool) -> None:
+    """(With service events a cluster takes about twice the characters, its ARN and its services' prefix, so 200
+    of these long names plus ten is past 32 rules; without, as before.)"""
+    before = split_patterns(cluster_arns(count), service_events)
     changes = []
     for extra in range(count, count + 10):
-        after = split_patterns([*cluster_arns(count), *cluster_arns(extra + 1, start=extra)])
+        after = split_patterns([*cluster_arns(count), *cluster_arns(extra + 1, start=extra)], service_events)
         if len(after) == len(before) and set(after) == set(before):
             changes.append(sum(after[index] != before[index] for index in before))
         else:
@@ -87,12 +100,8 @@ def test_adding_a_cluster_changes_only_the_rule_it_lands_in(count: int) -> None:
 
 def test_the_split_is_the_same_whatever_the_order() -> None:
     arns = cluster_arns(120)
-    forward = {
-        index: set(json.loads(pattern)["detail"]["clusterArn"]) for index, pattern in split_patterns(arns).items()
-    }
-    backward = {
-        index: set(json.loads(pattern)["detail"]["clusterArn"]) for index, pattern in split_patterns(arns[::-1]).items()
-    }
+    forward = {index: set(pattern_cluster_arns(json.loads(p))) for index, p in split_patterns(arns).items()}
+    backward = {index: set(pattern_cluster_arns(json.loads(p))) for index, p in split_patterns(arns[::-1]).items()}
     assert forward == backward
 
 
@@ -184,7 +193,9 @@ def test_all_clusters_matches_this_account_and_region_only() -> None:
     deployed = run_program(stack_config(allClusters="true"))
     (rule,) = deployed.of_type(RULE)
     pattern = json.loads(rule.inputs["eventPattern"])
-    assert pattern["detail"] == {"clusterArn": [{"prefix": f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/"}]}
+    tasks, deployments = pattern["$or"]
+    assert tasks["detail"] == {"clusterArn": [{"prefix": f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/"}]}
+    assert deployments["resources"] == [{"prefix": f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/"}]
     assert "aws:index/getCallerIdentity:getCallerIdentity" in deployed.mocks.calls
     for resource in deployed.mocks.resources:
         for spec in POLICIES:

@@ -140,6 +140,32 @@ BAD: dict[str, tuple[str, str, dict[str, Any], str]] = {
         {"eventPattern": json.dumps({"source": ["aws.ecs"], "detail": {"clusterArn": [{"prefix": "arn:aws:ecs"}]}})},
         "neither a cluster ARN nor a prefix of one",
     ),
+    "rule whose deployment branch takes every cluster": (
+        "ecs-rules-filter-clusters",
+        validators.EVENT_RULE,
+        {
+            "eventPattern": json.dumps(
+                {
+                    "source": ["aws.ecs"],
+                    "$or": [
+                        {"detail": {"clusterArn": ["arn:aws:ecs:eu-west-1:111122223333:cluster/demo"]}},
+                        {"detail-type": ["ECS Deployment State Change"]},
+                    ],
+                }
+            )
+        },
+        "every cluster",
+    ),
+    "rule with a service prefix of any account": (
+        "ecs-rules-filter-clusters",
+        validators.EVENT_RULE,
+        {
+            "eventPattern": json.dumps(
+                {"source": ["aws.ecs"], "$or": [{"resources": [{"prefix": "arn:aws:ecs:eu-west-1:"}]}]}
+            )
+        },
+        "not a prefix of service ARNs with the account",
+    ),
     "invalid pattern": (
         "ecs-rules-filter-clusters",
         validators.EVENT_RULE,
@@ -188,6 +214,14 @@ def test_scoped_documents_pass() -> None:
         "detail": {"clusterArn": [{"prefix": "arn:aws:ecs:eu-west-1:111122223333:cluster/"}]},
     }
     assert violations(validators.EVENT_RULE, {"eventPattern": json.dumps(prefix)}) == {}
+    services = {
+        "source": ["aws.ecs"],
+        "$or": [
+            {"detail": {"clusterArn": ["arn:aws:ecs:eu-west-1:111122223333:cluster/demo"]}},
+            {"resources": [{"prefix": "arn:aws:ecs:eu-west-1:111122223333:service/demo/"}]},
+        ],
+    }
+    assert violations(validators.EVENT_RULE, {"eventPattern": json.dumps(services)}) == {}
     other_source = {"source": ["aws.ec2"]}
     assert violations(validators.EVENT_RULE, {"eventPattern": json.dumps(other_source)}) == {}
     assert violations(validators.SQS_QUEUE, {"kmsMasterKeyId": "alias/aws/sqs"}) == {}

@@ -36,6 +36,7 @@ EXPORTS = {
     "logGroupUrl",
     "logsInsightsUrl",
     "dashboardUrl",
+    "notificationTableName",
 }
 
 
@@ -68,7 +69,7 @@ def test_exports_every_documented_output_with_real_values(deployed: Run) -> None
     assert outputs["ruleName"] == rule["name"]
     assert outputs["ruleArn"] == rule["arn"]
     assert outputs["roleArn"] == role["arn"]
-    assert json.loads(outputs["eventPattern"])["detail"] == {"clusterArn": [CLUSTER_ARN]}
+    assert json.loads(outputs["eventPattern"])["$or"][0]["detail"] == {"clusterArn": [CLUSTER_ARN]}
     assert outputs["tailLogsCommand"] == f"aws logs tail {group['name']} --follow --region {REGION}"
     queues = {q.name: q.outputs["url"] for q in deployed.of_type("aws:sqs/queue:Queue")}
     assert outputs["deadLetterQueueUrl"] == queues["ecs-task-events-undelivered"]

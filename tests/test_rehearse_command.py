@@ -44,6 +44,8 @@ def test_the_default_sequence_catches_this_clusters_task_events_only(default_run
     assert caught == [] and why.startswith("other cluster arn:aws:ecs:eu-west-1:111122223333:cluster/other")
     for label in ("healthy task: RUNNING", "OOM task: STOPPED (out of memory)", "a task cannot pull its image"):
         assert outcome[label][0] == default_run["rules"], label
+    # serviceEvents (on by default): deployments are caught by their service ARN.
+    assert outcome["the deployment fails"][0] == default_run["rules"]
 
 
 def test_the_oom_task_is_one_error_one_abnormal_stop_and_the_alarm_fires(default_run: dict[str, Any]) -> None:
@@ -70,7 +72,7 @@ def test_the_oom_task_is_one_error_one_abnormal_stop_and_the_alarm_fires(default
 def test_the_records_are_in_the_emulated_log_group(default_run: dict[str, Any]) -> None:
     written = [line for delivery in default_run["deliveries"] for line in delivery["lines"]]
     stored = default_run["log_events"]
-    assert len(stored) == len(written) == 8
+    assert len(stored) == len(written) == 10
     for tail, line in zip(stored, written, strict=True):
         stamp, stream, message = tail.split(" ", 2)
         assert message == line and "[$LATEST]" in stream
@@ -86,10 +88,16 @@ def test_a_chosen_sequence_from_files(tmp_path: Path) -> None:
         *(f"{tmp_path / 'life.json'}[{i}]" for i in range(3)),
         str(tmp_path / "other.json"),
     ]
-    assert [r["level"] for r in records(report)] == ["INFO", "INFO", "ERROR"]
+    assert [r["level"] for r in records(report, str(tmp_path / "life.json"))] == ["INFO", "INFO", "ERROR"]
     own = [p for p in report["datapoints"] if p["metric"] == "AbnormalTaskStops" and p["namespace"] != "EcsTaskEvents"]
     assert [p["value"] for p in own] == [1.0]
     assert {a["state"] for a in report["alarms"] if "abnormal-stops" in a["name"]} == {"ALARM"}
+    # From the function through the topic in moto: one message for the one dead task, one for the service action.
+    assert [n["subject"] for n in report["notifications"]] == [
+        "orders-api: task 5e1c2a9b OOM-killed (exit 137)",
+        "orders-api: cannot start tasks",
+    ]
+    assert "Container app:                  exit 137, OutOfMemoryError" in report["notifications"][0]["message"]
 
 
 def test_config_overrides_reach_the_deployed_function() -> None:
@@ -143,4 +151,6 @@ def test_the_command_runs_from_a_shell_and_says_who_played_aws() -> None:
         assert heading in text
     assert "another cluster's task: ECS Task State Change" in text and "not caught: other cluster" in text
     assert "ALARM ecs-task-events-abnormal-stops-alarm" in text
+    assert "Subject: orders-api: task 5e1c2a9b OOM-killed (exit 137)" in text
+    assert "Subject: orders-api: deployment failed" in text
     assert "moto runs no metric filters" in text and "moto evaluates no alarms" in text

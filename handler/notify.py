@@ -1,0 +1,507 @@
+"""Tell on-call what broke: one message per failed task, failed deployment or service action that needs a person.
+
+Imported only when a record calls for a message (handler/app.py decides, without importing this), so normal
+events pay nothing: no import, no AWS call. boto3 is in the Lambda runtime, not in the zip, and is imported
+here, on first use.
+
+What a message is:
+- email (the SNS ``default`` and ``email`` texts): a subject under SNS's limit ("less than 100 characters",
+  SNS API Reference, Publish) and a body of labelled lines with links;
+- chat (the ``https`` text, which Amazon Q Developer in chat applications receives): its custom notification
+  format, {"version": "1.0", "source": "custom", "content": {...}, "metadata": {...}} ("Custom notifications
+  using Amazon Q Developer in chat applications", docs.aws.amazon.com/chatbot/latest/adminguide/custom-notifs.html),
+  sent with MessageStructure=json, one text per protocol.
+
+No flood, no double: a DynamoDB table holds, per message, a claim (a retried or duplicated event that already
+sent, or is sending, its message sends nothing) and, per service and kind, the window of the last message:
+within ``NOTIFY_WINDOW_SECONDS`` further messages are held back and counted, and the next message that goes out
+says how many. Every write is a conditional UpdateItem, so concurrent instances agree.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .classify import failure_reason
+
+TOPIC_ENV = "NOTIFY_TOPIC_ARN"
+TABLE_ENV = "NOTIFY_TABLE_NAME"
+WINDOW_ENV = "NOTIFY_WINDOW_SECONDS"
+LOG_GROUP_ENV = "NOTIFY_LOG_GROUP"
+DEFAULT_WINDOW_SECONDS = 600
+
+# SNS Publish: "Subjects must be ASCII text that begins with a letter, number, or punctuation mark; must not
+# include line breaks or control characters; and must be less than 100 characters long."
+MAX_SUBJECT = 99
+# A claim older than this (an instance that died between claiming and publishing) may be taken over by a retry.
+STALE_CLAIM_SECONDS = 120
+# How long the table remembers a message: longer than EventBridge (24 h) and Lambda (6 h) retry.
+CLAIM_TTL_SECONDS = 3 * 86400
+
+TASK_STATE_CHANGE = "ECS Task State Change"
+DEPLOYMENT_STATE_CHANGE = "ECS Deployment State Change"
+SERVICE_ACTION = "ECS Service Action"
+
+# What each service action means to a person ("Amazon ECS service action events",
+# docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_events.html).
+ACTION_PHRASES = {
+    "SERVICE_TASK_PLACEMENT_FAILURE": "cannot place tasks",
+    "SERVICE_TASK_CONFIGURATION_FAILURE": "task configuration failure",
+    "SERVICE_TASK_START_IMPAIRED": "cannot start tasks",
+    "SERVICE_DISCOVERY_INSTANCE_UNHEALTHY": "unhealthy task in service discovery",
+    "VPC_LATTICE_TARGET_UNHEALTHY": "unhealthy VPC Lattice target",
+    "SERVICE_DAEMON_PLACEMENT_CONSTRAINT_VIOLATED": "daemon task breaks placement constraints",
+}
+
+
+class Notice:
+    """One message: who it is about, what to say, and the keys that keep it single and unflooded."""
+
+    __slots__ = ("chat_lines", "kind", "lines", "links", "message_key", "related", "subject", "window_key")
+
+    def __init__(self, kind: str, message_key: str, window_key: str, subject: str) -> None:
+        self.kind = kind  # 'task', 'deployment' or 'service action': each has its own window per service
+        self.message_key = message_key  # the same for every copy and retry of the one thing to tell
+        self.window_key = window_key
+        self.subject = subject
+        self.lines: list[tuple[str, str]] = []  # (label, value)
+        self.chat_lines: list[str] = []
+        self.links: list[tuple[str, str]] = []  # (label, url)
+        self.related: list[str] = []
+
+    def add(self, label: str, value: object) -> None:
+        if value not in (None, ""):
+            self.lines.append((label, str(value)))
+
+
+# ---------------------------------------------------------------------------------------------- the messages
+
+
+def build_notice(fields: dict[str, Any], event: dict[str, Any], log_group: str | None) -> Notice | None:
+    """The message for a logged record, or None if it calls for none."""
+    detail_type = fields.get("detailType")
+    raw_detail = event.get("detail")
+    detail: dict[str, Any] = raw_detail if isinstance(raw_detail, dict) else {}
+    if detail_type == TASK_STATE_CHANGE and fields.get("abnormal"):
+        return _task_notice(fields, detail, log_group)
+    if detail_type in (DEPLOYMENT_STATE_CHANGE, SERVICE_ACTION) and fields.get("eventName"):
+        return _service_notice(fields, event, log_group)
+    return None
+
+
+def _task_notice(fields: dict[str, Any], detail: dict[str, Any], log_group: str | None) -> Notice | None:
+    cluster_arn, task_id = fields.get("clusterArn"), fields.get("taskId")
+    if not isinstance(cluster_arn, str) or ":cluster/" not in cluster_arn or not task_id:
+        return None
+    prefix, cluster = cluster_arn.split(":cluster/", 1)
+    region = prefix.split(":")[3]
+    group = fields.get("group") or ""
+    service = group.split(":", 1)[1] if group.startswith("service:") else None
+    who = service or (group.split(":", 1)[-1] if group else None) or (fields.get("taskDefinition") or "task")
+    what, exit_code = _what_happened(fields)
+    subject = f"{who}: task {task_id[:8]} {what}" + (f" (exit {exit_code})" if exit_code is not None else "")
+    task_arn = fields.get("taskArn") or f"{prefix}:task/{cluster}/{task_id}"
+    notice = Notice(
+        "task",
+        f"task#{task_arn}",
+        f"window#task#{prefix}:service/{cluster}/{who}",
+        subject,
+    )
+    notice.add("Service", service)
+    if not service:
+        notice.add("Group", group)
+    notice.add("Cluster", f"{cluster} ({region})")
+    notice.add("Task", task_id)
+    notice.add("Task definition", fields.get("taskDefinition"))
+    notice.add("Stop code", fields.get("stopCode"))
+    notice.add("Stopped reason", fields.get("stoppedReason"))
+    for container in fields.get("containers") or []:
+        notice.add(f"Container {container.get('name', '?')}", _container_text(container))
+    notice.add("Ran for", _duration(fields.get("runSeconds")))
+    notice.add("Stopped at", detail.get("stoppedAt") or fields.get("eventTime"))
+    notice.links.append(("Task in the ECS console", ecs_task_url(prefix, cluster, task_id)))
+    if log_group:
+        query = (
+            "fields @timestamp, lastStatus, desiredStatus, level, message\n"
+            f'| filter taskId = "{task_id}"\n'
+            "| sort @timestamp asc"
+        )
+        start = _first_time(detail, ("createdAt", "pullStartedAt", "startedAt")) or fields.get("eventTime")
+        notice.links.append(("Task timeline in Logs Insights", insights_url(region, log_group, query, start, fields)))
+    if service:
+        notice.links.append(("The service's deployments", ecs_deployments_url(prefix, cluster, service)))
+    notice.related = [task_arn]
+    return notice
+
+
+def _what_happened(fields: dict[str, Any]) -> tuple[str, int | None]:
+    """('OOM-killed', 137), ('failed to start (CannotPullContainerError)', None), ('app exited 1', None)..."""
+    containers = fields.get("containers") or []
+    failures = [(c, failure_reason(c.get("reason"))) for c in containers if failure_reason(c.get("reason"))]
+    task_failure = failure_reason(fields.get("stoppedReason"))
+    if any(name == "OutOfMemoryError" for _, name in failures) or task_failure == "OutOfMemoryError":
+        oom: dict[str, Any] = next((c for c, name in failures if name == "OutOfMemoryError"), {})
+        return "OOM-killed", oom.get("exitCode")
+    named = failures[0][1] if failures else task_failure
+    if fields.get("stopCode") == "TaskFailedToStart":
+        return f"failed to start ({named})" if named else "failed to start", None
+    if named:
+        return f"failed: {named}", None
+    if "health check" in (fields.get("stoppedReason") or "").lower():
+        return "failed its health checks", None
+    for container in containers:
+        code = container.get("exitCode")
+        if code not in (None, 0, 143):
+            return f"{container.get('name', 'container')} exited {code}", None
+    return "stopped abnormally", None
+
+
+def _container_text(container: dict[str, Any]) -> str:
+    parts = []
+    if "exitCode" in container:
+        parts.append(f"exit {container['exitCode']}")
+    if container.get("reason"):
+        parts.append(str(container["reason"]))
+    if container.get("lastStatus"):
+        parts.append(str(container["lastStatus"]))
+    return ", ".join(parts) or "no exit code"
+
+
+def _service_notice(fields: dict[str, Any], event: dict[str, Any], log_group: str | None) -> Notice | None:
+    service_arn = fields.get("serviceArn")
+    if not isinstance(service_arn, str) or ":service/" not in service_arn:
+        return None
+    prefix, path = service_arn.split(":service/", 1)
+    cluster, _, service = path.partition("/")
+    if not service:  # the old service ARN format has no cluster name: use the event's clusterArn
+        service = cluster
+        cluster = str(fields.get("clusterArn", "")).rsplit("/", 1)[-1]
+    region = prefix.split(":")[3]
+    name, reason = fields.get("eventName"), fields.get("reason")
+    if fields.get("detailType") == DEPLOYMENT_STATE_CHANGE:
+        kind = "deployment"
+        what = "deployment rolling back" if name == "SERVICE_DEPLOYMENT_IN_PROGRESS" else "deployment failed"
+        key = f"deployment#{service_arn}#{fields.get('deploymentId')}#{name}"
+    else:
+        kind = "service action"
+        what = ACTION_PHRASES.get(str(name), str(name).lower().replace("_", " "))
+        if reason:
+            what += f" ({reason})"
+        key = f"action#{fields.get('eventId') or json.dumps(event, sort_keys=True)[:200]}"
+    notice = Notice(kind, key, f"window#{kind}#{prefix}:service/{cluster}/{service}", f"{service}: {what}")
+    notice.add("Service", service)
+    notice.add("Cluster", f"{cluster} ({region})")
+    notice.add("Event", f"{name} ({fields.get('eventType')})")
+    notice.add("Deployment", fields.get("deploymentId"))
+    notice.add("Reason", reason)
+    notice.add("At", fields.get("eventTime"))
+    notice.links.append(("The service's deployments", ecs_deployments_url(prefix, cluster, service)))
+    if log_group:
+        query = (
+            "fields @timestamp, level, message\n"
+            f'| filter serviceArn = "{service_arn}" or group = "service:{service}"\n'
+            "| sort @timestamp asc"
+        )
+        notice.links.append(("Service events in Logs Insights", insights_url(region, log_group, query, None, fields)))
+    notice.related = [service_arn]
+    return notice
+
+
+# ------------------------------------------------------------------------------------------------- the links
+
+
+def console_host(prefix: str) -> tuple[str, str]:
+    """(host, region) of the AWS console for ARNs starting 'arn:PARTITION:ecs:REGION:ACCOUNT'."""
+    parts = prefix.split(":")
+    partition, region = parts[1], parts[3]
+    domain = {"aws-cn": "console.amazonaws.cn", "aws-us-gov": "console.amazonaws-us-gov.com"}.get(partition)
+    return (domain or f"{region}.console.aws.amazon.com"), region
+
+
+def ecs_task_url(prefix: str, cluster: str, task_id: str) -> str:
+    """The task's page in the ECS console (v2), as the console addresses it."""
+    host, region = console_host(prefix)
+    return f"https://{host}/ecs/v2/clusters/{_path(cluster)}/tasks/{_path(task_id)}/configuration?region={region}"
+
+
+def ecs_deployments_url(prefix: str, cluster: str, service: str) -> str:
+    """The service's 'Deployments' tab in the ECS console (v2)."""
+    host, region = console_host(prefix)
+    return f"https://{host}/ecs/v2/clusters/{_path(cluster)}/services/{_path(service)}/deployments?region={region}"
+
+
+def insights_url(region: str, log_group: str, query: str, start: Any, fields: dict[str, Any]) -> str:
+    """A CloudWatch Logs Insights deep link that opens ``query`` on the log group for the task's time range.
+
+    The console keeps the query in the fragment: '#logsV2:logs-insights' then '?queryDetail=' and an object
+    written '~(key~value~...)', strings prefixed "'" with each character but [A-Za-z0-9-._] as '*XX'; the whole
+    escape()d, then encodeURIComponent()d with '%' written '$'. (Not documented by AWS; the console's own format,
+    worked out in "Is there a way to generate the AWS Console URLs for CloudWatch Log Group filters?",
+    stackoverflow.com/questions/60796991.)
+    """
+    end = _shift(fields.get("eventTime"), 15 * 60)
+    begin = _shift(start, -5 * 60) if start else _shift(fields.get("eventTime"), -86400)
+    detail: dict[str, Any] = {"end": end, "start": begin, "timeType": "ABSOLUTE", "tz": "UTC"}
+    if not (end and begin):
+        detail = {"end": 0, "start": -86400, "timeType": "RELATIVE", "unit": "seconds"}
+    detail.update(editorString=query, isLiveTail=False, source=[log_group])
+    fragment = "?queryDetail=" + _js_escape(_object(detail), "@*_+-./")
+    fragment = _js_escape(fragment, "-_.!~*'()").replace("%", "$")
+    host = console_host(f"arn:aws:logs:{region}")[0]
+    return f"https://{host}/cloudwatch/home?region={region}#logsV2:logs-insights{fragment}"
+
+
+def _object(detail: dict[str, Any]) -> str:
+    """JSURL: '~(key~value~key~value)', each value starting with '~': ~'text, ~1, ~true, ~(~'a~'b)."""
+    return "~(" + "~".join(f"{key}{_value(value)}" for key, value in detail.items()) + ")"
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "~true" if value else "~false"
+    if isinstance(value, int):
+        return f"~{value}"
+    if isinstance(value, list):
+        return "~(" + "".join(_value(item) for item in value) + ")"
+    text = "".join(
+        char if char.isascii() and (char.isalnum() or char in "-._") else "".join(f"*{b:02X}" for b in char.encode())
+        for char in str(value)
+    )
+    return "~'" + text
+
+
+def _js_escape(text: str, safe: str) -> str:
+    """JavaScript's escape() or encodeURIComponent() (by ``safe``) of ASCII text."""
+    return "".join(char if char.isalnum() or char in safe else f"%{ord(char):02X}" for char in text)
+
+
+def _path(segment: str) -> str:
+    return _js_escape(segment, "-_.")
+
+
+def _shift(timestamp: Any, seconds: int) -> str | None:
+    from .parse import parse_timestamp  # noqa: PLC0415 - already loaded with the handler
+
+    if not isinstance(timestamp, str):
+        return None
+    parsed = parse_timestamp(timestamp)
+    if parsed is None:
+        return None
+    moved = parsed.timestamp() + seconds
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(moved))
+
+
+def _first_time(detail: dict[str, Any], keys: tuple[str, ...]) -> str | None:
+    return next((detail[key] for key in keys if isinstance(detail.get(key), str)), None)
+
+
+def _duration(seconds: Any) -> str | None:
+    if not isinstance(seconds, (int, float)):
+        return None
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes}m {secs}s"
+    return f"{minutes}m {secs}s" if minutes else f"{seconds:g}s"
+
+
+# ------------------------------------------------------------------------------------------- what is sent
+
+
+def subject_line(notice: Notice, held: int) -> str:
+    """ASCII, one line, under 100 characters, the held-back count kept when the text must be cut."""
+    suffix = f" (+{held} held back)" if held else ""
+    text = "".join(char if " " <= char <= "~" else "?" for char in notice.subject)
+    room = MAX_SUBJECT - len(suffix)
+    if len(text) > room:
+        text = text[: room - 3] + "..."
+    return text + suffix
+
+
+def email_text(notice: Notice, held: int, held_since: int | None, window_seconds: int) -> str:
+    width = max(len(label) for label, _ in [*notice.lines, *notice.links]) + 2
+    lines = [f"{(label + ':').ljust(width)}{value}" for label, value in notice.lines]
+    lines.append("")
+    lines += [f"{(label + ':').ljust(width)}{url}" for label, url in notice.links]
+    if held:
+        lines += ["", _held_text(notice, held, held_since, window_seconds)]
+    lines += ["", "Sent by ecs-task-events: one message per failed task, deployment or service action."]
+    return "\n".join(lines) + "\n"
+
+
+def _held_text(notice: Notice, held: int, held_since: int | None, window_seconds: int) -> str:
+    since = time.strftime("%H:%M UTC", time.gmtime(held_since)) if held_since else "the last message"
+    what = {"task": "task failures", "deployment": "deployment messages"}.get(notice.kind, "service action messages")
+    return (
+        f"{held} more {what} of this service were held back since {since} (at most one message per service "
+        f"every {window_seconds // 60} minutes); the log group has every one."
+    )
+
+
+def chat_message(notice: Notice, subject: str, held: int, held_since: int | None, window_seconds: int) -> str:
+    """The custom notification for Amazon Q Developer in chat applications (Slack, Microsoft Teams)."""
+    description = "\n".join(f"*{label}:* {value}" for label, value in notice.lines)
+    if held:
+        description += "\n" + _held_text(notice, held, held_since, window_seconds)
+    return json.dumps(
+        {
+            "version": "1.0",
+            "source": "custom",
+            "id": notice.message_key[:200],
+            "content": {
+                "textType": "client-markdown",
+                "title": f":rotating_light: {subject}",
+                "description": description,
+                "nextSteps": [f"{label}: {url}" for label, url in notice.links],
+                "keywords": ["ecs-task-events", notice.kind],
+            },
+            "metadata": {
+                "threadId": notice.window_key,
+                "summary": subject,
+                "eventType": notice.kind,
+                "relatedResources": notice.related,
+            },
+        }
+    )
+
+
+def sns_message(notice: Notice, held: int, held_since: int | None, window_seconds: int) -> dict[str, str]:
+    """The Publish parameters: a text per protocol (MessageStructure json; 'default' is required)."""
+    subject = subject_line(notice, held)
+    email = email_text(notice, held, held_since, window_seconds)
+    chat = chat_message(notice, subject, held, held_since, window_seconds)
+    return {
+        "Subject": subject,
+        "MessageStructure": "json",
+        "Message": json.dumps({"default": email, "email": email, "https": chat}),
+    }
+
+
+# -------------------------------------------------------------------------------------- state and delivery
+
+_CLIENTS: dict[str, Any] = {}
+
+
+def client(service: str) -> Any:
+    if service not in _CLIENTS:
+        import boto3  # noqa: PLC0415 - only events that notify pay for the SDK
+
+        _CLIENTS[service] = boto3.client(service)
+    return _CLIENTS[service]
+
+
+# The clock of the windows (tests set it).
+CLOCK: Callable[[], float] = time.time
+
+
+def notify(fields: dict[str, Any], event: dict[str, Any]) -> str:
+    """Send the record's message unless it was sent (or is being sent) already or its window holds it.
+
+    Returns 'sent', 'held', 'already sent' or 'nothing'. Raises if the publish fails, after marking the claim
+    failed, so that Lambda's retry of the event may send it.
+    """
+    topic = os.environ.get(TOPIC_ENV)
+    if not topic:
+        return "nothing"
+    notice = build_notice(fields, event, os.environ.get(LOG_GROUP_ENV) or os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME"))
+    if notice is None:
+        return "nothing"
+    window = int(os.environ.get(WINDOW_ENV) or DEFAULT_WINDOW_SECONDS)
+    table = os.environ.get(TABLE_ENV)
+    now = int(CLOCK())
+    held, held_since = 0, None
+    if table:
+        state = State(client("dynamodb"), table, now)
+        if not state.claim(notice.message_key):
+            return "already sent"
+        opened = state.open_window(notice, window)
+        if opened is None:
+            state.mark(notice.message_key, "held")
+            return "held"
+        held, held_since = opened
+    try:
+        client("sns").publish(TopicArn=topic, **sns_message(notice, held, held_since, window))
+    except Exception:
+        if table:
+            state.mark(notice.message_key, "failed")
+        raise
+    if table:
+        state.mark(notice.message_key, "sent")
+    return "sent"
+
+
+class State:
+    """The table: 'msg#...' items claim a message, 'window#...' items hold a service's last message time."""
+
+    def __init__(self, dynamodb: Any, table: str, now: int) -> None:
+        self.dynamodb = dynamodb
+        self.table = table
+        self.now = now
+
+    def _update(self, key: str, expression: str, values: dict[str, Any], condition: str | None = None) -> Any:
+        params: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": {"pk": {"S": key}},
+            "UpdateExpression": expression,
+            "ExpressionAttributeValues": values,
+            "ReturnValues": "ALL_NEW",
+        }
+        if condition:
+            params["ConditionExpression"] = condition
+        try:
+            return self.dynamodb.update_item(**params).get("Attributes", {})
+        except self.dynamodb.exceptions.ConditionalCheckFailedException:
+            return None
+
+    def claim(self, message_key: str) -> bool:
+        """True if this invocation may send the message: nobody did, a try failed, or a claim went stale."""
+        return (
+            self._update(
+                f"msg#{message_key}",
+                "SET st = :claimed, claimedAt = :now, expiresAt = :ttl",
+                {
+                    ":claimed": {"S": "claimed"},
+                    ":failed": {"S": "failed"},
+                    ":now": {"N": str(self.now)},
+                    ":stale": {"N": str(self.now - STALE_CLAIM_SECONDS)},
+                    ":ttl": {"N": str(self.now + CLAIM_TTL_SECONDS)},
+                },
+                "attribute_not_exists(pk) OR st = :failed OR (st = :claimed AND claimedAt < :stale)",
+            )
+            is not None
+        )
+
+    def mark(self, message_key: str, status: str) -> None:
+        self._update(f"msg#{message_key}", "SET st = :status", {":status": {"S": status}})
+
+    def open_window(self, notice: Notice, window: int) -> tuple[int, int | None] | None:
+        """(held back since the last message, when that was) if the message may go; None if it is held."""
+        ttl = {"N": str(self.now + window + 86400)}
+        key, owner = notice.window_key, {"S": notice.message_key}
+        opened = self._update(
+            key,
+            "SET reportHeld = if_not_exists(held, :zero), reportSince = if_not_exists(windowStart, :zero), "
+            "held = :zero, windowStart = :now, openedBy = :owner, expiresAt = :ttl",
+            {
+                ":zero": {"N": "0"},
+                ":now": {"N": str(self.now)},
+                ":cutoff": {"N": str(self.now - window)},
+                ":owner": owner,
+                ":ttl": ttl,
+            },
+            "attribute_not_exists(pk) OR windowStart <= :cutoff",
+        )
+        # A retry of the message that opened the window: it may go, and reports what it reported then.
+        opened = opened or self._update(
+            key, "SET expiresAt = :ttl", {":ttl": ttl, ":owner": owner}, "openedBy = :owner"
+        )
+        if opened is None:
+            self._update(key, "ADD held :one SET expiresAt = :ttl", {":one": {"N": "1"}, ":ttl": ttl})
+            return None
+        since = int(opened.get("reportSince", {}).get("N", "0"))
+        return int(opened.get("reportHeld", {}).get("N", "0")), since or None

@@ -1,0 +1,353 @@
+"""Messages to on-call, end to end in moto: the handler logs, then publishes to the alarm topic; an SQS queue
+subscribed to the topic reads what arrives. The state table has the shape components/notifications.py deploys.
+
+AWS behaviour relied on, by page:
+- "Amazon ECS task state change events" (docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_task_events.html):
+  a stopping task sends several events, and events may come twice (same detail.version).
+- "Amazon ECS service deployment state change events" (.../developerguide/ecs_service_deployment_events.html):
+  SERVICE_DEPLOYMENT_FAILED (ERROR) with the circuit breaker's reason; a rollback is SERVICE_DEPLOYMENT_IN_PROGRESS
+  (INFO) whose reason says it is rolling back; the service ARN is in resources, detail has no clusterArn.
+- "Amazon ECS service action events" (.../developerguide/ecs_service_events.html): SERVICE_TASK_PLACEMENT_FAILURE
+  is ERROR with a reason such as RESOURCE:MEMORY; SERVICE_STEADY_STATE is INFO.
+- SNS API Reference, "Publish": the subject is ASCII and "less than 100 characters long"; with
+  MessageStructure=json the message holds a text per protocol and must have "default".
+- "Custom notifications using Amazon Q Developer in chat applications"
+  (docs.aws.amazon.com/chatbot/latest/adminguide/custom-notifs.html): version "1.0", source "custom", content.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import logging
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import boto3
+import pytest
+from handler_capture import FakeContext, load_event
+from moto import mock_aws
+from pulumi_mocks import ACCOUNT, REGION, ROOT
+from test_stop_sequence import oom_task_life, stopped
+
+from handler import app, notify
+from handler.log_format import LambdaJsonFormatter
+
+LOG_GROUP = "/aws/lambda/ecs-task-events-function"
+TASK_ID = "5e1c2a9b0d3f4e6a8b7c9d0e1f2a3b4c"
+
+
+class Aws:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.sns, self.sqs, self.dynamodb = (boto3.client(s, region_name=REGION) for s in ("sns", "sqs", "dynamodb"))
+        self.topic = self.sns.create_topic(Name="alerts")["TopicArn"]
+        self.queue = self.sqs.create_queue(QueueName="inbox")["QueueUrl"]
+        queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.queue, AttributeNames=["QueueArn"])["Attributes"]
+        self.sns.subscribe(TopicArn=self.topic, Protocol="sqs", Endpoint=queue_arn["QueueArn"])
+        self.table = "notify-state"
+        self.dynamodb.create_table(
+            TableName=self.table,
+            BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        )
+        for key, value in {
+            notify.TOPIC_ENV: self.topic,
+            notify.TABLE_ENV: self.table,
+            notify.WINDOW_ENV: "600",
+            notify.LOG_GROUP_ENV: LOG_GROUP,
+        }.items():
+            monkeypatch.setenv(key, value)
+        self.now = 1_715_680_000.0  # 2024-05-14T09:46:40Z
+        monkeypatch.setattr(notify, "CLOCK", lambda: self.now)
+        monkeypatch.setattr(notify, "_CLIENTS", {})
+
+    def messages(self) -> list[dict[str, Any]]:
+        """Everything that arrived since the last call: the SNS envelopes' Subject and Message."""
+        found: list[dict[str, Any]] = []
+        while True:
+            batch = self.sqs.receive_message(QueueUrl=self.queue, MaxNumberOfMessages=10).get("Messages", [])
+            if not batch:
+                return found
+            for message in batch:
+                found.append(json.loads(message["Body"]))
+                self.sqs.delete_message(QueueUrl=self.queue, ReceiptHandle=message["ReceiptHandle"])
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "MOTO_ACCOUNT_ID": ACCOUNT,
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws():
+        yield Aws(monkeypatch)
+
+
+def run(event: dict[str, Any]) -> tuple[list[dict[str, Any]], BaseException | None]:
+    """The handler on one event: the records it logged (even when it raised) and what it raised."""
+    stream = io.StringIO()
+    output = logging.StreamHandler(stream)
+    output.setFormatter(LambdaJsonFormatter(request_id=FakeContext.aws_request_id))
+    logger = logging.getLogger(app.LOGGER_NAME)
+    logger.addHandler(output)
+    logger.setLevel(logging.INFO)
+    raised = None
+    try:
+        app.handler(event, FakeContext())
+    except Exception as error:  # noqa: BLE001 - the test looks at it
+        raised = error
+    finally:
+        logger.removeHandler(output)
+    return [json.loads(line) for line in stream.getvalue().splitlines() if line], raised
+
+
+def body_lines(message: dict[str, Any]) -> dict[str, str]:
+    """'Label: value' lines of the email text."""
+    lines = {}
+    for line in message["Message"].splitlines():
+        label, sep, value = line.partition(":")
+        if sep and not label.startswith(" ") and value.startswith(" "):
+            lines[label] = value.strip()
+    return lines
+
+
+def failed_task(number: int) -> dict[str, Any]:
+    event = stopped(8, f"crash-{number}")
+    task_id = f"{number:08x}" + TASK_ID[8:]
+    event["detail"]["taskArn"] = event["detail"]["taskArn"].replace(TASK_ID, task_id)
+    return event
+
+
+def insights_detail(url: str) -> dict[str, Any]:
+    """Undo the console's encoding of a Logs Insights deep link (handler/notify.py, insights_url)."""
+    fragment = urlsplit(url).fragment
+    assert fragment.startswith("logsV2:logs-insights$3FqueryDetail$3D"), fragment
+    inner = unquote(unquote(fragment.removeprefix("logsV2:logs-insights").replace("$", "%")))
+    inner = inner.removeprefix("?queryDetail=")
+    assert inner.startswith("~(") and inner.endswith(")")
+    tokens = inner[2:-1]  # key~value~key~value, each value '~'-led: ~'text, ~1, ~false, ~(~'a~'b)
+    detail: dict[str, Any] = {}
+    while tokens:
+        key, _, tokens = tokens.partition("~")
+        if tokens.startswith("("):
+            value, _, tokens = tokens[1:].partition(")")
+            tokens = tokens.removeprefix("~")
+            detail[key] = [decode_value(item) for item in value.split("~")[1:]]
+        else:
+            value, _, tokens = tokens.partition("~")
+            detail[key] = decode_value(value)
+    return detail
+
+
+def decode_value(text: str) -> Any:
+    if text.startswith("'"):
+        return unquote(text[1:].replace("*", "%"))
+    return {"true": True, "false": False}.get(text, text)
+
+
+def assert_links_are_this_tasks(message: dict[str, Any], cluster: str, task_id: str, service: str) -> None:
+    lines = body_lines(message)
+    console = urlsplit(lines["Task in the ECS console"])
+    assert (console.scheme, console.netloc) == ("https", f"{REGION}.console.aws.amazon.com")
+    assert console.path == f"/ecs/v2/clusters/{cluster}/tasks/{task_id}/configuration"
+    assert parse_qs(console.query) == {"region": [REGION]}
+    deployments = urlsplit(lines["The service's deployments"])
+    assert deployments.netloc == f"{REGION}.console.aws.amazon.com"
+    assert deployments.path == f"/ecs/v2/clusters/{cluster}/services/{service}/deployments"
+    assert parse_qs(deployments.query) == {"region": [REGION]}
+    timeline = lines["Task timeline in Logs Insights"]
+    parts = urlsplit(timeline)
+    assert (parts.netloc, parts.path, parse_qs(parts.query)) == (
+        f"{REGION}.console.aws.amazon.com",
+        "/cloudwatch/home",
+        {"region": [REGION]},
+    )
+    detail = insights_detail(timeline)
+    assert detail["source"] == [LOG_GROUP]
+    assert f'filter taskId = "{task_id}"' in detail["editorString"]
+    assert detail["timeType"] == "ABSOLUTE" and detail["start"] < detail["end"]
+    assert all(ch.isascii() and not ch.isspace() for ch in timeline)
+
+
+def test_a_failing_tasks_whole_sequence_with_duplicates_sends_one_message(aws: Aws) -> None:
+    for _, event in oom_task_life():
+        records, raised = run(event)
+        assert raised is None and len(records) == 1
+    (message,) = aws.messages()
+    assert message["Subject"] == "orders-api: task 5e1c2a9b OOM-killed (exit 137)"
+    lines = body_lines(message)
+    assert lines["Service"] == "orders-api"
+    assert lines["Cluster"] == f"demo ({REGION})"
+    assert lines["Task"] == TASK_ID
+    assert lines["Task definition"] == "orders-api:42"
+    assert lines["Stop code"] == "EssentialContainerExited"
+    assert lines["Stopped reason"] == "Essential container in task exited"
+    assert lines["Container app"] == "exit 137, OutOfMemoryError: Container killed due to memory usage"
+    assert lines["Container log-router"] == "exit 143"
+    assert lines["Ran for"].endswith("s") and lines["Ran for"][0].isdigit()
+    assert_links_are_this_tasks(message, "demo", TASK_ID, "orders-api")
+    # Another instance (no memory of the first) gets the STOPPED event again: the table says it was sent.
+    app.forget_seen_events()
+    _, raised = run(stopped(8, "late-copy"))
+    assert raised is None and aws.messages() == []
+
+
+def test_a_crash_loop_sends_one_message_then_one_that_counts_the_rest(aws: Aws) -> None:
+    start = aws.now
+    for number in range(20):  # 20 failed tasks in 5 minutes
+        aws.now = start + number * 15
+        _, raised = run(failed_task(number))
+        assert raised is None
+    (first,) = aws.messages()
+    assert first["Subject"] == "orders-api: task 00000000 OOM-killed (exit 137)"
+    assert "held back" not in first["Message"]
+    aws.now = start + 12 * 60  # past the 10-minute window: the next failure goes out, with the count
+    run(failed_task(20))
+    (second,) = aws.messages()
+    assert second["Subject"] == "orders-api: task 00000014 OOM-killed (exit 137) (+19 held back)"
+    assert "19 more task failures of this service were held back since 09:46 UTC" in second["Message"]
+
+
+def test_a_failed_deployment_and_its_rollback(aws: Aws) -> None:
+    failed = load_event("deployment_state_change")
+    run(failed)
+    (message,) = aws.messages()
+    assert message["Subject"] == "orders-api: deployment failed"
+    lines = body_lines(message)
+    assert lines["Service"] == "orders-api" and lines["Cluster"] == f"demo ({REGION})"
+    assert lines["Event"] == "SERVICE_DEPLOYMENT_FAILED (ERROR)"
+    assert lines["Deployment"] == "ecs-svc/1234567890123456789"
+    assert lines["Reason"] == "ECS deployment circuit breaker: task failed to start."
+    deployments = urlsplit(lines["The service's deployments"])
+    assert deployments.path == "/ecs/v2/clusters/demo/services/orders-api/deployments"
+    assert (
+        'serviceArn = "arn:aws:ecs:eu-west-1:111122223333:service/demo/orders-api"'
+        in (insights_detail(lines["Service events in Logs Insights"])["editorString"])
+    )
+    run(copy.deepcopy(failed))  # EventBridge delivers it again: nothing new
+    assert aws.messages() == []
+    aws.now += 11 * 60
+    run(load_event("deployment_rollback"))
+    (rollback,) = aws.messages()
+    assert rollback["Subject"] == "orders-api: deployment rolling back"
+
+
+def test_a_placement_failure_and_a_steady_state(aws: Aws) -> None:
+    run(load_event("service_task_placement_failure"))
+    (message,) = aws.messages()
+    assert message["Subject"] == "orders-api: cannot place tasks (RESOURCE:MEMORY)"
+    assert body_lines(message)["Event"] == "SERVICE_TASK_PLACEMENT_FAILURE (ERROR)"
+    run(load_event("service_steady_state"))
+    assert aws.messages() == []
+
+
+@pytest.mark.parametrize(
+    "name", ["task_stopped_scale_in", "task_stopped_essential_clean", "task_stopped_spot", "task_running"]
+)
+def test_a_clean_stop_or_normal_event_sends_nothing_and_calls_nothing(
+    aws: Aws, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(notify, "client", lambda service: pytest.fail(f"an AWS call ({service}) for {name}"))
+    records, raised = run(load_event(name))
+    assert raised is None and records and aws.messages() == []
+
+
+def test_a_failed_publish_logs_fails_the_invocation_and_the_retry_sends_once(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(notify.TOPIC_ENV, aws.topic + "-deleted")  # SNS answers NotFound
+    event = stopped(8, "will-fail")
+    records, raised = run(event)
+    assert raised is not None and "NotFound" in type(raised).__name__ + str(raised)
+    (record,) = records  # logged first, whatever happened to the message
+    assert record["level"] == "ERROR" and record["abnormal"] is True
+    assert aws.messages() == []
+    monkeypatch.setenv(notify.TOPIC_ENV, aws.topic)
+    records, raised = run(copy.deepcopy(event))  # Lambda's retry, on the same warm instance
+    assert raised is None and records[0]["abnormal"] is True
+    (message,) = aws.messages()
+    assert message["Subject"].startswith("orders-api: task 5e1c2a9b")
+    run(copy.deepcopy(event))  # and a further copy sends nothing
+    assert aws.messages() == []
+
+
+def test_the_message_has_an_email_text_and_a_chat_text(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: list[dict[str, Any]] = []
+    sns = boto3.client("sns", region_name=REGION)
+
+    class Recording:
+        exceptions = boto3.client("dynamodb", region_name=REGION).exceptions
+
+        def publish(self, **params: Any) -> Any:
+            sent.append(params)
+            return sns.publish(**params)
+
+    real = notify.client
+    monkeypatch.setattr(notify, "client", lambda service: Recording() if service == "sns" else real(service))
+    run(stopped(8, "chat"))
+    (params,) = sent
+    assert params["MessageStructure"] == "json" and len(params["Subject"]) < 100
+    texts = json.loads(params["Message"])
+    assert set(texts) == {"default", "email", "https"} and texts["default"] == texts["email"]
+    chat = json.loads(texts["https"])
+    assert (chat["version"], chat["source"], chat["content"]["textType"]) == ("1.0", "custom", "client-markdown")
+    assert chat["content"]["title"].endswith("orders-api: task 5e1c2a9b OOM-killed (exit 137)")
+    assert "*Stop code:* EssentialContainerExited" in chat["content"]["description"]
+    assert [step.split(": ", 1)[0] for step in chat["content"]["nextSteps"]] == [
+        "Task in the ECS console",
+        "Task timeline in Logs Insights",
+        "The service's deployments",
+    ]
+    assert chat["metadata"]["threadId"] == "window#task#arn:aws:ecs:eu-west-1:111122223333:service/demo/orders-api"
+
+
+def test_subjects_stay_under_snss_limit_and_ascii() -> None:
+    fields = {
+        "detailType": "ECS Task State Change",
+        "abnormal": True,
+        "clusterArn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/demo",
+        "taskId": TASK_ID,
+        "group": "service:" + "ß-very-long-service-name" * 8,
+        "stopCode": "EssentialContainerExited",
+        "containers": [{"name": "app", "exitCode": 1}],
+    }
+    notice = notify.build_notice(fields, {}, LOG_GROUP)
+    assert notice is not None
+    for held in (0, 12345):
+        subject = notify.subject_line(notice, held)
+        assert len(subject) < 100 and subject.isascii() and "\n" not in subject
+        assert subject.endswith(f"(+{held} held back)") if held else subject.endswith("...")
+
+
+def test_which_records_call_for_a_message() -> None:
+    assert app.wants_message({"abnormal": True})
+    assert not app.wants_message({"duplicate": True, "detailType": "ECS Task State Change"})
+    action = {"detailType": "ECS Service Action", "eventType": "ERROR"}
+    assert app.wants_message({**action, "eventName": "SERVICE_TASK_CONFIGURATION_FAILURE"})
+    assert not app.wants_message({**action, "eventName": "ECS_OPERATION_THROTTLED"})
+    assert not app.wants_message({**action, "eventType": "INFO", "eventName": "SERVICE_STEADY_STATE"})
+    deployment = {"detailType": "ECS Deployment State Change", "eventName": "SERVICE_DEPLOYMENT_IN_PROGRESS"}
+    assert not app.wants_message({**deployment, "reason": "ECS deployment ecs-svc/1 in progress."})
+
+
+def test_normal_events_import_neither_notify_nor_boto3() -> None:
+    script = (
+        "import sys, json, logging; from handler.app import handler\n"
+        "for name in ('task_running', 'task_stopped_scale_in', 'service_steady_state'):\n"
+        "    handler(json.load(open(f'tests/events/{name}.json')))\n"
+        "print(json.dumps(sorted(m for m in ('handler.notify', 'boto3', 'botocore') if m in sys.modules)))\n"
+    )
+    env = {"NOTIFY_TOPIC_ARN": f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts", "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    assert json.loads(result.stdout) == []

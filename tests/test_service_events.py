@@ -1,0 +1,154 @@
+"""Service and deployment events reach the function for this stack's clusters only; the notification resources,
+their permissions, environment and outputs; the Slack channel.
+
+AWS pages relied on:
+- "Amazon ECS service action events" (docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_events.html):
+  detail has clusterArn; resources holds the service ARN.
+- "Amazon ECS service deployment state change events" (.../developerguide/ecs_service_deployment_events.html):
+  detail has no clusterArn; resources holds arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/SERVICE.
+- "Amazon EventBridge event patterns" ("$or" matching; "prefix" matching on each element of an array field).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aws_rehearsal import rule_matches
+from handler_capture import load_event
+from pulumi_mocks import ACCOUNT, CLUSTER_ARN, REGION, run_program, stack_config
+from test_rehearsal import emulator, physical, rehearse  # noqa: F401 - the fixture
+
+from policy.validators import POLICIES
+
+RULE = "aws:cloudwatch/eventRule:EventRule"
+TABLE = "aws:dynamodb/table:Table"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+FUNCTION = "aws:lambda/function:Function"
+TOPIC = "aws:sns/topic:Topic"
+SLACK = "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration"
+ROLE = "aws:iam/role:Role"
+SERVICE_SAMPLES = ("service_action", "service_task_placement_failure", "service_steady_state")
+DEPLOYMENT_SAMPLES = ("deployment_state_change", "deployment_rollback")
+
+
+def moved(event: dict[str, Any], old: str, new: str) -> dict[str, Any]:
+    return json.loads(json.dumps(event).replace(old, new))
+
+
+@pytest.mark.usefixtures("emulator")
+@pytest.mark.parametrize("config", [{}, {"allClusters": "true"}])
+def test_moto_routes_this_clusters_service_and_deployment_events_and_no_others(config: dict[str, str]) -> None:
+    rehearsal = rehearse(**config)
+    rule = physical(rehearsal, RULE)["name"]
+
+    def accepted(event: dict[str, Any]) -> bool:
+        return rule_matches(rule, event, ACCOUNT, REGION)
+
+    for name in (*SERVICE_SAMPLES, *DEPLOYMENT_SAMPLES, "task_stopped_oom"):
+        event = load_event(name)
+        assert accepted(event), name
+        assert not accepted(moved(event, ACCOUNT, "444455556666")), name
+        assert not accepted(moved(event, "eu-west-1", "us-east-1")), name
+        if not config:  # a list of clusters: another cluster of the same account is not taken
+            assert not accepted(moved(event, "/demo", "/other")), name
+            # a cluster whose name starts with this one's is another cluster
+            assert not accepted(moved(event, "/demo", "/demo-2")), name
+        else:
+            assert accepted(moved(event, "/demo", "/other")), name
+    assert not accepted(load_event("container_instance_state_change"))
+    assert not accepted({**load_event("service_action"), "source": "custom.ecs"})
+
+
+@pytest.mark.usefixtures("emulator")
+def test_without_service_events_the_rule_takes_task_events_only() -> None:
+    rehearsal = rehearse(serviceEvents="false")
+    rule = physical(rehearsal, RULE)["name"]
+    for name in (*SERVICE_SAMPLES, *DEPLOYMENT_SAMPLES):
+        assert not rule_matches(rule, load_event(name), ACCOUNT, REGION), name
+    assert rule_matches(rule, load_event("task_stopped_oom"), ACCOUNT, REGION)
+
+
+def test_the_state_table_the_role_policy_and_the_functions_environment() -> None:
+    deployed = run_program(stack_config(clusterArn=CLUSTER_ARN))
+    table = deployed.one(TABLE)
+    assert table.inputs["billingMode"] == "PAY_PER_REQUEST"
+    assert table.inputs["hashKey"] == "pk" and table.inputs["attributes"] == [{"name": "pk", "type": "S"}]
+    assert table.inputs["ttl"] == {"attributeName": "expiresAt", "enabled": True}
+    topic_arn = deployed.one(TOPIC).outputs["arn"]
+    (notify,) = [p for p in deployed.of_type(ROLE_POLICY) if p.name.endswith("-notify")]
+    statements = json.loads(notify.inputs["policy"])["Statement"]
+    assert [(s["Effect"], s["Action"], s["Resource"]) for s in statements] == [
+        ("Allow", "sns:Publish", topic_arn),
+        ("Allow", "dynamodb:UpdateItem", table.outputs["arn"]),
+    ]
+    variables = deployed.one(FUNCTION).inputs["environment"]["variables"]
+    assert variables == {
+        "NOTIFY_TOPIC_ARN": topic_arn,
+        "NOTIFY_TABLE_NAME": table.outputs["name"],
+        "NOTIFY_WINDOW_SECONDS": "600",
+        "NOTIFY_LOG_GROUP": deployed.one("aws:cloudwatch/logGroup:LogGroup").outputs["name"],
+    }
+    assert deployed.outputs["notificationTableName"] == table.outputs["name"]
+    for resource in deployed.mocks.resources:
+        for spec in POLICIES:
+            assert spec.check(resource.type, resource.inputs) == [], (spec.name, resource.name)
+
+
+def test_an_existing_topic_and_another_window() -> None:
+    topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:oncall"
+    deployed = run_program(stack_config(clusterArn=CLUSTER_ARN, alarmTopicArn=topic, notificationWindowMinutes="30"))
+    variables = deployed.one(FUNCTION).inputs["environment"]["variables"]
+    assert (variables["NOTIFY_TOPIC_ARN"], variables["NOTIFY_WINDOW_SECONDS"]) == (topic, "1800")
+
+
+@pytest.mark.parametrize("config", [{"notifications": "false"}, {"alarms": "false"}])
+def test_notifications_off_means_no_table_no_policy_no_environment(config: dict[str, str]) -> None:
+    deployed = run_program(stack_config(clusterArn=CLUSTER_ARN, **config))
+    assert deployed.of_type(TABLE) == []
+    assert [p.name for p in deployed.of_type(ROLE_POLICY)] == ["ecs-task-events-write-logs"]
+    assert "environment" not in deployed.one(FUNCTION).inputs
+    assert "notificationTableName" not in deployed.outputs
+
+
+@pytest.mark.usefixtures("emulator")
+def test_a_slack_channel_with_a_read_only_guardrail_and_a_role_only_the_chat_service_may_assume() -> None:
+    rehearsal = rehearse(slackWorkspaceId="T07EA123LEP", slackChannelId="C07EZ1ABC23")
+    deployed = rehearsal.run
+    channel = deployed.one(SLACK).inputs
+    assert (channel["slackTeamId"], channel["slackChannelId"]) == ("T07EA123LEP", "C07EZ1ABC23")
+    assert channel["guardrailPolicyArns"] == ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+    assert channel["snsTopicArns"] == [deployed.one(TOPIC).outputs["arn"]]
+    (role,) = [r for r in deployed.of_type(ROLE) if r.name.endswith("-chat-role")]
+    assert channel["iamRoleArn"] == role.outputs["arn"]
+    assert json.loads(role.inputs["assumeRolePolicy"])["Statement"] == [
+        {"Effect": "Allow", "Principal": {"Service": "chatbot.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ]
+    assert not [p for p in deployed.of_type(ROLE_POLICY) if p.inputs["role"] == role.outputs["name"]]
+    assert deployed.outputs["slackChannelConfigurationArn"].startswith(f"arn:aws:chatbot::{ACCOUNT}:")
+    assert "moto does not implement AWS Chatbot" in rehearsal.not_emulated["ecs-task-events-slack"]
+
+
+BAD = {
+    "workspace alone": ({"slackWorkspaceId": "T07EA123LEP"}, "slackWorkspaceId and slackChannelId go together"),
+    "channel name": (
+        {"slackWorkspaceId": "T07EA123LEP", "slackChannelId": "#oncall"},
+        "'#oncall' is not a Slack channel ID",
+    ),
+    "notifications without alarms": (
+        {"alarms": "false", "notifications": "true"},
+        "notifications sends to the alarm topic, but ecs-task-events:alarms is false",
+    ),
+    "window": ({"notificationWindowMinutes": "0"}, "use 1 to 1440"),
+}
+
+
+@pytest.mark.parametrize("case", BAD, ids=list(BAD))
+def test_bad_notification_config_is_refused_with_the_fix(case: str) -> None:
+    from components import ConfigError  # noqa: PLC0415
+
+    values, complaint = BAD[case]
+    with pytest.raises(ConfigError) as raised:
+        run_program(stack_config(clusterArn=CLUSTER_ARN, **values))
+    assert complaint in str(raised.value) and "Fix: pulumi config" in str(raised.value)
