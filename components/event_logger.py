@@ -115,7 +115,7 @@ class EcsTaskEventLoggerArgs:
     )
     (
         'Tags for every taggable resource, e.g. {"team": "platform"}: keys of 1 to 128 characters not starting '
-        "with aws:, values of at most 256. None by default."
+        "with aws:, values of at most 256. Default: none."
     )
     dead_letter_queues: bool | None = setting(True, check=validation.check_boolean)
     (
