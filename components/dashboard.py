@@ -315,22 +315,27 @@ def _about(names: DashboardNames, settings: DashboardSettings) -> dict[str, Any]
 
 class _LoggerSettings(Protocol):
     @property
-    def cluster_arns(self) -> Sequence[str]: ...
+    def cluster_arns(self) -> pulumi.Input[Sequence[pulumi.Input[str]]] | None: ...
     @property
-    def all_clusters_prefix(self) -> str | None: ...
+    def all_clusters_prefix(self) -> pulumi.Input[str] | None: ...
     @property
     def group_metrics(self) -> bool | None: ...
     @property
-    def alarms(self) -> bool: ...
+    def alarms(self) -> bool | None: ...
 
 
-def settings_of(args: _LoggerSettings) -> DashboardSettings:
-    """The settings the dashboard depends on, from the logger's (validated) arguments."""
-    return DashboardSettings(
-        cluster_arns=tuple(args.cluster_arns),
-        all_clusters=args.all_clusters_prefix is not None,
-        group_metrics=bool(args.group_metrics),
-        metric_filters=args.alarms,
+def settings_of(args: _LoggerSettings) -> pulumi.Output[DashboardSettings]:
+    """The settings the dashboard depends on, from the logger's (validated) arguments, once the cluster ARNs are
+    known (from another language they may be outputs of other resources)."""
+    all_clusters, group_metrics, metric_filters = args.all_clusters_prefix is not None, args.group_metrics, args.alarms
+    known_arns: pulumi.Output[list[str]] = pulumi.Output.from_input(args.cluster_arns or ())  # type: ignore[arg-type]
+    return known_arns.apply(
+        lambda arns: DashboardSettings(
+            cluster_arns=tuple(arns),
+            all_clusters=all_clusters,
+            group_metrics=bool(group_metrics),
+            metric_filters=bool(metric_filters),
+        )
     )
 
 
@@ -357,7 +362,7 @@ def create(
     queues: tuple[aws.sqs.Queue | None, aws.sqs.Queue | None],
     alarms: Sequence[aws.cloudwatch.MetricAlarm],
     saved_query_names: Sequence[str] | None,
-    settings: DashboardSettings,
+    settings: pulumi.Output[DashboardSettings],
     parent: pulumi.Resource,
 ) -> pulumi.Output[str]:
     """The dashboard, its body made from the resources' names once they are known; returns its console URL."""
@@ -389,7 +394,7 @@ def create(
     board = aws.cloudwatch.Dashboard(
         f"{name}-dashboard",
         dashboard_name=names.apply(lambda n: n.dashboard_name),
-        dashboard_body=names.apply(lambda n: dashboard_body(n, settings)),
+        dashboard_body=pulumi.Output.all(names, settings).apply(lambda values: dashboard_body(*values)),
         opts=pulumi.ResourceOptions(parent=parent),
     )
     return pulumi.Output.all(names, board.dashboard_name).apply(

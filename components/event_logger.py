@@ -1,10 +1,26 @@
-"""The component: an EventBridge rule for a cluster's task events and the Lambda that logs them."""
+"""The component: an EventBridge rule for a cluster's task events and the Lambda that logs them.
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: Pulumi's analyzer
+(``pulumi.provider.experimental``) reads the annotations of
+``EcsTaskEventLoggerArgs`` and of ``EcsTaskEventLogger``'s outputs at runtime to
+infer the package schema, and takes the descriptions from the docstrings under
+each of them. That class is the one declaration of every setting: its name,
+type, default, check (the field's ``check``) and description. The stack config,
+``Pulumi.yaml``, the README's config table and ``provider/schema.json`` are
+derived from it (``python -m components.generate``).
+
+Values that decide which resources exist (the switches, the numbers, the log
+levels, the tags) are plain: they are checked before anything is registered.
+The ARNs and the email address may be outputs of other resources (a cluster
+created in the same TypeScript program): plain ones are checked at once like
+the rest, outputs when their value is known, and every child resource waits
+for those checks, so a bad value fails the deployment before anything is
+created (see README, "Use it from TypeScript, Go, C#, YAML").
+"""
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from dataclasses import Field, dataclass, field, fields, replace
+from typing import Any, TypeVar, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -17,112 +33,227 @@ from .lambda_package import ENTRY_POINT, handler_archive
 from .queries import QUERIES
 
 RUNTIME = "python3.13"
+PACKAGE_NAME = "ecs-task-events"
+COMPONENT_TYPE = f"{PACKAGE_NAME}:index:EcsTaskEventLogger"
 T = TypeVar("T")
 R = TypeVar("R")
 
 
+def setting(
+    default: Any = None,
+    *,
+    check: Callable[[Any], Any] | None,
+    default_factory: Callable[[], Any] | None = None,
+    example: str | Callable[[str], str] | None = None,
+    default_text: str | None = None,
+    config_note: str | None = None,
+) -> Any:
+    """A field of EcsTaskEventLoggerArgs with what the stack config and the docs need to know of it.
+
+    ``check`` returns the clean value or raises ValueError; ``example`` is a valid stack-config value for the
+    ``Fix:`` of an error message (the default when not given); ``default_text`` shows the default in the README
+    where the value alone would not say it; ``config_note`` adds what only the stack config needs to know.
+    """
+    metadata = {"check": check, "example": example, "default_text": default_text, "config_note": config_note}
+    if default_factory is not None:
+        return field(default_factory=default_factory, metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
 @dataclass(frozen=True)
 class EcsTaskEventLoggerArgs:
-    """Settings of one logger; every field but the clusters has a production default."""
+    """Settings of one logger: which clusters (clusterArns or allClustersPrefix), and how to log, keep and alert.
+    Every other setting has a production default."""
 
-    # The clusters to log: a list of ARNs, or every cluster of one account and region by ARN prefix.
-    cluster_arns: Sequence[str] = ()
-    all_clusters_prefix: str | None = None
-    log_retention_days: int = 30
-    log_level: str = "INFO"
-    # WARN keeps Lambda's START/END/REPORT lines out of the log group: they
-    # would cost more than the records themselves. Lambda's metrics stay.
-    system_log_level: str = "WARN"
-    memory_size_mb: int = 128
-    architecture: str = "arm64"
-    timeout_seconds: int = 5
-    tags: Mapping[str, str] = field(default_factory=dict)
-    # Lose no event: dead-letter queues and retries (AWS's maxima by default).
-    dead_letter_queues: bool = True
-    delivery_retry_attempts: int = 185
-    delivery_max_event_age_seconds: int = 86400
-    function_retry_attempts: int = 2
-    function_max_event_age_seconds: int = 21600
-    # Tell someone: alarms to a new SNS topic, or to an existing one.
-    alarms: bool = True
-    alarm_topic_arn: str | None = None
-    alert_email: str | None = None
-    saved_queries: bool = True
-    # Per-service (Group) metric dimensions: on for cluster lists, off for all_clusters_prefix unless set,
-    # since CloudWatch disables a metric filter past 1,000 distinct dimension values an hour.
-    group_metrics: bool | None = None
-    # A CloudWatch dashboard of the fleet and the logger (components/dashboard.py).
-    dashboard: bool = True
-    # Also service actions and deployment state changes of the same clusters (components/event_pattern.py).
-    service_events: bool = True
-    # A message per failed task, deployment and service action to the alarm topic; None: on when alarms are.
-    notifications: bool | None = None
-    notification_window_minutes: int = 10
-    # A Slack channel for the alarm topic, through Amazon Q Developer in chat applications.
-    slack_workspace_id: str | None = None
-    slack_channel_id: str | None = None
+    cluster_arns: Sequence[pulumi.Input[str]] | None = setting((), check=None)
+    (
+        "ARNs of the ECS clusters whose task events are logged, e.g. "
+        "arn:aws:ecs:eu-west-1:111122223333:cluster/demo, all of one account and of the region the logger deploys "
+        "to (an EventBridge rule sees only its own region's events). Outputs of other resources are welcome (an "
+        "aws.ecs.Cluster's arn); they are checked once known, and must then fit in one rule (about 30 ARNs). Past "
+        "that, known ARNs are spread over several rules, at most 32. Give this or allClustersPrefix."
+    )
+    all_clusters_prefix: pulumi.Input[str] | None = setting(check=validation.check_cluster_arn_prefix)
+    (
+        "Log every cluster of one account and region, present and future: the ARN prefix they share, "
+        "arn:aws:ecs:REGION:ACCOUNT_ID:cluster/. The rule matches that prefix, so it never sees another account's "
+        "events. Instead of clusterArns."
+    )
+    log_retention_days: int | None = setting(
+        30, check=validation.check_retention_days, example=lambda raw: str(validation.nearest_retention_days(raw))
+    )
+    (
+        "Days CloudWatch Logs keeps the records: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, "
+        '1096, 1827, 2192, 2557, 2922, 3288 or 3653. "Never expire" (0) is refused: logs that live forever cost '
+        "forever. Default: 30."
+    )
+    log_level: str | None = setting("INFO", check=validation.check_log_level)
+    (
+        "The function's application log level: TRACE, DEBUG, INFO, WARN, ERROR or FATAL (WARNING and CRITICAL are "
+        "accepted too). DEBUG adds each event whole, environment values redacted. WARN keeps only warnings and "
+        "abnormal stops, ERROR only abnormal stops: both drop the INFO records, the normal life of every task, "
+        "and with them the TaskStartupSeconds and ImagePullSeconds metrics and the slowest-starts query. FATAL "
+        "writes nothing the function logs and is refused while alarms is on (the abnormal-stop alarm counts ERROR "
+        "records). Default: INFO."
+    )
+    system_log_level: str | None = setting("WARN", check=validation.check_system_log_level)
+    (
+        "Lambda's own log lines: DEBUG, INFO or WARN. WARN keeps the START/END/REPORT lines out of the log group "
+        "(they would cost more than the records); Lambda's metrics are unaffected. Default: WARN."
+    )
+    memory_size_mb: int | None = setting(128, check=validation.check_memory_mb)
+    ("Lambda memory, 128 to 10240 MB; 128 is plenty. Default: 128.")
+    architecture: str | None = setting("arm64", check=validation.check_architecture)
+    ("Lambda architecture: arm64 (cheaper) or x86_64. Default: arm64.")
+    timeout_seconds: int | None = setting(5, check=validation.check_timeout_seconds)
+    ("Lambda timeout, 1 to 900 seconds. Default: 5.")
+    tags: Mapping[str, str] | None = setting(
+        check=validation.check_tags,
+        default_factory=dict,
+        example='\'{"team": "platform"}\'',
+        config_note="""As a JSON object: pulumi config set tags '{"team": "platform"}'. To tag everything the AWS
+        provider creates, aws:defaultTags works too.""",
+    )
+    (
+        'Tags for every taggable resource, e.g. {"team": "platform"}: keys of 1 to 128 characters not starting '
+        "with aws:, values of at most 256. Default: none."
+    )
+    dead_letter_queues: bool | None = setting(True, check=validation.check_boolean)
+    (
+        "Keep what could not be delivered or handled in two encrypted SQS queues, 14 days: undelivered "
+        "(EventBridge gave up delivering) and failed (the function failed even after Lambda's retries). Default: "
+        "true."
+    )
+    delivery_retry_attempts: int | None = setting(185, check=validation.check_delivery_retry_attempts)
+    ("EventBridge retries of a delivery to the function, 0 to 185. Default: 185.")
+    delivery_max_event_age_seconds: int | None = setting(86400, check=validation.check_delivery_max_event_age)
+    ("How long EventBridge keeps retrying, 60 to 86400 seconds. Default: 86400.")
+    function_retry_attempts: int | None = setting(2, check=validation.check_function_retry_attempts)
+    ("Lambda retries of a failed asynchronous invocation, 0 to 2. Default: 2.")
+    function_max_event_age_seconds: int | None = setting(21600, check=validation.check_function_max_event_age)
+    ("How long Lambda keeps an event waiting (throttled, for example), 60 to 21600 seconds. Default: 21600.")
+    alarms: bool | None = setting(True, check=validation.check_boolean)
+    (
+        'Alarms on dead letters, function errors and throttles, and abnormal task stops (README, "Alarms"), to a '
+        "new SNS topic or to alarmTopicArn. Default: true."
+    )
+    alarm_topic_arn: pulumi.Input[str] | None = setting(
+        check=validation.check_alarm_topic_arn,
+        example="arn:aws:sns:REGION:ACCOUNT_ID:NAME",
+        default_text="(none: a new topic)",
+    )
+    (
+        "An existing SNS topic in the logger's region for the alarms instead of a new one, e.g. your on-call "
+        "topic (an output of another resource is welcome). It must be a standard topic: a FIFO topic (….fifo) "
+        "delivers to SQS queues only and is refused. If it is encrypted, its KMS key must be a customer managed "
+        "key whose key policy lets cloudwatch.amazonaws.com use it: a topic encrypted with the AWS managed key "
+        "aws/sns never receives CloudWatch alarm notifications, and nothing here can detect that before the first "
+        "alarm."
+    )
+    alert_email: pulumi.Input[str] | None = setting(
+        check=validation.check_email, example="oncall@example.com", default_text="(none)"
+    )
+    (
+        "An email address to subscribe to the alarm topic; AWS mails it a confirmation link first. (Destroying "
+        "the logger cannot delete a subscription nobody confirmed; SNS deletes it after 48 hours.) Needs alarms."
+    )
+    saved_queries: bool | None = setting(True, check=validation.check_boolean)
+    ('Saved CloudWatch Logs Insights queries on the log group (README, "Read the logs"). Default: true.')
+    group_metrics: bool | None = setting(
+        check=validation.check_boolean, example="false", default_text="`true`; `false` with `allClusters`"
+    )
+    (
+        "Publish the shared metrics per service or task family (dimension Group) as well as per Cluster. "
+        "CloudWatch Logs disables a metric filter that produces more than 1,000 distinct dimension name/value "
+        "pairs in an hour, which every service of a large account can reach, so with every cluster of the account "
+        "Group is left out unless this is true. The abnormal-stop alarm's own metric has no dimensions and is "
+        "unaffected. Default: true with a cluster list, false with allClustersPrefix (allClusters in stack "
+        "config)."
+    )
+    dashboard: bool | None = setting(True, check=validation.check_boolean)
+    (
+        'A CloudWatch dashboard of the fleet and of the logger (README, "Dashboard"), linked from dashboardUrl. '
+        "Default: true."
+    )
+    service_events: bool | None = setting(True, check=validation.check_boolean)
+    (
+        "Also log the clusters' ECS Service Action and ECS Deployment State Change events. A deployment event's "
+        "detail has no clusterArn, so the rule takes those by the service ARN in resources "
+        "(arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/). Each cluster then takes about twice its share of a pattern. "
+        "Default: true."
+    )
+    notifications: bool | None = setting(
+        check=validation.check_boolean, example="true", default_text="`true` when `alarms` is on"
+    )
+    (
+        "One readable message to the alarm topic per abnormally stopped task, failed or rolling-back deployment, "
+        'and service action that needs a person (README, "Messages to on-call"). Needs alarms. Default: true when '
+        "alarms is on."
+    )
+    notification_window_minutes: int | None = setting(10, check=notification_parts.check_window_minutes)
+    (
+        "At most one message per service and kind (task failures, deployments, service actions) in this many "
+        "minutes, 1 to 1440; the next one says how many were held back. Default: 10."
+    )
+    slack_workspace_id: str | None = setting(
+        check=notification_parts.check_slack_workspace_id, example="T07EA123LEP", default_text="(none)"
+    )
+    (
+        "With slackChannelId: the alarm topic's alarms and messages also go to that Slack channel, through Amazon Q "
+        "Developer in chat applications. The workspace ID (T…) is shown in that console once Slack is authorised "
+        '(a one-time console step: README, "Messages to on-call").'
+    )
+    slack_channel_id: str | None = setting(
+        check=notification_parts.check_slack_channel_id, example="C07EZ1ABC23", default_text="(none)"
+    )
+    ("The Slack channel's ID (C…; in Slack, the channel's details). With slackWorkspaceId.")
 
-    def validated(self) -> EcsTaskEventLoggerArgs:
-        """A normalised copy; raises ValueError naming the argument and the fix."""
-        if self.alert_email is not None and not self.alarms:
+    def validated(self) -> "EcsTaskEventLoggerArgs":
+        """A normalised copy, defaults filled in; raises ValueError naming the argument and the fix.
+
+        Plain values are checked now. ARNs and the email address that are outputs of other resources come back as
+        outputs that run the same check, with the same message, once their value is known.
+        """
+        given = {spec.name: getattr(self, spec.name) for spec in fields(self)}
+        values = {name: default_of(spec) if given[name] is None else given[name] for name, spec in _FIELDS.items()}
+        if values["alert_email"] is not None and not _plain("alarms", values["alarms"]):
             raise ValueError("EcsTaskEventLoggerArgs.alert_email: an alert email needs alarms=True")
-        if self.all_clusters_prefix is not None and self.cluster_arns:
+        prefix, arns = values["all_clusters_prefix"], values["cluster_arns"]
+        if prefix is not None and (isinstance(arns, pulumi.Output) or arns):
             raise ValueError(
                 "EcsTaskEventLoggerArgs: give cluster_arns or all_clusters_prefix, not both "
                 "(the prefix already takes every cluster of the account and region)"
             )
-        checked = EcsTaskEventLoggerArgs(
-            cluster_arns=(
-                ()
-                if self.all_clusters_prefix is not None
-                else _checked("cluster_arns", validation.check_cluster_arns, self.cluster_arns)
-            ),
-            all_clusters_prefix=_optional(
-                "all_clusters_prefix", validation.check_cluster_arn_prefix, self.all_clusters_prefix
-            ),
-            log_retention_days=_checked("log_retention_days", validation.check_retention_days, self.log_retention_days),
-            log_level=_checked("log_level", validation.check_log_level, self.log_level),
-            system_log_level=_checked("system_log_level", validation.check_system_log_level, self.system_log_level),
-            memory_size_mb=_checked("memory_size_mb", validation.check_memory_mb, self.memory_size_mb),
-            architecture=_checked("architecture", validation.check_architecture, self.architecture),
-            timeout_seconds=_checked("timeout_seconds", validation.check_timeout_seconds, self.timeout_seconds),
-            tags=_checked("tags", validation.check_tags, self.tags),
-            dead_letter_queues=_checked("dead_letter_queues", validation.check_boolean, self.dead_letter_queues),
-            delivery_retry_attempts=_checked(
-                "delivery_retry_attempts", validation.check_delivery_retry_attempts, self.delivery_retry_attempts
-            ),
-            delivery_max_event_age_seconds=_checked(
-                "delivery_max_event_age_seconds",
-                validation.check_delivery_max_event_age,
-                self.delivery_max_event_age_seconds,
-            ),
-            function_retry_attempts=_checked(
-                "function_retry_attempts", validation.check_function_retry_attempts, self.function_retry_attempts
-            ),
-            function_max_event_age_seconds=_checked(
-                "function_max_event_age_seconds",
-                validation.check_function_max_event_age,
-                self.function_max_event_age_seconds,
-            ),
-            alarms=_checked("alarms", validation.check_boolean, self.alarms),
-            alarm_topic_arn=_optional("alarm_topic_arn", validation.check_alarm_topic_arn, self.alarm_topic_arn),
-            alert_email=_optional("alert_email", validation.check_email, self.alert_email),
-            saved_queries=_checked("saved_queries", validation.check_boolean, self.saved_queries),
-            group_metrics=(
-                self.all_clusters_prefix is None
-                if self.group_metrics is None
-                else _checked("group_metrics", validation.check_boolean, self.group_metrics)
-            ),
-            dashboard=_checked("dashboard", validation.check_boolean, self.dashboard),
-            service_events=_checked("service_events", validation.check_boolean, self.service_events),
-            **notification_parts.checked_settings(self, _checked),
-        )
-        if checked.alarms and checked.log_level in validation.SILENCES_ABNORMAL_STOPS:
+        checked: dict[str, Any] = {}
+        for name, spec in _FIELDS.items():
+            value, check = values[name], spec.metadata["check"]
+            if name == "cluster_arns":
+                checked[name] = () if prefix is not None else _checked_clusters(value)
+            elif value is None or check is None:
+                checked[name] = value
+            elif accepts_outputs(spec):
+                checked[name] = _checked_input(name, check, value)
+            else:
+                checked[name] = _checked(name, check, _plain(name, value))
+        if checked["group_metrics"] is None:
+            checked["group_metrics"] = prefix is None
+        checked.update(notification_parts.resolved_settings(checked))
+        if checked["alarms"] and checked["log_level"] in validation.SILENCES_ABNORMAL_STOPS:
             raise ValueError(
-                f"EcsTaskEventLoggerArgs.log_level: {checked.log_level} writes no ERROR records, so the abnormal-stop "
-                "alarm could never fire; use ERROR or a more verbose level, or alarms=False"
+                f"EcsTaskEventLoggerArgs.log_level: {checked['log_level']} writes no ERROR records, so the "
+                "abnormal-stop alarm could never fire; use ERROR or a more verbose level, or alarms=False"
             )
-        return checked
+        return replace(self, **checked)
+
+
+_FIELDS: dict[str, Field[Any]] = {spec.name: spec for spec in fields(EcsTaskEventLoggerArgs)}
+
+
+def _checked_clusters(arns: Any) -> Any:
+    """Plain ARNs checked now; a list with outputs of other resources is checked when known (event_patterns)."""
+    if isinstance(arns, pulumi.Output) or any(isinstance(arn, pulumi.Output) for arn in arns):
+        return arns
+    return _checked("cluster_arns", validation.check_cluster_arns, arns)
 
 
 def _checked(name: str, check: Callable[[T], R], value: T) -> R:
@@ -132,33 +263,127 @@ def _checked(name: str, check: Callable[[T], R], value: T) -> R:
         raise ValueError(f"EcsTaskEventLoggerArgs.{name}: {error}") from None
 
 
-def _optional(name: str, check: Callable[[T], R], value: T | None) -> R | None:
-    return None if value is None else _checked(name, check, value)
+def _checked_input(name: str, check: Callable[[Any], R], value: Any) -> R | pulumi.Output[R]:
+    """Checked now when plain; when an output of another resource, checked once its value is known."""
+    if isinstance(value, pulumi.Output):
+        return value.apply(lambda known: _checked(name, check, known))
+    return _checked(name, check, value)
+
+
+def _plain(name: str, value: Any) -> Any:
+    if isinstance(value, pulumi.Output):
+        raise ValueError(
+            f"EcsTaskEventLoggerArgs.{name}: give a plain value, not an output of another resource: it decides "
+            "which resources the logger creates, so it must be known before deploying"
+        )
+    return value
+
+
+def default_of(spec: Field[Any]) -> Any:
+    """A field's default, made afresh (None means the default, as a foreign-language program leaves it out)."""
+    if callable(spec.default_factory):
+        return spec.default_factory()
+    return spec.default
+
+
+def accepts_outputs(spec: Field[Any]) -> bool:
+    """Whether the field's type (or its items') is a pulumi.Input: a value another resource may produce."""
+    return "Output[T]" in str(spec.type)
+
+
+def _single_pattern(cluster_arns: list[str], service_events: bool) -> str:
+    """The pattern of clusters known only at deployment: their rules had to be planned before, as one."""
+    patterns = _checked("cluster_arns", lambda arns: split_patterns(arns, service_events), cluster_arns)
+    if len(patterns) > 1:
+        raise ValueError(
+            f"EcsTaskEventLoggerArgs.cluster_arns: {len(cluster_arns)} clusters need {len(patterns)} EventBridge "
+            "rules, but clusters given as outputs of other resources must fit in one rule (about 30 ARNs): the "
+            "number of rules is decided before their ARNs are known. Give the ARNs as plain strings, or log "
+            "every cluster of the account with all_clusters_prefix"
+        )
+    return patterns[min(patterns)]
+
+
+def event_patterns(settings: EcsTaskEventLoggerArgs) -> dict[int, pulumi.Input[str]]:
+    """Rule index -> event pattern, for validated settings; patterns of outputs are outputs, checked when known."""
+    prefix, service_events = settings.all_clusters_prefix, bool(settings.service_events)
+    if prefix is not None:
+        return {
+            0: pulumi.Output.from_input(prefix).apply(
+                lambda known: pattern_json(all_clusters_pattern(known, service_events))
+            )
+        }
+    arns = settings.cluster_arns
+    if isinstance(arns, pulumi.Output) or any(isinstance(arn, pulumi.Output) for arn in arns or ()):
+        checked = pulumi.Output.from_input(arns).apply(
+            lambda known: _checked("cluster_arns", validation.check_cluster_arns, known)
+        )
+        return {0: checked.apply(lambda known: _single_pattern(known, service_events))}
+    plain = cast(Sequence[str], arns or ())
+    return dict(_checked("cluster_arns", lambda known: split_patterns(known, service_events), plain))
+
+
+def _set(value: T | None) -> T:
+    """A setting validated() has filled in."""
+    assert value is not None
+    return value
+
+
+def _wait_for(gate: pulumi.Output[Any]) -> pulumi.ResourceTransformation:
+    """Makes a resource (the component and, inherited, every child) wait until the checks of the gate pass."""
+    depends_on: pulumi.Output[list[pulumi.Resource]] = gate.apply(lambda _: [])
+
+    def transformation(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult:
+        return pulumi.ResourceTransformationResult(
+            args.props, pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(depends_on=depends_on))
+        )
+
+    return transformation
 
 
 class EcsTaskEventLogger(pulumi.ComponentResource):
     """Logs every ECS task state change of the given clusters to CloudWatch Logs, and loses none."""
 
     function_name: pulumi.Output[str]
+    """Name of the Lambda function that writes one record per task state change."""
     function_arn: pulumi.Output[str]
+    """ARN of the function."""
     log_group_name: pulumi.Output[str]
+    """The CloudWatch Logs log group the records go to."""
     rule_name: pulumi.Output[str]
+    """Name of the EventBridge rule (the first rule's, when the clusters are split over several)."""
     rule_arn: pulumi.Output[str]
+    """ARN of the first rule."""
     rule_names: pulumi.Output[list[str]]
+    """Every rule's name: one, unless more than about 30 clusters are listed."""
     rule_arns: pulumi.Output[list[str]]
+    """Every rule's ARN."""
     role_arn: pulumi.Output[str]
+    """The function's IAM role."""
     event_pattern: pulumi.Output[str]
+    """The first rule's event pattern, as JSON."""
     tail_logs_command: pulumi.Output[str]
+    """A ready-to-paste command that follows the records: aws logs tail GROUP --follow --region REGION."""
     dead_letter_queue_url: pulumi.Output[str] | None
+    """The undelivered queue: events EventBridge could not deliver (with deadLetterQueues)."""
     failed_events_queue_url: pulumi.Output[str] | None
+    """The failed queue: events the function failed on even after retries (with deadLetterQueues)."""
     alarm_topic_arn: pulumi.Output[str] | None
+    """The SNS topic the alarms notify (with alarms)."""
     alarm_names: pulumi.Output[list[str]] | None
+    """The CloudWatch alarms (with alarms)."""
     query_names: list[str] | None
+    """The saved Logs Insights queries, under ecs-task-events/STACK-NAME/ (with savedQueries)."""
     log_group_url: pulumi.Output[str]
+    """The log group in the CloudWatch console."""
     logs_insights_url: pulumi.Output[str]
+    """Logs Insights on the log group, the abnormal-stops query loaded, over the last 24 hours."""
     dashboard_url: pulumi.Output[str] | None
+    """The logger's CloudWatch dashboard (with dashboard)."""
     notification_table_name: pulumi.Output[str] | None
+    """The DynamoDB table that keeps the messages to on-call single and unflooded (with notifications)."""
     slack_channel_configuration_arn: pulumi.Output[str] | None
+    """The Slack channel configuration (with slackWorkspaceId and slackChannelId)."""
 
     def __init__(
         self,
@@ -166,17 +391,29 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
         args: EcsTaskEventLoggerArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        # Validate before registering anything, so bad input leaves nothing half-created.
+        if isinstance(args, Mapping):
+            # From another language, through the package's provider: the inputs by Python name, absent when unset.
+            args = EcsTaskEventLoggerArgs(**args)
+        # Validate before registering anything, so bad input leaves nothing half-created. What can only be
+        # checked once known (ARNs that are outputs of other resources) gates the component and every child.
         settings = args.validated()
-        if settings.all_clusters_prefix is not None:
-            patterns = {0: pattern_json(all_clusters_pattern(settings.all_clusters_prefix, settings.service_events))}
-        else:
-            patterns = _checked(
-                "cluster_arns", lambda arns: split_patterns(arns, settings.service_events), settings.cluster_arns
+        patterns = event_patterns(settings)
+        deferred = [
+            value
+            for value in (
+                settings.all_clusters_prefix,
+                settings.alarm_topic_arn,
+                settings.alert_email,
+                *patterns.values(),
             )
-        super().__init__("ecs-task-events:index:EcsTaskEventLogger", name, None, opts)
+            if isinstance(value, pulumi.Output)
+        ]
+        if deferred:
+            gate = pulumi.ResourceOptions(transformations=[_wait_for(pulumi.Output.all(*deferred))])
+            opts = pulumi.ResourceOptions.merge(opts, gate)
+        super().__init__(COMPONENT_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        tags = dict(settings.tags)
+        tags = dict(_set(settings.tags))
 
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
@@ -216,7 +453,7 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
             handler=ENTRY_POINT,
             code=handler_archive(),
             role=role.arn,
-            architectures=[settings.architecture],
+            architectures=[_set(settings.architecture)],
             memory_size=settings.memory_size_mb,
             timeout=settings.timeout_seconds,
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(
@@ -233,8 +470,8 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
         delivery.async_invoke_config(
             f"{name}-async",
             function,
-            retry_attempts=settings.function_retry_attempts,
-            max_event_age_seconds=settings.function_max_event_age_seconds,
+            retry_attempts=_set(settings.function_retry_attempts),
+            max_event_age_seconds=_set(settings.function_max_event_age_seconds),
             failed_events_queue=failed_events,
             parent=self,
         )
@@ -334,7 +571,7 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
         self,
         name: str,
         index: int,
-        pattern: str,
+        pattern: pulumi.Input[str],
         function: aws.lambda_.Function,
         *,
         rule_dlq: aws.sqs.Queue | None,

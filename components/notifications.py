@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_aws as aws
-
-from . import validation
 
 if TYPE_CHECKING:
     from .event_logger import EcsTaskEventLoggerArgs
@@ -57,17 +55,16 @@ def check_slack_channel_id(value: object) -> str:
     return value
 
 
-def checked_settings(args: EcsTaskEventLoggerArgs, checked: Callable[[str, Callable[[Any], Any], Any], Any]) -> dict:
-    """The notification fields of EcsTaskEventLoggerArgs, checked; ``checked`` names the field in errors."""
-    alarms = bool(args.alarms)
-    wanted = (
-        alarms if args.notifications is None else checked("notifications", validation.check_boolean, args.notifications)
-    )
+def resolved_settings(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The notification settings of validated EcsTaskEventLoggerArgs values (each checked on its own already):
+    the default follows alarms, and the combinations that cannot work are refused."""
+    alarms = bool(values["alarms"])
+    wanted = alarms if values["notifications"] is None else values["notifications"]
     if wanted and not alarms:
         raise ValueError(
             "EcsTaskEventLoggerArgs.notifications: messages go to the alarm topic, so they need alarms=True"
         )
-    workspace, channel = args.slack_workspace_id, args.slack_channel_id
+    workspace, channel = values["slack_workspace_id"], values["slack_channel_id"]
     if (workspace is None) != (channel is None):
         raise ValueError(
             "EcsTaskEventLoggerArgs.slack_workspace_id and slack_channel_id: give both (the workspace and the "
@@ -77,16 +74,7 @@ def checked_settings(args: EcsTaskEventLoggerArgs, checked: Callable[[str, Calla
         raise ValueError(
             "EcsTaskEventLoggerArgs.slack_channel_id: the channel receives the alarm topic; set alarms=True"
         )
-    return {
-        "notifications": wanted,
-        "notification_window_minutes": checked(
-            "notification_window_minutes", check_window_minutes, args.notification_window_minutes
-        ),
-        "slack_workspace_id": None
-        if workspace is None
-        else checked("slack_workspace_id", check_slack_workspace_id, workspace),
-        "slack_channel_id": None if channel is None else checked("slack_channel_id", check_slack_channel_id, channel),
-    }
+    return {"notifications": wanted}
 
 
 def notify_policy(topic_arn: str, table_arn: str) -> str:
@@ -149,11 +137,13 @@ class Notifications:
             policy=pulumi.Output.all(topic_arn, self.table.arn).apply(lambda arns: notify_policy(*arns)),
             opts=child,
         )
+        window_minutes = settings.notification_window_minutes
+        assert window_minutes is not None, "settings are validated: the default is filled in"
         self.environment = aws.lambda_.FunctionEnvironmentArgs(
             variables={
                 TOPIC_ENV: topic_arn,
                 TABLE_ENV: self.table.name,
-                WINDOW_ENV: str(settings.notification_window_minutes * 60),
+                WINDOW_ENV: str(window_minutes * 60),
                 LOG_GROUP_ENV: log_group.name,
             }
         )

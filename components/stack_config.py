@@ -1,8 +1,10 @@
 """Read and check the stack's config (``pulumi config set KEY VALUE``) before anything is created.
 
-Defaults come from ``EcsTaskEventLoggerArgs``, so they apply under the unit
-tests' mocks too (the CLI applies ``Pulumi.yaml`` defaults, the mocks do not);
-a test keeps ``Pulumi.yaml`` in step with this table.
+The keys, their types, defaults and checks come from ``EcsTaskEventLoggerArgs``
+(``SETTINGS`` is derived from it), so defaults apply under the unit tests'
+mocks too (the CLI applies ``Pulumi.yaml`` defaults, the mocks do not);
+``Pulumi.yaml``'s config block is generated from the same declaration
+(``python -m components.generate``) and a test fails when it drifts.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import json
 import os
 import re
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,9 +22,10 @@ import pulumi
 import pulumi_aws as aws
 from pulumi.runtime import config as runtime_config
 
-from . import notifications, validation
+from . import validation
 from .event_logger import EcsTaskEventLoggerArgs
 from .event_pattern import split_patterns
+from .settings import Declared, declared
 
 
 class ConfigError(pulumi.RunError):
@@ -58,66 +61,74 @@ def _boolean(raw: str) -> bool:
     raise ValueError(f"{raw!r} is not true or false")
 
 
-# Every optional key; clusterArn, the one required key, is read on its own.
-SETTINGS = (
-    Setting(
-        "logRetentionDays",
-        "log_retention_days",
-        lambda raw: validation.check_retention_days(_integer(raw)),
-        lambda raw: str(validation.nearest_retention_days(raw)),
-    ),
-    Setting("logLevel", "log_level", validation.check_log_level, "INFO"),
-    Setting("systemLogLevel", "system_log_level", validation.check_system_log_level, "WARN"),
-    Setting("memorySizeMb", "memory_size_mb", lambda raw: validation.check_memory_mb(_integer(raw)), "128"),
-    Setting("architecture", "architecture", validation.check_architecture, "arm64"),
-    Setting("timeoutSeconds", "timeout_seconds", lambda raw: validation.check_timeout_seconds(_integer(raw)), "5"),
-    Setting("tags", "tags", lambda raw: validation.check_tags(_json_object(raw)), '\'{"team": "platform"}\''),
-    Setting("deadLetterQueues", "dead_letter_queues", _boolean, "true"),
-    Setting(
-        "deliveryRetryAttempts",
-        "delivery_retry_attempts",
-        lambda raw: validation.check_delivery_retry_attempts(_integer(raw)),
-        "185",
-    ),
-    Setting(
-        "deliveryMaxEventAgeSeconds",
-        "delivery_max_event_age_seconds",
-        lambda raw: validation.check_delivery_max_event_age(_integer(raw)),
-        "86400",
-    ),
-    Setting(
-        "functionRetryAttempts",
-        "function_retry_attempts",
-        lambda raw: validation.check_function_retry_attempts(_integer(raw)),
-        "2",
-    ),
-    Setting(
-        "functionMaxEventAgeSeconds",
-        "function_max_event_age_seconds",
-        lambda raw: validation.check_function_max_event_age(_integer(raw)),
-        "21600",
-    ),
-    Setting("alarms", "alarms", _boolean, "true"),
-    Setting("alarmTopicArn", "alarm_topic_arn", validation.check_alarm_topic_arn, "arn:aws:sns:REGION:ACCOUNT_ID:NAME"),
-    Setting("alertEmail", "alert_email", validation.check_email, "oncall@example.com"),
-    Setting("savedQueries", "saved_queries", _boolean, "true"),
-    Setting("groupMetrics", "group_metrics", _boolean, "false"),
-    Setting("dashboard", "dashboard", _boolean, "true"),
-    Setting("serviceEvents", "service_events", _boolean, "true"),
-    Setting("notifications", "notifications", _boolean, "true"),
-    Setting(
-        "notificationWindowMinutes",
-        "notification_window_minutes",
-        lambda raw: notifications.check_window_minutes(_integer(raw)),
-        "10",
-    ),
-    Setting("slackWorkspaceId", "slack_workspace_id", notifications.check_slack_workspace_id, "T07EA123LEP"),
-    Setting("slackChannelId", "slack_channel_id", notifications.check_slack_channel_id, "C07EZ1ABC23"),
+# How a stack-config string becomes a value of the field's type.
+PARSERS: dict[type, Callable[[str], Any]] = {int: _integer, bool: _boolean, str: str, Mapping: _json_object}
+# Keys of the stack config that are not fields of EcsTaskEventLoggerArgs: the clusters, read on their own.
+CLUSTER_FIELDS = ("cluster_arns", "all_clusters_prefix")
+
+
+def _parse(parse: Callable[[str], Any], check: Callable[[Any], Any] | None) -> Callable[[str], Any]:
+    return parse if check is None else lambda raw: check(parse(raw))
+
+
+def _example(setting: Declared) -> str | Callable[[str], str]:
+    if setting.example is not None:
+        return setting.example
+    return str(setting.default).lower() if isinstance(setting.default, bool) else str(setting.default)
+
+
+# Every optional key, derived from EcsTaskEventLoggerArgs (its declaration says name, type, default, check).
+SETTINGS = tuple(
+    Setting(setting.key, setting.field, _parse(PARSERS[setting.type], setting.check), _example(setting))
+    for setting in declared()
+    if setting.field not in CLUSTER_FIELDS
 )
+
+
+@dataclass(frozen=True)
+class StackKey:
+    """A stack-config key of the stack program alone: the three ways to name the clusters."""
+
+    key: str
+    declaration: dict[str, Any]  # its type (and default) in Pulumi.yaml
+    default_text: str
+    description: str
+
+
 CLUSTER_ARN_KEY = "clusterArn"
 CLUSTER_ARNS_KEY = "clusterArns"
 ALL_CLUSTERS_KEY = "allClusters"
-CONFIG_KEYS = (CLUSTER_ARN_KEY, CLUSTER_ARNS_KEY, ALL_CLUSTERS_KEY, *(setting.key for setting in SETTINGS))
+STACK_KEYS = (
+    StackKey(
+        CLUSTER_ARN_KEY,
+        {"type": "string"},
+        "(one of these three is required)",
+        "ARN of the ECS cluster whose task events are logged: arn:aws:ecs:REGION:ACCOUNT_ID:cluster/NAME "
+        "(aws ecs list-clusters --region REGION lists them). Must be in the stack's aws:region. Set this, "
+        "clusterArns or allClusters (exactly one).",
+    ),
+    StackKey(
+        CLUSTER_ARNS_KEY,
+        {"type": "array", "items": {"type": "string"}},
+        "",
+        "Several clusters of one account and region, as a list: pulumi config set --path 'clusterArns[0]' "
+        "arn:aws:ecs:REGION:ACCOUNT_ID:cluster/a, then [1], and so on. An event pattern holds about 30 ARNs (2,048 "
+        "characters), so past that the clusters are spread over several rules, each with its own target and "
+        "permission; a cluster's rule depends only on its ARN, so adding one changes only the rule it lands in. At "
+        "most 32 rules: each needs an invoke permission, and a function's policy is limited to 20 KB. That is "
+        "a few hundred clusters: with serviceEvents (the default) about 280 with 10-character names, 225 with 30, "
+        "200 with 50; without, about 790, 590 and 400. A longer list is refused with the fix: allClusters.",
+    ),
+    StackKey(
+        ALL_CLUSTERS_KEY,
+        {"type": "boolean", "default": False},
+        "`false`",
+        "true logs every cluster of the stack's account and region, present and future: the rule matches the "
+        "cluster ARN prefix arn:aws:ecs:REGION:ACCOUNT_ID:cluster/, so it never sees another account's events on "
+        "a shared bus.",
+    ),
+)
+CONFIG_KEYS = (*(stack_key.key for stack_key in STACK_KEYS), *(setting.key for setting in SETTINGS))
 
 
 def stack_region(aws_config: pulumi.Config) -> str:
@@ -345,7 +356,7 @@ def warn_about_other_accounts(args: EcsTaskEventLoggerArgs) -> None:
     if not args.cluster_arns:
         return
     _, account = caller_account()
-    others = sorted({arn.split(":")[4] for arn in args.cluster_arns} - {account})
+    others = sorted({str(arn).split(":")[4] for arn in args.cluster_arns} - {account})
     for other in others:
         pulumi.log.warn(
             f"the cluster ARNs name account {other}, but this stack deploys with the credentials of account "

@@ -98,6 +98,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
             "aws:cloudwatch/eventRule:EventRule": f"arn:aws:events:{where}:rule/{name}",
             "aws:sqs/queue:Queue": f"arn:aws:sqs:{where}:{name}",
             "aws:sns/topic:Topic": f"arn:aws:sns:{where}:{name}",
+            "aws:ecs/cluster:Cluster": f"arn:aws:ecs:{where}:cluster/{name}",
             "aws:cloudwatch/metricAlarm:MetricAlarm": f"arn:aws:cloudwatch:{where}:alarm:{name}",
             "aws:dynamodb/table:Table": f"arn:aws:dynamodb:{where}:table/{name}",
         }.get(typ)

@@ -15,6 +15,7 @@ from pulumi_mocks import ACCOUNT, CLUSTER_ARN, REGION, ROOT, RecordingMocks, Run
 
 from components import CONFIG_KEYS, ConfigError
 from components.event_logger import EcsTaskEventLoggerArgs
+from components.settings import base_type
 from components.stack_config import SETTINGS
 
 EXPORTS = {
@@ -249,7 +250,8 @@ def test_pulumi_yaml_types_agree_with_the_program() -> None:
     annotations = {name: spec.type for name, spec in EcsTaskEventLoggerArgs.__dataclass_fields__.items()}
     expected = {"int": "integer", "bool": "boolean", "str": "string", "Mapping": "string"}  # tags: a JSON string
     for setting in SETTINGS:
-        annotation = str(annotations[setting.field]).split("[")[0].split(" ")[0]
+        # The annotations are types the analyzer reads (int | None, pulumi.Input[str] | None), not strings.
+        annotation = base_type(annotations[setting.field]).__name__
         assert declared[setting.key]["type"] == expected[annotation], setting.key
         if declared[setting.key]["type"] == "integer":
             with pytest.raises(ValueError, match="is not a whole number"):

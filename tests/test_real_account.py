@@ -280,7 +280,7 @@ def test_the_readme_states_the_sns_facts_next_to_the_keys() -> None:
     config_table = readme.split("### Config", 1)[1].split("###", 1)[0]
     rows = {line.split("|")[1].strip(): line for line in config_table.splitlines() if line.startswith("| `")}
     assert "48 hours" in rows["`alertEmail`"] and "three days" not in readme
-    assert "`aws/sns`" in rows["`alarmTopicArn`"] and "FIFO" in rows["`alarmTopicArn`"]
+    assert "aws/sns" in rows["`alarmTopicArn`"] and "FIFO" in rows["`alarmTopicArn`"]
 
 
 def test_tags_are_within_what_every_aws_resource_takes() -> None:

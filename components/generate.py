@@ -1,0 +1,150 @@
+"""Write what is derived from EcsTaskEventLoggerArgs: the package schema, Pulumi.yaml, the README's config table.
+
+    .venv/bin/python -m components.generate           # rewrite the three files
+    .venv/bin/python -m components.generate --check   # exit 1 and name the files that differ
+
+``tests/test_package.py`` fails when a checked-in file differs from what this renders.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import textwrap
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .package import schema
+from .settings import Declared, declared, without_default
+from .stack_config import CLUSTER_FIELDS, STACK_KEYS
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA_JSON = ROOT / "provider" / "schema.json"
+PULUMI_YAML = ROOT / "Pulumi.yaml"
+README = ROOT / "README.md"
+TABLE_START = "<!-- config table: generated from EcsTaskEventLoggerArgs by `python -m components.generate` -->"
+TABLE_END = "<!-- end of config table -->"
+
+PROJECT_HEADER = """\
+name: ecs-task-events
+description: Logs every state change of your ECS tasks, and why a task never started or died, to CloudWatch Logs.
+runtime:
+  name: python
+  options:
+    toolchain: pip
+    virtualenv: .venv
+# Generated from EcsTaskEventLoggerArgs (components/event_logger.py) by `python -m components.generate`;
+# the clusterArn, clusterArns and allClusters keys come from components/stack_config.py (STACK_KEYS).
+config:
+"""
+YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n"}
+CONFIG_TYPES: Mapping[type, str] = {int: "integer", bool: "boolean", str: "string", Mapping: "string"}
+
+
+def render_schema() -> str:
+    return json.dumps(schema(), indent=2, ensure_ascii=False) + "\n"
+
+
+def _stack_settings() -> list[Declared]:
+    """The settings the stack config sets by their own key (the clusters have keys of their own, STACK_KEYS)."""
+    return [setting for setting in declared() if setting.field not in CLUSTER_FIELDS]
+
+
+def config_description(setting: Declared) -> str:
+    text = without_default(setting.description)
+    return f"{text} {setting.config_note}" if setting.config_note else text
+
+
+def config_declarations() -> dict[str, dict[str, Any]]:
+    """Pulumi.yaml's config block: every key with its type, default (when it has one) and description."""
+    block: dict[str, dict[str, Any]] = {}
+    for stack_key in STACK_KEYS:
+        block[stack_key.key] = {**stack_key.declaration, "description": stack_key.description}
+    for setting in _stack_settings():
+        declaration: dict[str, Any] = {"type": CONFIG_TYPES[setting.type]}
+        if setting.default is not None:
+            declaration["default"] = _config_default(setting.default)
+        declaration["description"] = config_description(setting)
+        block[setting.key] = declaration
+    return block
+
+
+def _config_default(value: Any) -> Any:
+    return json.dumps(dict(value)) if isinstance(value, Mapping) else value
+
+
+def _scalar(value: Any) -> str:
+    """A YAML scalar: a word as it is, any other string quoted."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int):
+        return str(value)
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", value) and value.lower() not in YAML_WORDS:
+        return str(value)
+    return json.dumps(value)
+
+
+def render_pulumi_yaml() -> str:
+    lines = [PROJECT_HEADER.rstrip("\n")]
+    for key, declaration in config_declarations().items():
+        lines.append(f"  {key}:")
+        for name, value in declaration.items():
+            if name == "description":
+                lines.append("    description: >-")
+                lines += textwrap.wrap(value, 112, initial_indent="      ", subsequent_indent="      ")
+            elif isinstance(value, dict):
+                lines.append(f"    {name}:")
+                lines += [f"      {inner}: {_scalar(item)}" for inner, item in value.items()]
+            else:
+                lines.append(f"    {name}: {_scalar(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def _readme_default(setting: Declared) -> str:
+    if setting.default_text is not None:
+        return setting.default_text
+    if setting.default is None:
+        return ""
+    value = _config_default(setting.default)
+    return f"`{_scalar(value) if not isinstance(value, str) else value}`"
+
+
+def render_config_table() -> str:
+    rows = ["| key | default | meaning |", "| --- | --- | --- |"]
+    rows += [f"| `{key.key}` | {key.default_text} | {key.description} |" for key in STACK_KEYS]
+    rows += [
+        f"| `{setting.key}` | {_readme_default(setting)} | {config_description(setting)} |"
+        for setting in _stack_settings()
+    ]
+    return "\n".join([TABLE_START, *rows, TABLE_END])
+
+
+def render_readme(readme: str) -> str:
+    """The README with its config table replaced by the rendered one."""
+    start, end = readme.index(TABLE_START), readme.index(TABLE_END) + len(TABLE_END)
+    return readme[:start] + render_config_table() + readme[end:]
+
+
+def rendered() -> dict[Path, str]:
+    return {
+        SCHEMA_JSON: render_schema(),
+        PULUMI_YAML: render_pulumi_yaml(),
+        README: render_readme(README.read_text()),
+    }
+
+
+def main(argv: list[str]) -> int:
+    stale = [path for path, text in rendered().items() if not path.exists() or path.read_text() != text]
+    if "--check" in argv:
+        for path in stale:
+            print(f"{path.relative_to(ROOT)} differs from EcsTaskEventLoggerArgs; run python -m components.generate")
+        return 1 if stale else 0
+    for path, text in rendered().items():
+        path.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
