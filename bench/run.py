@@ -58,7 +58,9 @@ BUDGET_BYTES_RATIO = 0.30
 BUDGET_CPU_RATIO = 3.0
 BUDGET_IMPORT_MS = 10.0
 BUDGET_COST_USD = 0.65
-BUDGET_ZIP_BYTES = 16 * 1024
+# 16 KiB until the function learnt to message on-call (handler/notify.py, about 7.7 KB of the zip, imported only
+# when a message goes out); 32 KiB since. Lambda takes 50 MB zipped: this budget keeps the code small, not legal.
+BUDGET_ZIP_BYTES = 32 * 1024
 BUDGET_PROGRAM_RATIO = 5.0
 CLUSTER_COUNTS = (1, 30, 200)
 REQUEST_ID = cost.REQUEST_ID  # a Lambda request id, as long as a real one
@@ -346,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
         ("CPU per event <= 3x the reference", cpu_ratio <= BUDGET_CPU_RATIO),
         ("handler import < 10 ms", handler_import_ms < BUDGET_IMPORT_MS),
         ("cost per million task events <= $0.65", ours_cost.total_usd <= BUDGET_COST_USD),
-        ("zip < 16 KiB", len(package) < BUDGET_ZIP_BYTES),
+        (f"zip < {BUDGET_ZIP_BYTES // 1024} KiB", len(package) < BUDGET_ZIP_BYTES),
         ("program for 200 clusters < 5x that for 1", program_ratio < BUDGET_PROGRAM_RATIO),
     ]
     if options.fields or bytes_ratio > BUDGET_BYTES_RATIO:
