@@ -302,8 +302,8 @@ def _about(names: DashboardNames, settings: DashboardSettings) -> dict[str, Any]
         + ("" if settings.metric_filters else " — off: they come with the `alarms` config")
         + (", per service." if settings.group_metrics else ", per cluster (`groupMetrics` is off)."),
         "The tables are Logs Insights queries over the dashboard's time range. Deployments and service actions "
-        "appear once the rule sends them. The last row is the logger itself: if it errs or letters wait, events "
-        "are missing above.",
+        "appear when the serviceEvents config is on (the default). The last row is the logger itself: if it errs "
+        "or letters wait, events are missing above.",
         f'Queries{saved}: {queries}. What each alarm means and what to do: README, "{README_ALARMS_SECTION}".',
         "Made by `pulumi up` (components/dashboard.py): edits in the console are lost at the next update.",
     ]

@@ -33,6 +33,8 @@ from .lambda_package import ENTRY_POINT, handler_archive
 from .queries import QUERIES
 
 RUNTIME = "python3.13"
+# What one rule's 2,048-character pattern holds, with cluster names of 10 to 50 characters.
+ONE_RULE = "about 10 to 15 clusters with serviceEvents (the default), 20 to 35 without"
 PACKAGE_NAME = "ecs-task-events"
 COMPONENT_TYPE = f"{PACKAGE_NAME}:index:EcsTaskEventLogger"
 T = TypeVar("T")
@@ -70,7 +72,8 @@ class EcsTaskEventLoggerArgs:
         "ARNs of the ECS clusters whose task events are logged, e.g. "
         "arn:aws:ecs:eu-west-1:111122223333:cluster/demo, all of one account and of the region the logger deploys "
         "to (an EventBridge rule sees only its own region's events). Outputs of other resources are welcome (an "
-        "aws.ecs.Cluster's arn); they are checked once known, and must then fit in one rule (about 30 ARNs). Past "
+        "aws.ecs.Cluster's arn); they are checked once known, and must then fit in one rule (about 10 to 15 "
+        "clusters with serviceEvents, the default; 20 to 35 without). Past "
         "that, known ARNs are spread over several rules, at most 32. Give this or allClustersPrefix."
     )
     all_clusters_prefix: pulumi.Input[str] | None = setting(check=validation.check_cluster_arn_prefix)
@@ -297,7 +300,7 @@ def _single_pattern(cluster_arns: list[str], service_events: bool) -> str:
     if len(patterns) > 1:
         raise ValueError(
             f"EcsTaskEventLoggerArgs.cluster_arns: {len(cluster_arns)} clusters need {len(patterns)} EventBridge "
-            "rules, but clusters given as outputs of other resources must fit in one rule (about 30 ARNs): the "
+            f"rules, but clusters given as outputs of other resources must fit in one rule ({ONE_RULE}): the "
             "number of rules is decided before their ARNs are known. Give the ARNs as plain strings, or log "
             "every cluster of the account with all_clusters_prefix"
         )
@@ -355,7 +358,7 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
     rule_arn: pulumi.Output[str]
     """ARN of the first rule."""
     rule_names: pulumi.Output[list[str]]
-    """Every rule's name: one, unless more than about 30 clusters are listed."""
+    """Every rule's name: one, unless more clusters are listed than one pattern holds (README, clusterArns)."""
     rule_arns: pulumi.Output[list[str]]
     """Every rule's ARN."""
     role_arn: pulumi.Output[str]

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import sys
@@ -136,8 +137,15 @@ def rendered() -> dict[Path, str]:
 
 
 def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m components.generate",
+        description="Write Pulumi.yaml's config block, the README's config table and provider/schema.json from "
+        "EcsTaskEventLoggerArgs.",
+    )
+    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 and name the files that differ")
+    options = parser.parse_args(argv)
     stale = [path for path, text in rendered().items() if not path.exists() or path.read_text() != text]
-    if "--check" in argv:
+    if options.check:
         for path in stale:
             print(f"{path.relative_to(ROOT)} differs from EcsTaskEventLoggerArgs; run python -m components.generate")
         return 1 if stale else 0

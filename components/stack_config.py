@@ -112,12 +112,13 @@ STACK_KEYS = (
         {"type": "array", "items": {"type": "string"}},
         "",
         "Several clusters of one account and region, as a list: pulumi config set --path 'clusterArns[0]' "
-        "arn:aws:ecs:REGION:ACCOUNT_ID:cluster/a, then [1], and so on. An event pattern holds about 30 ARNs (2,048 "
-        "characters), so past that the clusters are spread over several rules, each with its own target and "
-        "permission; a cluster's rule depends only on its ARN, so adding one changes only the rule it lands in. At "
-        "most 32 rules: each needs an invoke permission, and a function's policy is limited to 20 KB. That is "
-        "a few hundred clusters: with serviceEvents (the default) about 280 with 10-character names, 225 with 30, "
-        "200 with 50; without, about 790, 590 and 400. A longer list is refused with the fix: allClusters.",
+        "arn:aws:ecs:REGION:ACCOUNT_ID:cluster/a, then [1], and so on. An event pattern (2,048 characters) holds "
+        "about 10 to 15 clusters with serviceEvents, 20 to 35 without, so past that the clusters are spread over "
+        "several rules, each with its own target and permission; a cluster's rule depends only on its ARN, so "
+        "adding one changes only the rule it lands in. At most 32 rules: each needs an invoke permission, and a "
+        "function's policy is limited to 20 KB. That is a few hundred clusters: with serviceEvents (the default) "
+        "about 280 with 10-character names, 225 with 30, 200 with 50; without, about 790, 590 and 400. A longer "
+        "list is refused with the fix: allClusters.",
     ),
     StackKey(
         ALL_CLUSTERS_KEY,
@@ -146,7 +147,8 @@ class Problems:
 
     def add(self, key: str, raw: str | None, what: object, fix: str, *, first: bool = False) -> None:
         shown = "(not set)" if raw is None else repr(raw)
-        self.lines.insert(0 if first else len(self.lines), f"{self.project}:{key} = {shown}: {what}. Fix: {fix}")
+        end = "" if str(what).endswith(("?", ".")) else "."
+        self.lines.insert(0 if first else len(self.lines), f"{self.project}:{key} = {shown}: {what}{end} Fix: {fix}")
 
 
 def read_logger_args(config: pulumi.Config, region: str) -> EcsTaskEventLoggerArgs:

@@ -7,7 +7,7 @@ and notes what was odd, so the summary can say so instead of crashing.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # importing typing would cost every cold start
@@ -142,5 +142,5 @@ def parse_timestamp(text: str) -> datetime | None:
         except ValueError:
             return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     return parsed

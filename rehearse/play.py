@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from . import deployed_code
@@ -178,7 +178,7 @@ def play(config: Mapping[str, str], events: Sequence[tuple[str, dict[str, Any]]]
             (settings.get("Environment") or {}).get("Variables") or {},
         )
         log_group = logging_config["logGroup"]
-        stream = f"{datetime.now(timezone.utc):%Y/%m/%d}/[$LATEST]rehearse"
+        stream = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]rehearse"
         logs.create_log_stream(logGroupName=log_group, logStreamName=stream)
 
         inbox = _subscribe_inbox(rehearsal, deployed.outputs.get("alarmTopicArn"), region)
@@ -193,7 +193,7 @@ def play(config: Mapping[str, str], events: Sequence[tuple[str, dict[str, Any]]]
                 invocation = function.invoke(event)
                 delivery.lines, delivery.error = invocation.lines, invocation.error
                 lines.extend(invocation.lines)
-                now = f"{datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%S}.000Z"
+                now = f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%S}.000Z"
                 dimensions = {"FunctionName": function_name}
                 lambda_points.append(Datapoint("AWS/Lambda", "Invocations", 1.0, dimensions, now))
                 lambda_points.append(Datapoint("AWS/Lambda", "Errors", float(bool(invocation.error)), dimensions, now))
@@ -231,7 +231,7 @@ def play(config: Mapping[str, str], events: Sequence[tuple[str, dict[str, Any]]]
 
 def _millis(line: str) -> int:
     stamp = json.loads(line)["timestamp"]
-    return int(datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc).timestamp() * 1000)
+    return int(datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).timestamp() * 1000)
 
 
 def _subscribe_inbox(rehearsal: Any, topic: str | None, region: str) -> str | None:
@@ -261,7 +261,7 @@ def _read_inbox(sqs: Any, url: str) -> list[dict[str, str]]:
 
 def _queue_depths(rehearsal: Any, sqs: Any) -> list[Datapoint]:
     """AWS/SQS ApproximateNumberOfMessagesVisible of the stack's queues, as moto holds them now."""
-    now = f"{datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%S}.000Z"
+    now = f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%S}.000Z"
     points = []
     for queue in rehearsal.run.of_type(QUEUE):
         url = rehearsal.resolve(queue.outputs["url"])

@@ -118,7 +118,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "-o", "--output", default=str(EXAMPLE_SVG), help="where to write the SVG (default: %(default)s)"
     )
     args = parser.parse_args(argv)
-    body = json.loads(Path(args.body).read_text()) if args.body else example_body()
+    try:
+        body = json.loads(Path(args.body).read_text()) if args.body else example_body()
+    except (OSError, ValueError) as error:
+        print(f"render_dashboard.py: {args.body}: not a dashboard body ({error})", file=sys.stderr)
+        return 2
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(render(body))

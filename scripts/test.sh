@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The one command for a fresh clone: makes .venv (Python 3.10+), installs the
+# The one command for a fresh clone: makes .venv (Python 3.11+), installs the
 # dev requirements, then runs lint, format check, type checks and the tests.
 # Extra arguments go to pytest, e.g. `bash scripts/test.sh -k handler`.
 set -euo pipefail

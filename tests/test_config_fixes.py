@@ -10,13 +10,13 @@ from typing import Any
 
 import pulumi
 import pytest
-from pulumi_mocks import ACCOUNT, CLUSTER_ARN, PROJECT, REGION, RecordingMocks, Run, run_program, stack_config
+from pulumi_mocks import ACCOUNT, CLUSTER_ARN, PROJECT, REGION, ROOT, RecordingMocks, Run, run_program, stack_config
 
 from components import ConfigError
 from components import stack_config as stack_config_module
 
 OTHER = CLUSTER_ARN.replace("demo", "batch")
-PROBLEM_LINE = re.compile(rf"  - {PROJECT}:(?P<key>\w+) = (?:'.*'|\(not set\)): .+\. Fix: (?P<fix>.+)")
+PROBLEM_LINE = re.compile(rf"  - {PROJECT}:(?P<key>\w+) = (?:'.*'|\(not set\)): .+[.?] Fix: (?P<fix>.+)")
 
 
 def problems(config: dict[str, str]) -> list[re.Match[str]]:
@@ -178,3 +178,16 @@ def test_a_cluster_of_another_account_deploys_with_a_warning(caplog: pytest.LogC
     with caplog.at_level(logging.WARNING):
         run_program(stack_config(clusterArn=CLUSTER_ARN), preview=True)
     assert not [record for record in caplog.records if "credentials of account" in record.getMessage()]
+
+
+def test_the_readme_example_error_is_what_the_program_prints() -> None:
+    """The README's sample message, line for line (its long lines folded, the retention list shortened)."""
+    printed = message(stack_config(clusterArn=CLUSTER_ARN, logretentiondays="14", logRetentionDays="8"))
+    readme = (ROOT / "README.md").read_text()
+    sample = readme.split("invalid stack config, nothing was deployed:\n", 1)[1].split("```", 1)[0]
+    shown = [line.strip() for line in re.split(r"\n  - ", "\n" + sample.rstrip()) if line.strip()]
+    lines = [line.removeprefix("  - ") for line in printed.splitlines()[1:]]
+    assert len(shown) == len(lines) == 2
+    for folded, line in zip(shown, lines, strict=True):
+        head, tail = " ".join(folded.split()).split(", ... ") if ", ... " in folded else (" ".join(folded.split()), "")
+        assert line.startswith(head) and line.endswith(tail), (folded, line)
