@@ -17,6 +17,10 @@ if TYPE_CHECKING:  # importing typing would cost every cold start
 
 LOGGER_NAME = "ecs-task-events"
 logger = logging.getLogger(LOGGER_NAME)
+# Every record would otherwise look up its thread and process, which Lambda's JSON log format never prints.
+logging.logThreads = False
+logging.logProcesses = False
+logging.logMultiprocessing = False
 
 # ECS sends an event at least once: a second copy has the same task ARN and detail.version. A warm instance
 # remembers the keys of the events it logged last, oldest out first (a dict keeps insertion order); a copy
@@ -120,4 +124,8 @@ def emit(level: int, message: str, fields: dict[str, Any]) -> None:
     a large share of the CPU time per event.
     """
     if logger.isEnabledFor(level):
-        logger.handle(logger.makeRecord(logger.name, level, "(unknown file)", 0, message, (), None, extra=fields))
+        # What makeRecord does, less its per-field clash checks: no field is named like a LogRecord attribute
+        # (a test holds every sample's fields to that).
+        record = logging.getLogRecordFactory()(logger.name, level, "(unknown file)", 0, message, (), None)
+        record.__dict__.update(fields)
+        logger.handle(record)

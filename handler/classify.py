@@ -66,7 +66,7 @@ class Verdict:
 
 def failure_reason(text: str | None) -> str | None:
     """The failure name a reason starts with ('OutOfMemoryError'), if it names one."""
-    if not text:
+    if not text or not text.startswith(FAILURE_REASONS):  # one call for the usual answer: none
         return None
     for name in FAILURE_REASONS:
         if text.startswith(name):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from .classify import KNOWN_STOP_CODES, classify_task, failure_reason, has_stopped, unclean_exit
-from .parse import Oddities, clip, read_detail, read_text, type_name
+from .parse import Oddities, clip, plain_text, read_detail, read_text, type_name
 from .task_event import TaskState
 
 TYPE_CHECKING = False
@@ -60,9 +60,10 @@ def summarise_event(event: Any) -> Summary:
         return _finish(logging.WARNING, "unreadable event", {}, odd)
 
     envelope = {
-        "detailType": read_text(event, "detail-type", odd, where="event", required=True),
-        "eventId": read_text(event, "id", odd, where="event", required=True),
-        "eventTime": read_text(event, "time", odd, where="event"),
+        "detailType": plain_text(event, "detail-type")
+        or read_text(event, "detail-type", odd, where="event", required=True),
+        "eventId": plain_text(event, "id") or read_text(event, "id", odd, where="event", required=True),
+        "eventTime": plain_text(event, "time") or read_text(event, "time", odd, where="event"),
     }
     if envelope["detailType"] == TASK_STATE_CHANGE:
         task = TaskState(read_detail(event, odd), odd)

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
-from .parse import Oddities, read_int, read_list, read_text, read_time, type_name
+from .parse import Oddities, plain_text, read_int, read_list, read_text, read_texts, read_time, type_name
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing and dataclasses cost milliseconds at every cold start; plain classes do not
     from datetime import datetime
     from typing import Any
+
+# The detail's text fields, in the order TaskState reads them; the task is unreadable without the required ones.
+TEXT_FIELDS = (
+    "clusterArn",
+    "taskArn",
+    "group",
+    "taskDefinitionArn",
+    "launchType",
+    "capacityProviderName",
+    "lastStatus",
+    "desiredStatus",
+    "stopCode",
+    "stoppedReason",
+)
+REQUIRED_FIELDS = frozenset({"clusterArn", "taskArn", "lastStatus"})
 
 # Tasks have at most ten containers; the cap only guards against junk input.
 MAX_CONTAINERS = 20
@@ -57,22 +72,27 @@ class TaskState:
         "stopped_reason",
         "task_arn",
         "task_definition_arn",
+        "task_id",
         "version",
     )
 
     def __init__(self, detail: dict[str, Any], odd: Oddities) -> None:
-        where = "detail"
-        self.cluster_arn = read_text(detail, "clusterArn", odd, where=where, required=True)
-        self.task_arn = read_text(detail, "taskArn", odd, where=where, required=True)
-        self.group = read_text(detail, "group", odd, where=where)
-        self.task_definition_arn = read_text(detail, "taskDefinitionArn", odd, where=where)
-        self.launch_type = read_text(detail, "launchType", odd, where=where)
-        self.capacity_provider = read_text(detail, "capacityProviderName", odd, where=where)
-        self.last_status = read_text(detail, "lastStatus", odd, where=where, required=True)
-        self.desired_status = read_text(detail, "desiredStatus", odd, where=where)
-        self.version = read_int(detail, "version", odd, where=where)
-        self.stop_code = read_text(detail, "stopCode", odd, where=where)
-        self.stopped_reason = read_text(detail, "stoppedReason", odd, where=where)
+        (
+            self.cluster_arn,
+            self.task_arn,
+            self.group,
+            self.task_definition_arn,
+            self.launch_type,
+            self.capacity_provider,
+            self.last_status,
+            self.desired_status,
+            self.stop_code,
+            self.stopped_reason,
+        ) = read_texts(detail, TEXT_FIELDS, REQUIRED_FIELDS, odd, where="detail")
+        version = detail.get("version")
+        self.version = version if version.__class__ is int else read_int(detail, "version", odd, where="detail")
+        # The last part of the task ARN (old and new ARN formats alike).
+        self.task_id = (self.task_arn.rsplit("/", 1)[-1] or None) if self.task_arn else None
         self.containers = _read_containers(detail, odd)
         # Timestamps are parsed when a record needs them (each duration is on one record of the task only).
         self.detail = detail
@@ -81,13 +101,6 @@ class TaskState:
     def time(self, key: str) -> datetime | None:
         """The detail's timestamp ``key`` ('startedAt'), or None (noting one that is not a timestamp)."""
         return read_time(self.detail, key, self.odd, where="detail")
-
-    @property
-    def task_id(self) -> str | None:
-        """The last part of the task ARN (old and new ARN formats alike)."""
-        if not self.task_arn:
-            return None
-        return self.task_arn.rsplit("/", 1)[-1] or None
 
     @property
     def task_definition(self) -> str | None:
@@ -135,16 +148,25 @@ def _read_containers(detail: dict[str, Any], odd: Oddities) -> list[Container]:
         odd.note(f"detail.containers has {len(entries)} entries; the first {MAX_CONTAINERS} are logged")
     containers = []
     for index, entry in enumerate(entries[:MAX_CONTAINERS]):
-        where = f"detail.containers[{index}]"
         if not isinstance(entry, dict):
-            odd.note(f"{where} is {type_name(entry)}, expected object")
+            odd.note(f"detail.containers[{index}] is {type_name(entry)}, expected object")
             continue
-        containers.append(
-            Container(
-                name=read_text(entry, "name", odd, where=where, required=True),
-                last_status=read_text(entry, "lastStatus", odd, where=where),
-                exit_code=read_int(entry, "exitCode", odd, where=where),
-                reason=read_text(entry, "reason", odd, where=where),
-            )
+        name, last_status, reason = (
+            plain_text(entry, "name"),
+            plain_text(entry, "lastStatus"),
+            plain_text(entry, "reason"),
         )
+        exit_code = entry.get("exitCode")
+        if (
+            name is None
+            or (exit_code is not None and exit_code.__class__ is not int)
+            or (last_status is None and "lastStatus" in entry)
+            or (reason is None and "reason" in entry)
+        ):  # something is missing or odd: the careful readers say what
+            where = f"detail.containers[{index}]"
+            name = read_text(entry, "name", odd, where=where, required=True)
+            last_status = read_text(entry, "lastStatus", odd, where=where)
+            exit_code = read_int(entry, "exitCode", odd, where=where)
+            reason = read_text(entry, "reason", odd, where=where)
+        containers.append(Container(name, last_status, exit_code, reason))
     return containers

@@ -12,6 +12,7 @@ from handler_capture import invoke, load_event, sample_names
 
 from handler import app
 from handler.classify import classify_task
+from handler.log_format import STANDARD_ATTRIBUTES
 from handler.parse import Oddities, parse_timestamp
 from handler.task_event import TaskState
 
@@ -503,3 +504,17 @@ def test_a_pathologically_deep_event_is_still_summarised_at_debug() -> None:
     result = invoke(event, logging.DEBUG)
     assert [r["message"] for r in result.records][-1] == "event too deeply nested to log whole"
     assert result.record["eventId"] == "deep"
+
+
+def test_no_field_is_named_like_a_log_record_attribute() -> None:
+    """emit() puts the fields straight onto the LogRecord (makeRecord's clash check costs CPU per event): a field
+    named like one of the record's own attributes would overwrite it, so none may be."""
+    reserved = STANDARD_ATTRIBUTES | {"aws_request_id", "tenant_id"}
+    events: list[Any] = [load_event(name) for name in sample_names()]
+    events += [{"detail-type": "Something Else", "source": "aws.other", "id": "1"}, "not an event", {}]
+    written: set[str] = set()
+    for event in events:
+        for record in invoke(event, logging.DEBUG).records:
+            written |= set(record) - {"timestamp", "level", "message", "logger", "requestId"}
+    assert written and not written & reserved, written & reserved
+    assert {"clusterArn", "taskId", "eventName", "oddities", "event"} <= written
