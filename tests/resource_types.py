@@ -16,3 +16,41 @@ TOPIC = "aws:sns/topic:Topic"
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 QUERY = "aws:cloudwatch/queryDefinition:QueryDefinition"
 DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
+
+# Every output a stack can export (EcsTaskEventLogger.stack_outputs()), and those only a part that is on has.
+STACK_OUTPUTS = frozenset(
+    {
+        "functionName",
+        "functionArn",
+        "logGroupName",
+        "ruleName",
+        "ruleArn",
+        "ruleNames",
+        "ruleArns",
+        "roleArn",
+        "eventPattern",
+        "tailLogsCommand",
+        "deadLetterQueueUrl",
+        "failedEventsQueueUrl",
+        "alarmTopicArn",
+        "alarmNames",
+        "queryNames",
+        "logGroupUrl",
+        "logsInsightsUrl",
+        "dashboardUrl",
+        "notificationTableName",
+        "slackChannelConfigurationArn",
+    }
+)
+OPTIONAL_OUTPUTS = frozenset(
+    {
+        "deadLetterQueueUrl",
+        "failedEventsQueueUrl",
+        "alarmTopicArn",
+        "alarmNames",
+        "queryNames",
+        "dashboardUrl",
+        "notificationTableName",
+        "slackChannelConfigurationArn",
+    }
+)

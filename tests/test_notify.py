@@ -30,12 +30,12 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import boto3
 import pytest
 from handler_capture import FakeContext, load_event
-from moto import mock_aws
 from pulumi_mocks import ACCOUNT, REGION, ROOT
 from test_stop_sequence import oom_task_life, stopped
 
 from handler import app, notify
 from handler.log_format import LambdaJsonFormatter
+from rehearse.play import emulated_aws
 
 LOG_GROUP = "/aws/lambda/ecs-task-events-function"
 TASK_ID = "5e1c2a9b0d3f4e6a8b7c9d0e1f2a3b4c"
@@ -80,15 +80,7 @@ class Aws:
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "MOTO_ACCOUNT_ID": ACCOUNT,
-    }.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
+    with emulated_aws(REGION, ACCOUNT):
         yield Aws(monkeypatch)
 
 

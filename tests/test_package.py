@@ -19,6 +19,7 @@ from pulumi.provider.server import ProviderServicer
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import ConstructRequest
 from pulumi_mocks import ACCOUNT, CLUSTER_ARN, REGION, ROOT, RecordingMocks, Run, run, run_program, stack_config
+from resource_types import OPTIONAL_OUTPUTS, STACK_OUTPUTS
 
 from components import EcsTaskEventLoggerArgs, generate, package
 from components.event_logger import COMPONENT_TYPE, PACKAGE_NAME, EcsTaskEventLogger
@@ -69,30 +70,8 @@ def test_schema_types_and_plain_inputs(schema: dict[str, Any]) -> None:
 
 def test_schema_outputs_are_the_components(schema: dict[str, Any]) -> None:
     outputs = component(schema)["properties"]
-    assert set(outputs) == {
-        "functionName",
-        "functionArn",
-        "logGroupName",
-        "ruleName",
-        "ruleArn",
-        "ruleNames",
-        "ruleArns",
-        "roleArn",
-        "eventPattern",
-        "tailLogsCommand",
-        "deadLetterQueueUrl",
-        "failedEventsQueueUrl",
-        "alarmTopicArn",
-        "alarmNames",
-        "queryNames",
-        "logGroupUrl",
-        "logsInsightsUrl",
-        "dashboardUrl",
-        "notificationTableName",
-        "slackChannelConfigurationArn",
-    }
-    optional = {"deadLetterQueueUrl", "failedEventsQueueUrl", "alarmTopicArn", "alarmNames", "queryNames"}
-    optional |= {"dashboardUrl", "notificationTableName", "slackChannelConfigurationArn"}
+    assert set(outputs) == STACK_OUTPUTS
+    optional = OPTIONAL_OUTPUTS
     assert component(schema)["required"] == sorted(set(outputs) - optional)
     assert outputs["ruleNames"]["type"] == "array" and outputs["ruleNames"]["items"]["type"] == "string"
 

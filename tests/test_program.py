@@ -12,33 +12,15 @@ import pulumi_aws
 import pytest
 import yaml
 from pulumi_mocks import ACCOUNT, CLUSTER_ARN, REGION, ROOT, RecordingMocks, Run, run_program, stack_config
+from resource_types import STACK_OUTPUTS
 
 from components import CONFIG_KEYS, ConfigError
 from components.event_logger import EcsTaskEventLoggerArgs
 from components.settings import base_type
 from components.stack_config import SETTINGS
 
-EXPORTS = {
-    "functionName",
-    "functionArn",
-    "logGroupName",
-    "ruleName",
-    "ruleArn",
-    "ruleNames",
-    "ruleArns",
-    "roleArn",
-    "eventPattern",
-    "tailLogsCommand",
-    "deadLetterQueueUrl",
-    "failedEventsQueueUrl",
-    "alarmTopicArn",
-    "alarmNames",
-    "queryNames",
-    "logGroupUrl",
-    "logsInsightsUrl",
-    "dashboardUrl",
-    "notificationTableName",
-}
+# What a stack with the default settings exports: every output but the Slack channel's.
+EXPORTS = STACK_OUTPUTS - {"slackChannelConfigurationArn"}
 
 
 @pytest.fixture(autouse=True)

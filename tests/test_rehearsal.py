@@ -15,13 +15,13 @@ import boto3
 import pytest
 from aws_rehearsal import Rehearsal, function_zip, policy_statements, rule_matches
 from handler_capture import load_event, sample_names
-from moto import mock_aws
 from pulumi_mocks import ACCOUNT, CLUSTER_ARN, REGION, run_program, stack_config
 
 import components.event_logger
 import components.iam_policies
 import components.validation
 from policy.validators import POLICIES
+from rehearse.play import emulated_aws
 
 FUNCTION = "aws:lambda/function:Function"
 RULE = "aws:cloudwatch/eventRule:EventRule"
@@ -31,18 +31,9 @@ DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
 
 
 @pytest.fixture
-def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def emulator() -> Iterator[None]:
     """moto in this process, as the stack's account and region, with fake credentials (no real AWS call)."""
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "MOTO_ACCOUNT_ID": ACCOUNT,
-    }.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
+    with emulated_aws(REGION, ACCOUNT):
         yield
 
 
