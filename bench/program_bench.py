@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import json
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-
-from pulumi_mocks import ACCOUNT, REGION, run_program, stack_config  # noqa: E402
+from rehearse.mocks import ACCOUNT, REGION, run_program, stack_config
 
 
 def cluster_arns(count: int) -> list[str]:

@@ -159,8 +159,9 @@ def play(config: Mapping[str, str], events: Sequence[tuple[str, dict[str, Any]]]
     account = account_of(config)
     with emulated_aws(region, account):
         import boto3  # noqa: PLC0415
-        from aws_rehearsal import Rehearsal, function_zip, rule_matches  # noqa: PLC0415
-        from pulumi_mocks import RecordingMocks, run_program  # noqa: PLC0415
+
+        from .aws import Rehearsal, function_zip, rule_matches  # noqa: PLC0415 - boto3 and moto load here
+        from .mocks import RecordingMocks, run_program  # noqa: PLC0415
 
         deployed = run_program(dict(config), RecordingMocks(region=region, account=account))
         rehearsal = Rehearsal(deployed, region)

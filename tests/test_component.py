@@ -13,11 +13,11 @@ from typing import Any
 import pulumi
 import pytest
 from event_matching import matches
-from pulumi_mocks import ACCOUNT, CLUSTER_ARN, REGION, RecordingMocks, Run, run
 
 from components import EcsTaskEventLogger, EcsTaskEventLoggerArgs
 from components.event_pattern import pattern_cluster_arns, service_arn_prefix
 from components.lambda_package import HANDLER_DIR, handler_files, handler_zip
+from rehearse.mocks import ACCOUNT, CLUSTER_ARN, REGION, RecordingMocks, Run, run
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 ROLE = "aws:iam/role:Role"

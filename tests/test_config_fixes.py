@@ -10,10 +10,10 @@ from typing import Any
 
 import pulumi
 import pytest
-from pulumi_mocks import ACCOUNT, CLUSTER_ARN, PROJECT, REGION, ROOT, RecordingMocks, Run, run_program, stack_config
 
 from components import ConfigError
 from components import stack_config as stack_config_module
+from rehearse.mocks import ACCOUNT, CLUSTER_ARN, PROJECT, REGION, ROOT, RecordingMocks, Run, run_program, stack_config
 
 OTHER = CLUSTER_ARN.replace("demo", "batch")
 PROBLEM_LINE = re.compile(rf"  - {PROJECT}:(?P<key>\w+) = (?:'.*'|\(not set\)): .+[.?] Fix: (?P<fix>.+)")

@@ -14,7 +14,6 @@ from urllib.parse import unquote
 
 import pytest
 from insights_fields import handler_records, unknown_fields, written_fields
-from pulumi_mocks import ACCOUNT, CLUSTER_ARN, REGION, ROOT, RecordingMocks, Run, run
 from resource_types import ALARM, DASHBOARD, FUNCTION, LOG_GROUP, METRIC_FILTER, QUEUE
 
 import components.dashboard
@@ -28,6 +27,7 @@ from components.dashboard import (
     MAX_WIDGETS,
 )
 from components.queries import QUERIES
+from rehearse.mocks import ACCOUNT, CLUSTER_ARN, REGION, ROOT, RecordingMocks, Run, run
 from scripts.render_dashboard import EXAMPLE_SVG, example_body, render
 
 FLEET = [f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/team-{i:03d}-payments-production-fargate" for i in range(80)]

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 from handler_capture import EVENTS_DIR
-from pulumi_mocks import ROOT
 
 from bench.runtime_python import lambda_python
 from handler.__main__ import main
+from rehearse.mocks import ROOT
 
 
 def run_cli(*args: str, stdin: str = "") -> tuple[int, list[dict]]:

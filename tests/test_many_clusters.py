@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from pulumi_mocks import ACCOUNT, CLUSTER_ARN, REGION, RecordingMocks, Run, run, run_program, stack_config
 
 from components import ConfigError, EcsTaskEventLogger, EcsTaskEventLoggerArgs, iam_policies
 from components.event_pattern import (
@@ -18,6 +17,7 @@ from components.event_pattern import (
     split_patterns,
 )
 from policy.validators import POLICIES
+from rehearse.mocks import ACCOUNT, CLUSTER_ARN, REGION, RecordingMocks, Run, run, run_program, stack_config
 
 RULE = "aws:cloudwatch/eventRule:EventRule"
 TARGET = "aws:cloudwatch/eventTarget:EventTarget"

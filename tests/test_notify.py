@@ -30,11 +30,11 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import boto3
 import pytest
 from handler_capture import FakeContext, load_event
-from pulumi_mocks import ACCOUNT, REGION, ROOT
 from test_stop_sequence import oom_task_life, stopped
 
 from handler import app, notify
 from handler.log_format import LambdaJsonFormatter
+from rehearse.mocks import ACCOUNT, REGION, ROOT
 from rehearse.play import emulated_aws
 
 LOG_GROUP = "/aws/lambda/ecs-task-events-function"

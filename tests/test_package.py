@@ -18,12 +18,12 @@ from google.protobuf import struct_pb2  # type: ignore[import-untyped]
 from pulumi.provider.server import ProviderServicer
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import ConstructRequest
-from pulumi_mocks import ACCOUNT, CLUSTER_ARN, REGION, ROOT, RecordingMocks, Run, run, run_program, stack_config
 from resource_types import OPTIONAL_OUTPUTS, STACK_OUTPUTS
 
 from components import EcsTaskEventLoggerArgs, generate, package
 from components.event_logger import COMPONENT_TYPE, PACKAGE_NAME, EcsTaskEventLogger
 from components.settings import declared
+from rehearse.mocks import ACCOUNT, CLUSTER_ARN, REGION, ROOT, RecordingMocks, Run, run, run_program, stack_config
 
 PLUGIN = ROOT / "provider"
 PropertyDependencies = ConstructRequest.PropertyDependencies

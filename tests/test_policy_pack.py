@@ -10,10 +10,10 @@ from typing import Any
 
 import pulumi_policy
 import pytest
-from pulumi_mocks import CLUSTER_ARN, ROOT, Run, run_program, stack_config
 
 from policy import validators
 from policy.validators import POLICIES
+from rehearse.mocks import CLUSTER_ARN, ROOT, Run, run_program, stack_config
 
 LOG_GROUP_ARN = "arn:aws:logs:eu-west-1:111122223333:log-group:ecs-task-events-logs"
 

@@ -11,13 +11,13 @@ from typing import Any
 import pulumi_aws
 import pytest
 import yaml
-from pulumi_mocks import ACCOUNT, CLUSTER_ARN, REGION, ROOT, RecordingMocks, Run, run_program, stack_config
 from resource_types import STACK_OUTPUTS
 
 from components import CONFIG_KEYS, ConfigError
 from components.event_logger import EcsTaskEventLoggerArgs
 from components.settings import base_type
 from components.stack_config import SETTINGS
+from rehearse.mocks import ACCOUNT, CLUSTER_ARN, REGION, ROOT, RecordingMocks, Run, run_program, stack_config
 
 # What a stack with the default settings exports: every output but the Slack channel's.
 EXPORTS = STACK_OUTPUTS - {"slackChannelConfigurationArn"}

@@ -9,7 +9,6 @@ import json
 from collections import Counter
 
 import pytest
-from pulumi_mocks import ACCOUNT, CLUSTER_ARN, REGION, ROOT, RecordingMocks, Run, run_program, stack_config
 from resource_types import (
     ALARM,
     FUNCTION,
@@ -30,6 +29,7 @@ from resource_types import (
 from components import ConfigError, EcsTaskEventLoggerArgs, validation
 from components.event_pattern import MAX_PATTERN_CHARS, MAX_RULES
 from policy import validators as policy_validators
+from rehearse.mocks import ACCOUNT, CLUSTER_ARN, REGION, ROOT, RecordingMocks, Run, run_program, stack_config
 
 LONG_CLUSTER_LIST = [f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/team-{i:03d}-payments-production" for i in range(90)]
 FIFO_TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:oncall.fifo"

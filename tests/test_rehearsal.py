@@ -13,14 +13,14 @@ from typing import Any
 
 import boto3
 import pytest
-from aws_rehearsal import Rehearsal, function_zip, policy_statements, rule_matches
 from handler_capture import load_event, sample_names
-from pulumi_mocks import ACCOUNT, CLUSTER_ARN, REGION, run_program, stack_config
 
 import components.event_logger
 import components.iam_policies
 import components.validation
 from policy.validators import POLICIES
+from rehearse.aws import Rehearsal, function_zip, policy_statements, rule_matches
+from rehearse.mocks import ACCOUNT, CLUSTER_ARN, REGION, run_program, stack_config
 from rehearse.play import emulated_aws
 
 FUNCTION = "aws:lambda/function:Function"

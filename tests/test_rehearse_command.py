@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pulumi_mocks import ROOT
 
 from rehearse.__main__ import main
+from rehearse.mocks import ROOT
 from rehearse.play import explain_miss, with_overrides
 from rehearse.sequence import default_sequence, sample
 

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from insights_fields import handler_records, unknown_fields, written_fields
-from pulumi_mocks import ACCOUNT, CLUSTER_ARN, REGION, RecordingMocks, Run, run, run_program, stack_config
 from test_handler import EXPECTED
 
 from components import ConfigError, EcsTaskEventLogger, EcsTaskEventLoggerArgs
@@ -22,6 +21,7 @@ from components.alarms import (
 )
 from components.queries import QUERIES
 from rehearse.filter_patterns import matches
+from rehearse.mocks import ACCOUNT, CLUSTER_ARN, REGION, RecordingMocks, Run, run, run_program, stack_config
 
 QUEUE = "aws:sqs/queue:Queue"
 QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"

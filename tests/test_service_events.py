@@ -15,12 +15,12 @@ import json
 from typing import Any
 
 import pytest
-from aws_rehearsal import rule_matches
 from handler_capture import load_event
-from pulumi_mocks import ACCOUNT, CLUSTER_ARN, REGION, run_program, stack_config
 from test_rehearsal import emulator, physical, rehearse  # noqa: F401 - the fixture
 
 from policy.validators import POLICIES
+from rehearse.aws import rule_matches
+from rehearse.mocks import ACCOUNT, CLUSTER_ARN, REGION, run_program, stack_config
 
 RULE = "aws:cloudwatch/eventRule:EventRule"
 TABLE = "aws:dynamodb/table:Table"

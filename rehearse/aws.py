@@ -25,7 +25,8 @@ from typing import Any
 import boto3
 import pulumi
 from botocore.validate import validate_parameters
-from pulumi_mocks import Registered, Run
+
+from .mocks import Registered, Run
 
 Handler = Callable[["Rehearsal", Registered], None]
 
