@@ -57,18 +57,16 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
     retries and in the end parks the event in the failed-events queue.
     """
     summary = safe_summary(event)
+    # Decided before a copy loses its verdict: a copy counts in no metric, but it may still have to send the
+    # message (Lambda's retry after a failed publish is a copy too); the table tells notify() whether it went out.
+    message_fields = dict(summary.fields) if wants_message(summary.fields) else None
     if summary.key is not None and remember_event(summary.key):
         summary.mark_duplicate()
     emit(summary.level, summary.message, summary.fields)
-    if wants_message(summary.fields) and os.environ.get("NOTIFY_TOPIC_ARN"):
+    if message_fields is not None and os.environ.get("NOTIFY_TOPIC_ARN"):
         from .notify import notify  # noqa: PLC0415 - only events that notify pay for it (and for boto3)
 
-        try:
-            notify(summary.fields, event)
-        except Exception:
-            if summary.key is not None:  # the retry is this event's first successful handling, not a copy
-                SEEN_EVENTS.pop(summary.key, None)
-            raise
+        notify(message_fields, event)
     if logger.isEnabledFor(logging.DEBUG):
         from .redact import redact_event  # noqa: PLC0415 - only DEBUG needs it; spare the cold start
 
