@@ -267,7 +267,7 @@ def _combination_problems(config: pulumi.Config, values: dict[str, Any], region:
 def _read_clusters(config: pulumi.Config, region: str, problems: Problems) -> dict[str, Any]:
     """Which clusters: exactly one of clusterArn, clusterArns, allClusters."""
     raw_arn, raw_arns, raw_all = (config.get(key) for key in (CLUSTER_ARN_KEY, CLUSTER_ARNS_KEY, ALL_CLUSTERS_KEY))
-    example = f"arn:aws:ecs:{region}:ACCOUNT_ID:cluster/NAME"
+    example = _cluster_arn_example(region, None)
     try:
         all_clusters = _boolean(raw_all) if raw_all is not None else False
     except ValueError as error:
@@ -315,7 +315,7 @@ def _cluster_arn_example(region: str, given: object) -> str:
 
 
 def _read_cluster_list(raw: str, region: str, problems: Problems) -> dict[str, Any]:
-    key, example = CLUSTER_ARNS_KEY, f"arn:aws:ecs:{region}:ACCOUNT_ID:cluster/NAME"
+    key, example = CLUSTER_ARNS_KEY, _cluster_arn_example(region, None)
     try:
         listed = json.loads(raw)
     except ValueError:

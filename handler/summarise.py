@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from .classify import KNOWN_STOP_CODES, classify_task, failure_reason, has_stopped, unclean_exit
-from .parse import Oddities, clip, plain_text, read_detail, read_text, type_name
+from .parse import Oddities, clip, read_detail, read_texts, type_name
 from .task_event import TaskState
 
 TYPE_CHECKING = False
@@ -20,6 +20,8 @@ if TYPE_CHECKING:  # importing typing would cost every cold start
     from .task_event import Container
 
 TASK_STATE_CHANGE = "ECS Task State Change"
+ENVELOPE_FIELDS = ("detail-type", "id", "time")
+REQUIRED_ENVELOPE_FIELDS = frozenset({"detail-type", "id"})
 
 # Long stopped reasons are cut in the message only; the field keeps them whole.
 MESSAGE_REASON_LIMIT = 200
@@ -59,12 +61,8 @@ def summarise_event(event: Any) -> Summary:
         odd.note(f"event is {type_name(event)}, expected object")
         return _finish(logging.WARNING, "unreadable event", {}, odd)
 
-    envelope = {
-        "detailType": plain_text(event, "detail-type")
-        or read_text(event, "detail-type", odd, where="event", required=True),
-        "eventId": plain_text(event, "id") or read_text(event, "id", odd, where="event", required=True),
-        "eventTime": plain_text(event, "time") or read_text(event, "time", odd, where="event"),
-    }
+    detail_type, event_id, event_time = read_texts(event, ENVELOPE_FIELDS, REQUIRED_ENVELOPE_FIELDS, odd, where="event")
+    envelope = {"detailType": detail_type, "eventId": event_id, "eventTime": event_time}
     if envelope["detailType"] == TASK_STATE_CHANGE:
         task = TaskState(read_detail(event, odd), odd)
         level, message, fields = _summarise_task(task, odd)

@@ -86,19 +86,19 @@ def stack_file_config(text: str) -> dict[str, str]:
 
 def with_overrides(config: Mapping[str, str], overrides: Sequence[str]) -> dict[str, str]:
     """``KEY=VALUE`` overrides; a key without a namespace is the project's, as `pulumi config set` takes it."""
-    merged = dict(config)
+    given = {}
     for override in overrides:
         key, separator, value = override.partition("=")
         if not separator or not key:
             raise ValueError(f"--config {override!r}: expected KEY=VALUE, e.g. --config logLevel=DEBUG")
-        merged[key if ":" in key else f"{PROJECT}:{key}"] = value
-    for key in ("clusterArn", "clusterArns", "allClusters"):
+        given[key if ":" in key else f"{PROJECT}:{key}"] = value
+    merged = dict(config)
+    cluster_keys = {f"{PROJECT}:{key}" for key in ("clusterArn", "clusterArns", "allClusters")}
+    if cluster_keys & given.keys():
         # An override of one cluster key replaces the stack file's other ones, as `pulumi config rm` would.
-        if any(o.partition("=")[0] in (key, f"{PROJECT}:{key}") for o in overrides):
-            for other in {"clusterArn", "clusterArns", "allClusters"} - {key}:
-                if not any(o.partition("=")[0] in (other, f"{PROJECT}:{other}") for o in overrides):
-                    merged.pop(f"{PROJECT}:{other}", None)
-    return merged
+        for key in cluster_keys - given.keys():
+            merged.pop(key, None)
+    return merged | given
 
 
 def account_of(config: Mapping[str, str]) -> str:
@@ -194,7 +194,7 @@ def play(config: Mapping[str, str], events: Sequence[tuple[str, dict[str, Any]]]
                 invocation = function.invoke(event)
                 delivery.lines, delivery.error = invocation.lines, invocation.error
                 lines.extend(invocation.lines)
-                now = f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%S}.000Z"
+                now = _now()
                 dimensions = {"FunctionName": function_name}
                 lambda_points.append(Datapoint("AWS/Lambda", "Invocations", 1.0, dimensions, now))
                 lambda_points.append(Datapoint("AWS/Lambda", "Errors", float(bool(invocation.error)), dimensions, now))
@@ -230,6 +230,11 @@ def play(config: Mapping[str, str], events: Sequence[tuple[str, dict[str, Any]]]
         )
 
 
+def _now() -> str:
+    """This moment as a record's timestamp, for the figures AWS/Lambda and AWS/SQS would report now."""
+    return f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%S}.000Z"
+
+
 def _millis(line: str) -> int:
     stamp = json.loads(line)["timestamp"]
     return int(datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).timestamp() * 1000)
@@ -262,7 +267,7 @@ def _read_inbox(sqs: Any, url: str) -> list[dict[str, str]]:
 
 def _queue_depths(rehearsal: Any, sqs: Any) -> list[Datapoint]:
     """AWS/SQS ApproximateNumberOfMessagesVisible of the stack's queues, as moto holds them now."""
-    now = f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%S}.000Z"
+    now = _now()
     points = []
     for queue in rehearsal.run.of_type(QUEUE):
         url = rehearsal.resolve(queue.outputs["url"])
