@@ -163,7 +163,7 @@ class EcsTaskEventLoggerArgs:
     saved_queries: bool | None = setting(True, check=validation.check_boolean)
     ('Saved CloudWatch Logs Insights queries on the log group (README, "Read the logs"). Default: true.')
     group_metrics: bool | None = setting(
-        check=validation.check_boolean, example="false", default_text="`true`; `false` with `allClusters`"
+        check=validation.check_boolean, example="false", default_text="`auto`: `true`; `false` with `allClusters`"
     )
     (
         "Publish the shared metrics per service or task family (dimension Group) as well as per Cluster. "
@@ -186,7 +186,7 @@ class EcsTaskEventLoggerArgs:
         "Default: true."
     )
     notifications: bool | None = setting(
-        check=validation.check_boolean, example="true", default_text="`true` when `alarms` is on"
+        check=validation.check_boolean, example="true", default_text="`auto`: `true` when `alarms` is on"
     )
     (
         "One readable message to the alarm topic per abnormally stopped task, failed or rolling-back deployment, "

@@ -13,13 +13,12 @@ import json
 import re
 import sys
 import textwrap
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from .package import schema
-from .settings import Declared, declared, without_default
-from .stack_config import CLUSTER_FIELDS, STACK_KEYS
+from .settings import Declared, without_default
+from .stack_config import STACK_KEYS, STACK_SETTINGS, declaration
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_JSON = ROOT / "provider" / "schema.json"
@@ -41,16 +40,10 @@ runtime:
 config:
 """
 YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n"}
-CONFIG_TYPES: Mapping[type, str] = {int: "integer", bool: "boolean", str: "string", Mapping: "string"}
 
 
 def render_schema() -> str:
     return json.dumps(schema(), indent=2, ensure_ascii=False) + "\n"
-
-
-def _stack_settings() -> list[Declared]:
-    """The settings the stack config sets by their own key (the clusters have keys of their own, STACK_KEYS)."""
-    return [setting for setting in declared() if setting.field not in CLUSTER_FIELDS]
 
 
 def config_description(setting: Declared) -> str:
@@ -63,17 +56,9 @@ def config_declarations() -> dict[str, dict[str, Any]]:
     block: dict[str, dict[str, Any]] = {}
     for stack_key in STACK_KEYS:
         block[stack_key.key] = {**stack_key.declaration, "description": stack_key.description}
-    for setting in _stack_settings():
-        declaration: dict[str, Any] = {"type": CONFIG_TYPES[setting.type]}
-        if setting.default is not None:
-            declaration["default"] = _config_default(setting.default)
-        declaration["description"] = config_description(setting)
-        block[setting.key] = declaration
+    for setting in STACK_SETTINGS:
+        block[setting.key] = {**declaration(setting), "description": config_description(setting)}
     return block
-
-
-def _config_default(value: Any) -> Any:
-    return json.dumps(dict(value)) if isinstance(value, Mapping) else value
 
 
 def _scalar(value: Any) -> str:
@@ -82,6 +67,8 @@ def _scalar(value: Any) -> str:
         return str(value).lower()
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, list):
+        return json.dumps(value)
     if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", value) and value.lower() not in YAML_WORDS:
         return str(value)
     return json.dumps(value)
@@ -89,9 +76,9 @@ def _scalar(value: Any) -> str:
 
 def render_pulumi_yaml() -> str:
     lines = [PROJECT_HEADER.rstrip("\n")]
-    for key, declaration in config_declarations().items():
+    for key, declared_key in config_declarations().items():
         lines.append(f"  {key}:")
-        for name, value in declaration.items():
+        for name, value in declared_key.items():
             if name == "description":
                 lines.append("    description: >-")
                 lines += textwrap.wrap(value, 112, initial_indent="      ", subsequent_indent="      ")
@@ -106,9 +93,7 @@ def render_pulumi_yaml() -> str:
 def _readme_default(setting: Declared) -> str:
     if setting.default_text is not None:
         return setting.default_text
-    if setting.default is None:
-        return ""
-    value = _config_default(setting.default)
+    value = declaration(setting)["default"]
     return f"`{_scalar(value) if not isinstance(value, str) else value}`"
 
 
@@ -117,7 +102,7 @@ def render_config_table() -> str:
     rows += [f"| `{key.key}` | {key.default_text} | {key.description} |" for key in STACK_KEYS]
     rows += [
         f"| `{setting.key}` | {_readme_default(setting)} | {config_description(setting)} |"
-        for setting in _stack_settings()
+        for setting in STACK_SETTINGS
     ]
     return "\n".join([TABLE_START, *rows, TABLE_END])
 

@@ -78,11 +78,34 @@ def _example(setting: Declared) -> str | Callable[[str], str]:
 
 
 # Every optional key, derived from EcsTaskEventLoggerArgs (its declaration says name, type, default, check).
+STACK_SETTINGS = tuple(setting for setting in declared() if setting.field not in CLUSTER_FIELDS)
 SETTINGS = tuple(
     Setting(setting.key, setting.field, _parse(PARSERS[setting.type], setting.check), _example(setting))
-    for setting in declared()
-    if setting.field not in CLUSTER_FIELDS
+    for setting in STACK_SETTINGS
 )
+
+# The type Pulumi.yaml declares for each kind of setting: the CLI checks stack values against it.
+CONFIG_TYPES: Mapping[type, str] = {int: "integer", bool: "boolean", str: "string", Mapping: "string"}
+# The stack-config default of a setting with no default of its own (off, or decided by other settings). The Pulumi
+# CLI refuses to run a stack that lacks any key Pulumi.yaml declares without a default (mergeConfig in pulumi/pulumi
+# sdk/go/common/workspace/config.go), so each such key declares this value, and the program reads it as unset. A
+# switch whose default depends on other settings cannot be a YAML boolean, so it is a string: auto, true or false.
+UNSET: Mapping[type, str] = {str: "", bool: "auto"}
+
+
+def declaration(setting: Declared) -> dict[str, Any]:
+    """A setting's type and default in Pulumi.yaml's config block."""
+    if setting.default is None:
+        return {"type": "string", "default": UNSET[setting.type]}
+    default = json.dumps(dict(setting.default)) if isinstance(setting.default, Mapping) else setting.default
+    return {"type": CONFIG_TYPES[setting.type], "default": default}
+
+
+def _unset_value(setting: Declared) -> str | None:
+    return UNSET[setting.type] if setting.default is None else None
+
+
+UNSET_VALUES = {setting.key: _unset_value(setting) for setting in STACK_SETTINGS}
 
 
 @dataclass(frozen=True)
@@ -101,7 +124,7 @@ ALL_CLUSTERS_KEY = "allClusters"
 STACK_KEYS = (
     StackKey(
         CLUSTER_ARN_KEY,
-        {"type": "string"},
+        {"type": "string", "default": ""},
         "(one of these three is required)",
         "ARN of the ECS cluster whose task events are logged: arn:aws:ecs:REGION:ACCOUNT_ID:cluster/NAME "
         "(aws ecs list-clusters --region REGION lists them). Must be in the stack's aws:region. Set this, "
@@ -109,8 +132,8 @@ STACK_KEYS = (
     ),
     StackKey(
         CLUSTER_ARNS_KEY,
-        {"type": "array", "items": {"type": "string"}},
-        "",
+        {"type": "array", "items": {"type": "string"}, "default": []},
+        "`[]`",
         "Several clusters of one account and region, as a list: pulumi config set --path 'clusterArns[0]' "
         "arn:aws:ecs:REGION:ACCOUNT_ID:cluster/a, then [1], and so on. An event pattern (2,048 characters) holds "
         "about 10 to 15 clusters with serviceEvents, 20 to 35 without, so past that the clusters are spread over "
@@ -158,7 +181,7 @@ def read_logger_args(config: pulumi.Config, region: str) -> EcsTaskEventLoggerAr
     values: dict[str, Any] = {}
     for setting in SETTINGS:
         raw = config.get(setting.key)
-        if raw is None:
+        if raw is None or raw == UNSET_VALUES[setting.key]:
             continue
         try:
             values[setting.field] = setting.parse(raw)
@@ -267,6 +290,9 @@ def _combination_problems(config: pulumi.Config, values: dict[str, Any], region:
 def _read_clusters(config: pulumi.Config, region: str, problems: Problems) -> dict[str, Any]:
     """Which clusters: exactly one of clusterArn, clusterArns, allClusters."""
     raw_arn, raw_arns, raw_all = (config.get(key) for key in (CLUSTER_ARN_KEY, CLUSTER_ARNS_KEY, ALL_CLUSTERS_KEY))
+    # Pulumi.yaml's defaults, which the CLI sets on every stack, mean "not chosen".
+    raw_arn = raw_arn or None
+    raw_arns = None if raw_arns is not None and raw_arns.strip() in ("", "[]") else raw_arns
     example = _cluster_arn_example(region, None)
     try:
         all_clusters = _boolean(raw_all) if raw_all is not None else False

@@ -17,8 +17,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
 
+import yaml
+
 from . import ROOT
-from .play import Report, play, stack_file_config, with_overrides
+from .play import Report, play, with_overrides
+from .pulumi_cli import CliRefused, stack_file_values
 from .sequence import default_sequence
 
 
@@ -74,13 +77,20 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     options = parser.parse_args(argv)
     output = out or sys.stdout
     try:
-        config = with_overrides(stack_file_config(Path(options.stack_file).read_text()), options.config)
+        stack_file = Path(options.stack_file)
+        config = with_overrides(stack_file_values(stack_file.read_text(), stack_file.name), options.config)
         events = _events(options.files) if options.files else default_sequence()
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, CliRefused, yaml.YAMLError) as error:
         print(f"python3 -m rehearse: {error}", file=sys.stderr)
         return 2
     try:
         report = play(config, events)
+    except CliRefused as error:  # what the Pulumi CLI would say before running the program (rehearse/pulumi_cli.py)
+        print(
+            f"python3 -m rehearse: `pulumi up` would stop here, before the program runs: error: {error}",
+            file=sys.stderr,
+        )
+        return 2
     except ValueError as error:  # the program's own config errors (ConfigError is a RunError, not a ValueError)
         print(f"python3 -m rehearse: {error}", file=sys.stderr)
         return 2

@@ -20,6 +20,8 @@ import pulumi
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.mocks import MockMonitor
 
+from .pulumi_cli import StackValue, as_text, config_for_program
+
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = ROOT / "__main__.py"
 PROJECT = "ecs-task-events"
@@ -158,20 +160,30 @@ def run(
     return result
 
 
-def stack_config(**values: str) -> dict[str, str]:
-    """Config as the CLI passes it: 'project:key' names, string values; aws:region set."""
-    config = {"aws:region": REGION}
+def stack_config(**values: StackValue) -> dict[str, StackValue]:
+    """A stack's config as its stack file holds it: 'project:key' names, strings (a list as `--path` sets it);
+    aws:region set."""
+    config: dict[str, StackValue] = {"aws:region": REGION}
     for key, value in values.items():
         config[key if ":" in key else f"{PROJECT}:{key}"] = value
     return config
 
 
-def run_program(config: Mapping[str, str], mocks: RecordingMocks | None = None, preview: bool = False) -> Run:
-    """Run __main__.py the way the CLI would, and collect its stack outputs."""
+def run_program(
+    config: Mapping[str, StackValue], mocks: RecordingMocks | None = None, preview: bool = False, *, cli: bool = True
+) -> Run:
+    """Run __main__.py the way the CLI would, and collect its stack outputs.
+
+    ``config`` is the stack's, as its stack file holds it. The CLI first checks it against Pulumi.yaml and applies
+    the defaults there (rehearse/pulumi_cli.py), raising CliRefused where the CLI would stop before the program;
+    ``cli=False`` hands the values to the program as they are, for what only the program can be shown (values of
+    the wrong type the CLI refuses first).
+    """
+    given = config_for_program(config, STACK) if cli else {key: as_text(value)[0] for key, value in config.items()}
 
     def program() -> Mapping[str, Any]:
         runpy.run_path(str(PROGRAM), run_name="__main__")
         stack = pulumi_settings.get_root_resource()
         return dict(getattr(stack, "outputs", {}))
 
-    return run(program, config, mocks, preview)
+    return run(program, given, mocks, preview)

@@ -17,6 +17,7 @@ from typing import Any
 
 from . import deployed_code
 from .metrics import Datapoint, evaluate_alarm, publish
+from .pulumi_cli import StackValue
 
 PROJECT = "ecs-task-events"
 DEFAULT_ACCOUNT = "111122223333"
@@ -76,22 +77,18 @@ class Report:
     notes: Sequence[str] = NOTES
 
 
-def stack_file_config(text: str) -> dict[str, str]:
-    """A stack file's config (``Pulumi.<stack>.yaml``) as the CLI hands it to the program: strings."""
-    import yaml  # noqa: PLC0415 - a dev requirement, only needed here
+def with_overrides(config: Mapping[str, StackValue], overrides: Sequence[str]) -> dict[str, StackValue]:
+    """``KEY=VALUE`` overrides; a key without a namespace is the project's, as `pulumi config set` takes it.
 
-    config = (yaml.safe_load(text) or {}).get("config") or {}
-    return {key: value if isinstance(value, str) else json.dumps(value) for key, value in config.items()}
-
-
-def with_overrides(config: Mapping[str, str], overrides: Sequence[str]) -> dict[str, str]:
-    """``KEY=VALUE`` overrides; a key without a namespace is the project's, as `pulumi config set` takes it."""
-    given = {}
+    A JSON list or object (``--config clusterArns='["arn:..."]'``) is held as a list or an object, as
+    `pulumi config set --path` would build it; any other value is a string, as `pulumi config set` stores it.
+    """
+    given: dict[str, StackValue] = {}
     for override in overrides:
         key, separator, value = override.partition("=")
         if not separator or not key:
             raise ValueError(f"--config {override!r}: expected KEY=VALUE, e.g. --config logLevel=DEBUG")
-        given[key if ":" in key else f"{PROJECT}:{key}"] = value
+        given[key if ":" in key else f"{PROJECT}:{key}"] = _structured(value)
     merged = dict(config)
     cluster_keys = {f"{PROJECT}:{key}" for key in ("clusterArn", "clusterArns", "allClusters")}
     if cluster_keys & given.keys():
@@ -101,9 +98,21 @@ def with_overrides(config: Mapping[str, str], overrides: Sequence[str]) -> dict[
     return merged | given
 
 
-def account_of(config: Mapping[str, str]) -> str:
+def _structured(value: str) -> StackValue:
+    if value.lstrip().startswith(("[", "{")):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return value
+        if isinstance(parsed, list | dict):
+            return parsed
+    return value
+
+
+def account_of(config: Mapping[str, StackValue]) -> str:
     """The account the stack deploys to, as the credentials would say: the clusters' account."""
-    arn = config.get(f"{PROJECT}:clusterArn") or next(iter(json.loads(config.get(f"{PROJECT}:clusterArns", "[]"))), "")
+    arns = config.get(f"{PROJECT}:clusterArns")
+    arn = config.get(f"{PROJECT}:clusterArn") or next(iter(arns if isinstance(arns, list) else []), "")
     parts = str(arn).split(":")
     return parts[4] if len(parts) > 4 and parts[4].isdigit() else DEFAULT_ACCOUNT
 
@@ -151,9 +160,9 @@ def explain_miss(event: Mapping[str, Any], patterns: Sequence[Mapping[str, Any]]
     return "no rule's pattern matches it"
 
 
-def play(config: Mapping[str, str], events: Sequence[tuple[str, dict[str, Any]]]) -> Report:
+def play(config: Mapping[str, StackValue], events: Sequence[tuple[str, dict[str, Any]]]) -> Report:
     """Deploy the program with this config into moto and play ``events`` through it, in order."""
-    region = config.get("aws:region")
+    region = str(config.get("aws:region") or "")
     if not region:
         raise ValueError("no aws:region in the config; pass --config aws:region=eu-west-1 (the clusters' region)")
     account = account_of(config)

@@ -5,85 +5,62 @@ from __future__ import annotations
 import json
 import logging
 import re
-import shlex
-from typing import Any
 
 import pulumi
 import pytest
+from config_refusals import cli_refusal, config_error
 
-from components import ConfigError
 from components import stack_config as stack_config_module
-from rehearse.mocks import ACCOUNT, CLUSTER_ARN, PROJECT, REGION, ROOT, RecordingMocks, Run, run_program, stack_config
+from rehearse.mocks import ACCOUNT, CLUSTER_ARN, PROJECT, REGION, ROOT, Run, run_program, stack_config
+from rehearse.pulumi_cli import StackValue, config_command
 
 OTHER = CLUSTER_ARN.replace("demo", "batch")
 PROBLEM_LINE = re.compile(rf"  - {PROJECT}:(?P<key>\w+) = (?:'.*'|\(not set\)): .+[.?] Fix: (?P<fix>.+)")
 
 
-def problems(config: dict[str, str]) -> list[re.Match[str]]:
+def problems(config: dict[str, StackValue], *, past_the_cli: bool = False) -> list[re.Match[str]]:
     """The problem lines of the config error, each checked for the common shape."""
-    mocks = RecordingMocks()
-    with pytest.raises(ConfigError) as raised:
-        run_program(config, mocks)
-    assert mocks.resources == []
-    lines = str(raised.value).splitlines()
+    lines = config_error(config, past_the_cli=past_the_cli).splitlines()
     assert lines[0] == "invalid stack config, nothing was deployed:"
     matches = [PROBLEM_LINE.fullmatch(line) for line in lines[1:]]
     assert all(matches), lines
     return [match for match in matches if match]
 
 
-def _path(raw: str) -> tuple[str, int]:
-    match = re.fullmatch(r"(\w+)\[(\d+)\]", raw)
-    assert match, raw
-    return match[1], int(match[2])
-
-
-def apply_fix(config: dict[str, str], fix: str) -> dict[str, str]:
+def apply_fix(config: dict[str, StackValue], fix: str) -> dict[str, StackValue]:
     """Run the commands of a Fix: line against the config, as the Pulumi CLI would (with --path lists)."""
-    config = dict(config)
     commands = fix.split(", to keep only", maxsplit=1)[0].split(", or ", maxsplit=1)[0].split(" (", maxsplit=1)[0]
     for command in commands.split(" && "):
-        words = shlex.split(command.replace("ACCOUNT_ID", ACCOUNT).replace("/NAME", "/demo"))
-        assert words[:2] == ["pulumi", "config"], command
-        verb, path, rest = words[2], "--path" in words, [w for w in words[3:] if w != "--path"]
-        if path:
-            key, index = _path(rest[0])
-            full = f"{PROJECT}:{key}"
-            items: list[Any] = json.loads(config.get(full, "[]"))
-            if verb == "rm":
-                del items[index]
-            else:
-                items[index : index + 1] = [rest[1]]
-            config[full] = json.dumps(items)
-            continue
-        full = rest[0] if ":" in rest[0] else f"{PROJECT}:{rest[0]}"
-        if verb == "rm":
-            config.pop(full)
-        else:
-            config[full] = rest[1]
+        config = config_command(config, command.replace("ACCOUNT_ID", ACCOUNT).replace("/NAME", "/demo"))
     return config
 
 
 BROKEN = {
     "retention 8": stack_config(clusterArn=CLUSTER_ARN, logRetentionDays="8"),
-    "retention words": stack_config(clusterArn=CLUSTER_ARN, logRetentionDays="a month"),
     "misspelt key": stack_config(clusterArn=CLUSTER_ARN, logretentiondays="14"),
     "lower-case key": stack_config(clusterarn=CLUSTER_ARN),
     "unknown key": stack_config(clusterArn=CLUSTER_ARN, colour="blue"),
-    "list as a plain string": stack_config(clusterArns=f"{CLUSTER_ARN},{OTHER}"),
-    "list as a JSON string": stack_config(clusterArns=json.dumps(CLUSTER_ARN)),
-    "list as an object": stack_config(clusterArns=json.dumps({"a": CLUSTER_ARN})),
-    "duplicate": stack_config(clusterArns=json.dumps([CLUSTER_ARN, OTHER, CLUSTER_ARN])),
-    "three times": stack_config(clusterArns=json.dumps([CLUSTER_ARN, CLUSTER_ARN, OTHER, CLUSTER_ARN])),
-    "bad entry": stack_config(clusterArns=json.dumps([CLUSTER_ARN, "batch"])),
-    "other region": stack_config(clusterArns=json.dumps([CLUSTER_ARN, OTHER.replace(REGION, "us-east-1")])),
-    "all three keys": stack_config(clusterArn=CLUSTER_ARN, clusterArns=json.dumps([OTHER]), allClusters="true"),
-    "two keys": stack_config(clusterArn=CLUSTER_ARN, clusterArns=json.dumps([OTHER])),
+    "duplicate": stack_config(clusterArns=[CLUSTER_ARN, OTHER, CLUSTER_ARN]),
+    "three times": stack_config(clusterArns=[CLUSTER_ARN, CLUSTER_ARN, OTHER, CLUSTER_ARN]),
+    "bad entry": stack_config(clusterArns=[CLUSTER_ARN, "batch"]),
+    "other region": stack_config(clusterArns=[CLUSTER_ARN, OTHER.replace(REGION, "us-east-1")]),
+    "all three keys": stack_config(clusterArn=CLUSTER_ARN, clusterArns=[OTHER], allClusters="true"),
+    "two keys": stack_config(clusterArn=CLUSTER_ARN, clusterArns=[OTHER]),
     "missing cluster": stack_config(),
     "malformed ARN": stack_config(clusterArn=f"arn:aws:ecs:{REGION}:{ACCOUNT}:demo"),
     "email without alarms": stack_config(clusterArn=CLUSTER_ARN, alarms="false", alertEmail="oncall@example.com"),
     "FATAL with alarms": stack_config(clusterArn=CLUSTER_ARN, logLevel="FATAL"),
     "topic elsewhere": stack_config(clusterArn=CLUSTER_ARN, alarmTopicArn=f"arn:aws:sns:us-east-1:{ACCOUNT}:oncall"),
+}
+
+
+# Values of the wrong type for Pulumi.yaml's declaration: the CLI refuses them before the program runs, with its
+# own message (README, "Deploy"); past the CLI, the program's Fix: line still repairs them.
+WRONG_TYPES = {
+    "retention words": (stack_config(clusterArn=CLUSTER_ARN, logRetentionDays="a month"), "integer"),
+    "list as a plain string": (stack_config(clusterArns=f"{CLUSTER_ARN},{OTHER}"), "array<string>"),
+    "list as a JSON string": (stack_config(clusterArns=json.dumps(CLUSTER_ARN)), "array<string>"),
+    "list as an object": (stack_config(clusterArns={"a": CLUSTER_ARN}), "array<string>"),
 }
 
 
@@ -96,8 +73,21 @@ def test_every_fix_line_fixes_the_problem(case: str) -> None:
     assert deployed.outputs["functionName"]
 
 
-def fixes(config: dict[str, str]) -> list[str]:
-    return [problem["fix"] for problem in problems(config)]
+@pytest.mark.parametrize("case", WRONG_TYPES, ids=list(WRONG_TYPES))
+def test_a_value_of_the_wrong_type_meets_the_cli_and_its_fix_line_still_repairs_it(case: str) -> None:
+    config, type_name = WRONG_TYPES[case]
+    key = next(key for key in config if key.startswith(f"{PROJECT}:") and key != f"{PROJECT}:clusterArn")
+    assert cli_refusal(config) == (
+        f"validating stack config: Stack 'dev' with configuration key '{key.split(':')[1]}' must be of type "
+        f"'{type_name}'"
+    )
+    for problem in problems(config, past_the_cli=True):
+        config = apply_fix(config, problem["fix"])
+    assert run_program(config).outputs["functionName"]
+
+
+def fixes(config: dict[str, StackValue], *, past_the_cli: bool = False) -> list[str]:
+    return [problem["fix"] for problem in problems(config, past_the_cli=past_the_cli)]
 
 
 def test_the_fixes_say_exactly_what_to_run() -> None:
@@ -109,7 +99,7 @@ def test_the_fixes_say_exactly_what_to_run() -> None:
     assert fixes(BROKEN["all three keys"]) == [
         "pulumi config rm clusterArn && pulumi config rm clusterArns, to keep only allClusters"
     ]
-    assert fixes(BROKEN["list as a plain string"]) == [
+    assert fixes(WRONG_TYPES["list as a plain string"][0], past_the_cli=True) == [
         f"pulumi config rm clusterArns && pulumi config set --path 'clusterArns[0]' {CLUSTER_ARN} "
         f"&& pulumi config set --path 'clusterArns[1]' {OTHER}"
     ]
@@ -119,10 +109,8 @@ def test_the_fixes_say_exactly_what_to_run() -> None:
     assert fixes(BROKEN["unknown key"]) == ["pulumi config rm colour"]
 
 
-def message(config: dict[str, str]) -> str:
-    with pytest.raises(ConfigError) as raised:
-        run_program(config)
-    return str(raised.value)
+def message(config: dict[str, StackValue]) -> str:
+    return config_error(config)
 
 
 def test_unknown_keys_name_the_closest_setting() -> None:

@@ -7,8 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from config_refusals import cli_refusal, config_error
 
-from components import ConfigError, EcsTaskEventLogger, EcsTaskEventLoggerArgs, iam_policies
+from components import EcsTaskEventLogger, EcsTaskEventLoggerArgs, iam_policies
 from components.event_pattern import (
     MAX_PATTERN_CHARS,
     MAX_RULES,
@@ -182,7 +183,7 @@ def test_too_many_clusters_fail_before_anything_is_created() -> None:
 
 def test_cluster_list_from_structured_config() -> None:
     arns = cluster_arns(40)
-    deployed = run_program(stack_config(clusterArns=json.dumps(arns)))
+    deployed = run_program(stack_config(clusterArns=arns))
     assert sorted(arn for pattern in patterns_by_rule(deployed).values() for arn in pattern) == sorted(arns)
     assert sorted(deployed.outputs["ruleNames"]) == sorted(r.outputs["name"] for r in deployed.of_type(RULE))
     assert deployed.outputs["ruleName"] in deployed.outputs["ruleNames"]
@@ -204,40 +205,59 @@ def test_all_clusters_matches_this_account_and_region_only() -> None:
 
 
 BAD_CLUSTERS = {
-    "duplicates": ({"clusterArns": json.dumps([CLUSTER_ARN, CLUSTER_ARN])}, "is listed more than once"),
+    "duplicates": ({"clusterArns": [CLUSTER_ARN, CLUSTER_ARN]}, "is listed more than once"),
     "mixed regions": (
-        {"clusterArns": json.dumps([CLUSTER_ARN, CLUSTER_ARN.replace(REGION, "us-east-1")])},
+        {"clusterArns": [CLUSTER_ARN, CLUSTER_ARN.replace(REGION, "us-east-1")]},
         "is in region us-east-1 but this stack deploys to eu-west-1",
     ),
     "mixed accounts": (
-        {"clusterArns": json.dumps([CLUSTER_ARN, CLUSTER_ARN.replace(ACCOUNT, "444455556666").replace("demo", "b")])},
+        {"clusterArns": [CLUSTER_ARN, CLUSTER_ARN.replace(ACCOUNT, "444455556666").replace("demo", "b")]},
         "is in account 444455556666",
     ),
-    "empty list": ({"clusterArns": "[]"}, "no cluster ARN given"),
+    # Pulumi.yaml's default: an empty list names no cluster, so the program asks for one.
+    "empty list": ({"clusterArns": []}, "clusterArn = (not set): it is required"),
     "too many for the function policy": (
-        {"clusterArns": json.dumps(cluster_arns(3000))},
+        {"clusterArns": cluster_arns(3000)},
         "clusterArns = '[3000 clusters]': 3000 clusters need more than 32 EventBridge rules",
     ),
-    "not a list": ({"clusterArns": json.dumps(CLUSTER_ARN)}, "clusterArns is a list, set one entry at a time"),
-    "bad entry": ({"clusterArns": json.dumps([CLUSTER_ARN, "demo"])}, "entry 1: 'demo' is not an ECS cluster ARN"),
+    "bad entry": ({"clusterArns": [CLUSTER_ARN, "demo"]}, "entry 1: 'demo' is not an ECS cluster ARN"),
     "both keys": (
-        {"clusterArn": CLUSTER_ARN, "clusterArns": json.dumps([CLUSTER_ARN])},
+        {"clusterArn": CLUSTER_ARN, "clusterArns": [CLUSTER_ARN]},
         "clusterArn and clusterArns are set together; they are alternatives",
     ),
     "all and one": ({"clusterArn": CLUSTER_ARN, "allClusters": "true"}, "clusterArn and allClusters are set together"),
-    "all not boolean": ({"allClusters": "every"}, "'every' is not true or false"),
+}
+# Values of the wrong type: the CLI refuses them before the program runs (rehearse/pulumi_cli.py); past the CLI,
+# the program refuses them too, with its own fix.
+WRONG_TYPES = {
+    "not a list": (
+        {"clusterArns": CLUSTER_ARN},
+        "configuration key 'clusterArns' must be of type 'array<string>'",
+        "clusterArns is a list, set one entry at a time",
+    ),
+    "all not boolean": (
+        {"allClusters": "every"},
+        "configuration key 'allClusters' must be of type 'boolean'",
+        "'every' is not true or false",
+    ),
 }
 
 
 @pytest.mark.parametrize("case", BAD_CLUSTERS, ids=list(BAD_CLUSTERS))
 def test_bad_cluster_config_fails_before_anything_is_created(case: str) -> None:
     values, complaint = BAD_CLUSTERS[case]
-    mocks = RecordingMocks()
-    with pytest.raises(ConfigError) as raised:
-        run_program(stack_config(**values), mocks)
-    assert complaint in str(raised.value)
-    assert "Fix: pulumi config" in str(raised.value)
-    assert mocks.resources == []
+    message = config_error(stack_config(**values))
+    assert complaint in message
+    assert "Fix: pulumi config" in message
+
+
+@pytest.mark.parametrize("case", WRONG_TYPES, ids=list(WRONG_TYPES))
+def test_cluster_config_of_the_wrong_type_is_refused_by_the_cli_and_the_program(case: str) -> None:
+    values, by_the_cli, by_the_program = WRONG_TYPES[case]
+    assert by_the_cli in cli_refusal(stack_config(**values))
+    message = config_error(stack_config(**values), past_the_cli=True)
+    assert by_the_program in message
+    assert "Fix: pulumi config" in message
 
 
 def test_component_takes_a_list_or_a_prefix_not_both() -> None:

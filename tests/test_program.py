@@ -11,13 +11,15 @@ from typing import Any
 import pulumi_aws
 import pytest
 import yaml
+from config_refusals import cli_refusal, config_error
 from resource_types import STACK_OUTPUTS
 
 from components import CONFIG_KEYS, ConfigError
 from components.event_logger import EcsTaskEventLoggerArgs
 from components.settings import base_type
-from components.stack_config import SETTINGS
+from components.stack_config import SETTINGS, UNSET_VALUES
 from rehearse.mocks import ACCOUNT, CLUSTER_ARN, REGION, ROOT, RecordingMocks, Run, run_program, stack_config
+from rehearse.pulumi_cli import stack_file_values
 
 # What a stack with the default settings exports: every output but the Slack channel's.
 EXPORTS = STACK_OUTPUTS - {"slackChannelConfigurationArn"}
@@ -115,7 +117,6 @@ def test_region_falls_back_to_the_environment_then_the_provider(monkeypatch: pyt
 
 
 BAD_CLUSTER_ARNS = {
-    "empty": ("", "it is empty"),
     "short name": ("demo", "looks like a cluster name"),
     "task ARN": (f"arn:aws:ecs:{REGION}:{ACCOUNT}:task/demo/5e1c2a9b", "is an ECS task ARN, not a cluster ARN"),
     "service ARN": (f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/demo/orders", "is an ECS service ARN"),
@@ -143,14 +144,13 @@ def test_bad_cluster_arn_fails_before_anything_is_created(case: str) -> None:
     assert mocks.resources == []
 
 
-def test_missing_cluster_arn_says_how_to_set_it() -> None:
-    mocks = RecordingMocks()
-    with pytest.raises(
-        ConfigError,
-        match=r"ecs-task-events:clusterArn = \(not set\): it is required.*Fix: pulumi config set clusterArn",
-    ):
-        run_program(stack_config(), mocks)
-    assert mocks.resources == []
+@pytest.mark.parametrize("given", [{}, {"clusterArn": ""}, {"clusterArns": []}], ids=["none", "empty", "empty list"])
+def test_missing_cluster_arn_says_how_to_set_it(given: dict[str, Any]) -> None:
+    """No cluster key, or Pulumi.yaml's defaults ("" and []), which the CLI sets on every stack that lacks them."""
+    message = config_error(stack_config(**given))
+    assert re.search(
+        r"ecs-task-events:clusterArn = \(not set\): it is required.*Fix: pulumi config set clusterArn", message
+    )
 
 
 def test_bare_cluster_name_gets_a_fix_with_that_name() -> None:
@@ -163,7 +163,6 @@ def test_bare_cluster_name_gets_a_fix_with_that_name() -> None:
 BAD_SETTINGS = {
     "retention 8": ("logRetentionDays", "8", "8 days is not a retention CloudWatch Logs accepts"),
     "retention 0": ("logRetentionDays", "0", "0 (never expire) is not allowed"),
-    "retention text": ("logRetentionDays", "a month", "'a month' is not a whole number"),
     "log level": ("logLevel", "VERBOSE", "'VERBOSE' is not a log level Lambda accepts"),
     "system level": ("systemLogLevel", "ERROR", "use one of DEBUG, INFO, WARN"),
     "memory": ("memorySizeMb", "64", "64 MB is outside what Lambda accepts"),
@@ -172,6 +171,16 @@ BAD_SETTINGS = {
     "tags not json": ("tags", "team=platform", "is not a JSON object"),
     "tags not object": ("tags", '["team"]', "is not a map of tag names"),
 }
+
+
+def test_a_setting_of_the_wrong_type_meets_the_cli_first_then_the_program() -> None:
+    """The CLI refuses a non-integer for an integer key (ValidateConfigValue uses strconv.Atoi); past the CLI the
+    program refuses it too, naming the value and the fix."""
+    config = stack_config(clusterArn=CLUSTER_ARN, logRetentionDays="a month")
+    assert "configuration key 'logRetentionDays' must be of type 'integer'" in cli_refusal(config)
+    message = config_error(config, past_the_cli=True)
+    assert "ecs-task-events:logRetentionDays = 'a month': 'a month' is not a whole number" in message
+    assert "Fix: pulumi config set logRetentionDays 30" in message
 
 
 @pytest.mark.parametrize("case", BAD_SETTINGS, ids=list(BAD_SETTINGS))
@@ -212,28 +221,36 @@ def test_pulumi_yaml_declares_every_key_with_type_and_description() -> None:
 
 
 def test_pulumi_yaml_defaults_match_the_code() -> None:
-    """The CLI applies Pulumi.yaml's defaults, the mocks apply the code's: they must agree."""
+    """The CLI applies Pulumi.yaml's defaults (createConfigValue in pulumi/pulumi sdk/go/common/workspace/config.go),
+    the component applies the code's: through the stack config, each declared default must mean the code's default.
+    A setting with no default of its own declares the value the program reads as unset."""
     declared = project_config()
-    assert "default" not in declared["clusterArn"]
     defaults = {name: spec.default for name, spec in EcsTaskEventLoggerArgs.__dataclass_fields__.items()}
     for setting in SETTINGS:
-        if "default" not in declared[setting.key]:
-            assert defaults[setting.field] is None, setting.key  # optional, and off unless set
-            continue
+        assert "default" in declared[setting.key], f"{setting.key}: the CLI would require it on every stack"
         value = declared[setting.key]["default"]
         text = str(value).lower() if isinstance(value, bool) else str(value)
+        if defaults[setting.field] is None:
+            assert text == UNSET_VALUES[setting.key], setting.key
+            continue
         expected = {} if setting.key == "tags" else defaults[setting.field]
         assert setting.parse(text) == expected, setting.key
+    assert (declared["clusterArn"]["default"], declared["clusterArns"]["default"]) == ("", [])
 
 
 def test_pulumi_yaml_types_agree_with_the_program() -> None:
-    """The CLI type-checks config against Pulumi.yaml before the program runs: both must mean the same type."""
+    """The CLI type-checks config against Pulumi.yaml before the program runs: both must mean the same type. A
+    switch whose default depends on other settings is a string (auto, true or false): YAML has no such boolean."""
     declared = project_config()
     annotations = {name: spec.type for name, spec in EcsTaskEventLoggerArgs.__dataclass_fields__.items()}
     expected = {"int": "integer", "bool": "boolean", "str": "string", "Mapping": "string"}  # tags: a JSON string
     for setting in SETTINGS:
         # The annotations are types the analyzer reads (int | None, pulumi.Input[str] | None), not strings.
         annotation = base_type(annotations[setting.field]).__name__
+        if UNSET_VALUES[setting.key] == "auto":
+            assert declared[setting.key]["type"] == "string", setting.key
+            assert (setting.parse("true"), setting.parse("false")) == (True, False)
+            continue
         assert declared[setting.key]["type"] == expected[annotation], setting.key
         if declared[setting.key]["type"] == "integer":
             with pytest.raises(ValueError, match="is not a whole number"):
@@ -245,10 +262,10 @@ def test_pulumi_yaml_types_agree_with_the_program() -> None:
 
 
 def test_example_stack_file_deploys() -> None:
-    stack = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
-    deployed = run_program({key: str(value) for key, value in stack.items()})
+    stack = stack_file_values((ROOT / "Pulumi.dev.yaml").read_text())
+    deployed = run_program(stack)
     assert set(deployed.outputs) == EXPORTS
-    assert resource(deployed, ":Function")["tags"] == json.loads(stack["ecs-task-events:tags"])
+    assert resource(deployed, ":Function")["tags"] == json.loads(str(stack["ecs-task-events:tags"]))
 
 
 def _camel_to_snake(name: str) -> str:

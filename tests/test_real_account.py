@@ -238,7 +238,7 @@ def test_rules_and_targets_stay_within_eventbridges_quotas() -> None:
     size 2,048 characters by default; 300 rules per event bus; PutTargets: five targets per rule."""
     assert MAX_PATTERN_CHARS == 2048
     assert MAX_RULES <= 300 // 4  # leaves the bus's other users most of its rules
-    deployed = run_program(stack_config(clusterArns=json.dumps(LONG_CLUSTER_LIST)))
+    deployed = run_program(stack_config(clusterArns=LONG_CLUSTER_LIST))
     rules = deployed.of_type(RULE)
     assert len(rules) > 1 and all(len(rule.inputs["eventPattern"]) <= 2048 for rule in rules)
     targets_per_rule = Counter(target.inputs["rule"] for target in deployed.of_type(TARGET))

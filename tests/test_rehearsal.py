@@ -22,6 +22,7 @@ from policy.validators import POLICIES
 from rehearse.aws import Rehearsal, function_zip, policy_statements, rule_matches
 from rehearse.mocks import ACCOUNT, CLUSTER_ARN, REGION, run_program, stack_config
 from rehearse.play import emulated_aws
+from rehearse.pulumi_cli import StackValue
 
 FUNCTION = "aws:lambda/function:Function"
 RULE = "aws:cloudwatch/eventRule:EventRule"
@@ -37,7 +38,7 @@ def emulator() -> Iterator[None]:
         yield
 
 
-def rehearse(**config: str) -> Rehearsal:
+def rehearse(**config: StackValue) -> Rehearsal:
     clusters = {} if "allClusters" in config or "clusterArns" in config else {"clusterArn": CLUSTER_ARN}
     deployed = run_program(stack_config(alertEmail="oncall@example.com", **clusters, **config))
     rehearsal = Rehearsal(deployed, REGION)
@@ -150,7 +151,7 @@ def test_all_clusters_rule_takes_every_cluster_of_this_account_and_region() -> N
 @pytest.mark.usefixtures("emulator")
 def test_a_split_fleet_is_accepted_and_routes_each_cluster_to_one_rule() -> None:
     arns = [f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/team-{i:03d}-payments-production-fargate" for i in range(80)]
-    rehearsal = rehearse(clusterArns=json.dumps(arns))
+    rehearsal = rehearse(clusterArns=arns)
     rules = [rule.outputs["name"] for rule in rehearsal.run.of_type(RULE)]
     assert len(rules) >= 2
     event = load_event("task_running")

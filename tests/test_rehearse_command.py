@@ -105,8 +105,22 @@ def test_config_overrides_reach_the_deployed_function() -> None:
     quiet = rehearse("--config", "logLevel=WARN")
     assert {r["level"] for r in records(quiet)} == {"ERROR"}  # Lambda drops what is below the function's level
     assert with_overrides({"ecs-task-events:clusterArn": "a"}, ["clusterArns=[]"]) == {
-        "ecs-task-events:clusterArns": "[]"
+        "ecs-task-events:clusterArns": []
     }
+    assert with_overrides({}, ['clusterArns=["a"]', "logLevel=[INFO"]) == {
+        "ecs-task-events:clusterArns": ["a"],  # held as a list, as `pulumi config set --path` builds it
+        "ecs-task-events:logLevel": "[INFO",
+    }
+
+
+def test_what_the_pulumi_cli_refuses_is_refused_with_its_words(capsys: pytest.CaptureFixture[str]) -> None:
+    """The rehearsal runs the CLI's config checks (rehearse/pulumi_cli.py) on the stack file it deploys."""
+    assert main(["--config", "logRetentionDays=a month"], out=io.StringIO()) == 2
+    error = capsys.readouterr().err
+    assert error == (
+        "python3 -m rehearse: `pulumi up` would stop here, before the program runs: error: validating stack config: "
+        "Stack 'dev' with configuration key 'logRetentionDays' must be of type 'integer'\n"
+    )
 
 
 def test_bad_config_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import pytest
+from config_refusals import cli_refusal, config_error
 from insights_fields import handler_records, unknown_fields, written_fields
 from test_handler import EXPECTED
 
@@ -287,7 +288,6 @@ BAD_CONFIG = {
     "function retries": ({"functionRetryAttempts": "3"}, "use 0 to 2"),
     "function age low": ({"functionMaxEventAgeSeconds": "59"}, "use 60 to 21600"),
     "function age high": ({"functionMaxEventAgeSeconds": "21601"}, "use 60 to 21600"),
-    "boolean": ({"deadLetterQueues": "yes"}, "'yes' is not true or false"),
     "email without alarms": (
         {"alarms": "false", "alertEmail": "oncall@example.com"},
         "alertEmail is set but ecs-task-events:alarms is false",
@@ -305,6 +305,15 @@ def test_bad_reliability_config_fails_before_anything_is_created(case: str) -> N
     assert complaint in message
     assert "Fix: pulumi config" in message
     assert mocks.resources == []
+
+
+def test_a_switch_that_is_not_true_or_false_meets_the_cli_first_then_the_program() -> None:
+    """ValidateConfigValue (pulumi/pulumi sdk/go/common/workspace/project.go) takes a boolean or the strings
+    "true" and "false" only; past the CLI the program refuses the same value with its fix."""
+    config = stack_config(clusterArn=CLUSTER_ARN, deadLetterQueues="yes")
+    assert "configuration key 'deadLetterQueues' must be of type 'boolean'" in cli_refusal(config)
+    message = config_error(config, past_the_cli=True)
+    assert "'yes' is not true or false" in message and "Fix: pulumi config set deadLetterQueues true" in message
 
 
 def test_reliability_config_reaches_the_resources() -> None:
