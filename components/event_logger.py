@@ -183,7 +183,11 @@ class EcsTaskEventLoggerArgs:
         "Also log the clusters' ECS Service Action and ECS Deployment State Change events. A deployment event's "
         "detail has no clusterArn, so the rule takes those by the service ARN in resources "
         "(arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/). Each cluster then takes about twice its share of a pattern. "
-        "Default: true."
+        "With clusterArn or clusterArns, the deployments of a service that still has a short ARN "
+        "(arn:aws:ecs:REGION:ACCOUNT:service/NAME, services created before 2021) are not logged: nothing in such an "
+        "event names its cluster (its service actions are logged). allClusters takes them; or give the service the "
+        'long ARN, in place (Amazon ECS Developer Guide, "Migrate an Amazon ECS short service ARN to a long ARN") or '
+        "by re-creating it with the account setting serviceLongArnFormat enabled. Default: true."
     )
     notifications: bool | None = setting(
         check=validation.check_boolean, example="true", default_text="`auto`: `true` when `alarms` is on"

@@ -61,6 +61,35 @@ def test_moto_routes_this_clusters_service_and_deployment_events_and_no_others(c
     assert not accepted({**load_event("service_action"), "source": "custom.ecs"})
 
 
+SHORT_ARN_SERVICE = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/orders-api"
+
+
+@pytest.mark.usefixtures("emulator")
+@pytest.mark.parametrize(("config", "caught"), [({}, False), ({"allClusters": "true"}, True)], ids=["list", "all"])
+def test_a_short_arn_services_deployments_are_caught_only_with_all_clusters(
+    config: dict[str, str], caught: bool
+) -> None:
+    """A service created before 2021 may still have a short ARN, arn:aws:ecs:REGION:ACCOUNT:service/NAME, without
+    its cluster ("Migrate an Amazon ECS short service ARN to a long ARN", docs.aws.amazon.com/AmazonECS/latest/
+    developerguide/service-arn-migration.html). A deployment event names its service only in resources, and nothing
+    else in it names the cluster ("Amazon ECS service deployment state change events": detail is eventType,
+    eventName, deploymentId, updatedAt, reason). So a cluster list, matched on the service/CLUSTER/ prefix, misses
+    such a service's deployments (said where serviceEvents is documented), while allClusters' account-wide
+    service/ prefix takes them. Its service actions carry detail.clusterArn and are taken either way."""
+    rehearsal = rehearse(**config)
+    rule = physical(rehearsal, RULE)["name"]
+    for name in DEPLOYMENT_SAMPLES:
+        event = load_event(name)
+        short = moved(event, ":service/demo/", ":service/")
+        assert short["resources"] == [SHORT_ARN_SERVICE], name
+        assert "demo" not in json.dumps(short), name  # nothing left in the event names the cluster
+        assert rule_matches(rule, event, ACCOUNT, REGION), name
+        assert rule_matches(rule, short, ACCOUNT, REGION) is caught, name
+    action = load_event("service_action")
+    short_action = {**action, "resources": [SHORT_ARN_SERVICE]}
+    assert rule_matches(rule, short_action, ACCOUNT, REGION)
+
+
 @pytest.mark.usefixtures("emulator")
 def test_without_service_events_the_rule_takes_task_events_only() -> None:
     rehearsal = rehearse(serviceEvents="false")
