@@ -132,7 +132,7 @@ def test_unknown_keys_name_the_closest_setting() -> None:
 
 
 def test_an_unknown_secret_key_does_not_show_its_value() -> None:
-    config = stack_config(clusterArn=CLUSTER_ARN, githubToken="hunter2")
+    config = {key: str(value) for key, value in stack_config(clusterArn=CLUSTER_ARN, githubToken="hunter2").items()}
     pulumi.runtime.set_all_config(config, [f"{PROJECT}:githubToken"])
     try:
         found = stack_config_module.Problems(PROJECT)

@@ -30,6 +30,7 @@ from iam_lint import (
 )
 
 from rehearse.mocks import ACCOUNT, CLUSTER_ARN, REGION, RecordingMocks, Registered, Run, run_program, stack_config
+from rehearse.pulumi_cli import StackValue
 
 RULE = "aws:cloudwatch/eventRule:EventRule"
 QUEUE = f"arn:aws:sqs:{REGION}:{ACCOUNT}:undelivered"
@@ -40,13 +41,13 @@ FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders"
 # Enough clusters that the program spreads them over several rules (each with its own invoke permission).
 MANY_CLUSTERS = [f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/team-{i:03d}-payments-production" for i in range(40)]
 
-CONFIGS: dict[str, dict[str, str]] = {
+CONFIGS: dict[str, dict[str, StackValue]] = {
     "defaults": {"clusterArn": CLUSTER_ARN},
     "notifications and email": {"clusterArn": CLUSTER_ARN, "notifications": "true", "alertEmail": "oncall@example.com"},
     "no notifications": {"clusterArn": CLUSTER_ARN, "notifications": "false"},
     "alarmTopicArn": {"clusterArn": CLUSTER_ARN, "alarmTopicArn": TOPIC},
     "allClusters": {"allClusters": "true"},
-    "split cluster list": {"clusterArns": json.dumps(MANY_CLUSTERS)},
+    "split cluster list": {"clusterArns": MANY_CLUSTERS},
     "Slack": {"clusterArn": CLUSTER_ARN, "slackWorkspaceId": "T07EA123LEP", "slackChannelId": "C07EZ1ABC23"},
     "no dead-letter queues": {"clusterArn": CLUSTER_ARN, "deadLetterQueues": "false"},
 }

@@ -19,6 +19,7 @@ from components.event_pattern import (
 )
 from policy.validators import POLICIES
 from rehearse.mocks import ACCOUNT, CLUSTER_ARN, REGION, RecordingMocks, Run, run, run_program, stack_config
+from rehearse.pulumi_cli import StackValue
 
 RULE = "aws:cloudwatch/eventRule:EventRule"
 TARGET = "aws:cloudwatch/eventTarget:EventTarget"
@@ -204,7 +205,7 @@ def test_all_clusters_matches_this_account_and_region_only() -> None:
     # Prefix matching itself is checked with moto's matcher in the rehearsal (tests/test_rehearsal.py).
 
 
-BAD_CLUSTERS = {
+BAD_CLUSTERS: dict[str, tuple[dict[str, StackValue], str]] = {
     "duplicates": ({"clusterArns": [CLUSTER_ARN, CLUSTER_ARN]}, "is listed more than once"),
     "mixed regions": (
         {"clusterArns": [CLUSTER_ARN, CLUSTER_ARN.replace(REGION, "us-east-1")]},
@@ -229,7 +230,7 @@ BAD_CLUSTERS = {
 }
 # Values of the wrong type: the CLI refuses them before the program runs (rehearse/pulumi_cli.py); past the CLI,
 # the program refuses them too, with its own fix.
-WRONG_TYPES = {
+WRONG_TYPES: dict[str, tuple[dict[str, StackValue], str, str]] = {
     "not a list": (
         {"clusterArns": CLUSTER_ARN},
         "configuration key 'clusterArns' must be of type 'array<string>'",
