@@ -439,7 +439,9 @@ def call_seconds(aws_client: Any) -> tuple[float, float]:
     """(the longest one call of ``aws_client`` can take, the longest one attempt can take), from its own config."""
     config = getattr(getattr(aws_client, "meta", None), "config", None)
     fallback = ATTEMPT_TIMEOUT_BOUNDS[1]
-    attempt = (getattr(config, "connect_timeout", None) or fallback) + (getattr(config, "read_timeout", None) or fallback)
+    attempt = (getattr(config, "connect_timeout", None) or fallback) + (
+        getattr(config, "read_timeout", None) or fallback
+    )
     return CALL_ATTEMPTS * attempt + (CALL_ATTEMPTS - 1) * RETRY_BACKOFF_SECONDS, attempt
 
 
