@@ -66,7 +66,7 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
     if message_fields is not None and os.environ.get("NOTIFY_TOPIC_ARN"):
         from .notify import notify  # noqa: PLC0415 - only events that notify pay for it (and for boto3)
 
-        notify(message_fields, event)
+        notify(message_fields, event, context)  # its deadline bounds the message's claim
     if logger.isEnabledFor(logging.DEBUG):
         from .redact import redact_event  # noqa: PLC0415 - only DEBUG needs it; spare the cold start
 

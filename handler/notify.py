@@ -16,11 +16,21 @@ No flood, no double: a DynamoDB table holds, per message, a claim (a retried or 
 sent, or is sending, its message sends nothing) and, per service and kind, the window of the last message:
 within ``NOTIFY_WINDOW_SECONDS`` further messages are held back and counted, and the next message that goes out
 says how many. Every write is a conditional UpdateItem, so concurrent instances agree.
+
+Lose nothing: a claim names its holder's deadline (the Lambda context's remaining time), and once that has passed
+the holder cannot be running, so a retry takes the claim over ("How Lambda handles errors and retries with
+asynchronous invocation": the first retry comes a minute after a failed attempt, and timeouts are errors). Every
+AWS call has timeouts and retries sized to the function's timeout, a call starts only if the claim can still be
+marked failed after it, and every step after the claim that fails marks it failed. A copy that finds a claim whose
+holder may still be running waits for it rather than answering "already sent"; if its own time runs out first, it
+fails, and Lambda retries it.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import math
 import os
 import time
 from collections.abc import Callable
@@ -37,8 +47,20 @@ DEFAULT_WINDOW_SECONDS = 600
 # SNS Publish: "Subjects must be ASCII text that begins with a letter, number, or punctuation mark; must not
 # include line breaks or control characters; and must be less than 100 characters long."
 MAX_SUBJECT = 99
-# A claim older than this (an instance that died between claiming and publishing) may be taken over by a retry.
-STALE_CLAIM_SECONDS = 120
+# Lambda's longest function timeout ("Lambda quotas": 900 seconds): the deadline of a holder that gave none.
+LONGEST_INVOCATION_SECONDS = 900
+# Instances' clocks differ a little: a claim is taken over only this long after its holder's deadline.
+CLOCK_SKEW_SECONDS = 2
+# botocore's defaults are 60 s to connect and 60 s to read (botocore.config.Config) and, in the default legacy retry
+# mode, 5 attempts (boto3 guide "Retries"): minutes, against a function timeout of seconds. Each attempt here gets
+# a twelfth of the function's time to connect and as much to read, within these bounds; standard mode, 2 attempts.
+ATTEMPT_TIMEOUT_BOUNDS = (0.1, 1.0)
+CALL_ATTEMPTS = 2
+# Standard mode's longest wait between two attempts: rand(0, 1) * 1 s after a throttling error (botocore
+# retries/standard.py, ExponentialBackoff; 50 ms, 25 ms for DynamoDB, after any other error).
+RETRY_BACKOFF_SECONDS = 1.0
+# How often a copy looks again at a claim whose holder may still be running.
+CLAIM_POLL_SECONDS = 0.25
 # How long the table remembers a message: longer than EventBridge (24 h) and Lambda (6 h) retry.
 CLAIM_TTL_SECONDS = 3 * 86400
 
@@ -384,26 +406,87 @@ def sns_message(notice: Notice, held: int, held_since: int | None, window_second
 
 # -------------------------------------------------------------------------------------- state and delivery
 
+logger = logging.getLogger("ecs-task-events")
+
 _CLIENTS: dict[str, Any] = {}
+# The time of the invocation that creates the clients: their timeouts are sized to it (the function's timeout does
+# not change in an instance's life).
+_BUDGET = {"seconds": float(LONGEST_INVOCATION_SECONDS)}
+
+
+def attempt_timeout(budget_seconds: float) -> float:
+    """Seconds to connect, and as many to read, in one attempt of a call, for an invocation of ``budget_seconds``."""
+    low, high = ATTEMPT_TIMEOUT_BOUNDS
+    return min(high, max(low, budget_seconds / 12))
 
 
 def client(service: str) -> Any:
     if service not in _CLIENTS:
         import boto3  # noqa: PLC0415 - only events that notify pay for the SDK
+        from botocore.config import Config  # noqa: PLC0415 - loaded with boto3
 
-        _CLIENTS[service] = boto3.client(service)
+        timeout = attempt_timeout(_BUDGET["seconds"])
+        config = Config(
+            connect_timeout=timeout,
+            read_timeout=timeout,
+            retries={"mode": "standard", "total_max_attempts": CALL_ATTEMPTS},
+        )
+        _CLIENTS[service] = boto3.client(service, config=config)
     return _CLIENTS[service]
 
 
-# The clock of the windows (tests set it).
+def call_seconds(aws_client: Any) -> tuple[float, float]:
+    """(the longest one call of ``aws_client`` can take, the longest one attempt can take), from its own config."""
+    config = getattr(getattr(aws_client, "meta", None), "config", None)
+    fallback = ATTEMPT_TIMEOUT_BOUNDS[1]
+    attempt = (getattr(config, "connect_timeout", None) or fallback) + (
+        getattr(config, "read_timeout", None) or fallback
+    )
+    return CALL_ATTEMPTS * attempt + (CALL_ATTEMPTS - 1) * RETRY_BACKOFF_SECONDS, attempt
+
+
+# The clock of the windows and deadlines, and the pause between looks at a claim (tests set them).
 CLOCK: Callable[[], float] = time.time
+SLEEP: Callable[[float], None] = time.sleep
 
 
-def notify(fields: dict[str, Any], event: dict[str, Any]) -> str:
+class OutOfTime(Exception):
+    """Too little of the invocation is left to finish a step and still mark the claim failed."""
+
+
+class ClaimInFlight(Exception):
+    """Another invocation holds the message's claim and may still be sending it; Lambda's retry will look again."""
+
+
+class Deadline:
+    """When Lambda stops this invocation, on CLOCK: what the context says is left, or Lambda's longest timeout."""
+
+    def __init__(self, context: Any, now: float) -> None:
+        remaining = getattr(context, "get_remaining_time_in_millis", None)
+        millis = remaining() if callable(remaining) else None
+        left = millis / 1000 if isinstance(millis, (int, float)) else LONGEST_INVOCATION_SECONDS
+        self.at = now + max(0.0, left)
+
+    def left(self) -> float:
+        return self.at - CLOCK()
+
+    def check(self, step: str, aws_client: Any, mark_with: Any) -> None:
+        """Raise OutOfTime unless ``step``, at its longest, leaves time for one attempt to mark the claim failed."""
+        longest, _ = call_seconds(aws_client)
+        _, mark_attempt = call_seconds(mark_with)
+        if self.left() < longest + mark_attempt:
+            raise OutOfTime(
+                f"{self.left():.2f} s left of the invocation: too little to {step} ({longest:.2f} s at most) and "
+                "mark the message failed; Lambda's retry sends it (a longer function timeout avoids this)"
+            )
+
+
+def notify(fields: dict[str, Any], event: dict[str, Any], context: Any = None) -> str:
     """Send the record's message unless it was sent (or is being sent) already or its window holds it.
 
-    Returns 'sent', 'held', 'already sent' or 'nothing'. Raises if the publish fails, after marking the claim
-    failed, so that Lambda's retry of the event may send it.
+    Returns 'sent', 'held', 'already sent' or 'nothing'. Raises if the message could not be sent, after marking
+    the claim failed, so that Lambda's retry of the event may send it; raises ClaimInFlight if another invocation
+    still holds the claim when this one runs out of time.
     """
     topic = os.environ.get(TOPIC_ENV)
     if not topic:
@@ -413,26 +496,77 @@ def notify(fields: dict[str, Any], event: dict[str, Any]) -> str:
         return "nothing"
     window = int(os.environ.get(WINDOW_ENV) or DEFAULT_WINDOW_SECONDS)
     table = os.environ.get(TABLE_ENV)
-    now = int(CLOCK())
+    now = CLOCK()
+    deadline = Deadline(context, now)
+    if not _CLIENTS:
+        _BUDGET["seconds"] = deadline.left()
     held, held_since = 0, None
-    if table:
-        state = State(client("dynamodb"), table, now)
-        if not state.claim(notice.message_key):
-            return "already sent"
+    if not table:
+        client("sns").publish(TopicArn=topic, **sns_message(notice, held, held_since, window))
+        return "sent"
+    dynamodb = client("dynamodb")
+    state = State(dynamodb, table, int(now))
+    answer = claim_or_wait(state, notice.message_key, deadline)
+    if answer is not None:
+        return answer
+    try:
+        deadline.check("open the window", dynamodb, dynamodb)
         opened = state.open_window(notice, window)
         if opened is None:
             state.mark(notice.message_key, "held")
             return "held"
         held, held_since = opened
-    try:
-        client("sns").publish(TopicArn=topic, **sns_message(notice, held, held_since, window))
+        message = sns_message(notice, held, held_since, window)
+        sns = client("sns")
+        deadline.check("publish", sns, dynamodb)
+        sns.publish(TopicArn=topic, **message)
     except Exception:
-        if table:
-            state.mark(notice.message_key, "failed")
+        release(state, notice.message_key)
         raise
-    if table:
+    try:
         state.mark(notice.message_key, "sent")
+    except Exception as error:  # noqa: BLE001 - the message went out: a retry must not send it again
+        logger.warning(
+            "message sent, but its claim could not be marked sent (%s): a copy after the claim's deadline would "
+            "send it again",
+            type(error).__name__,
+        )
     return "sent"
+
+
+def claim_or_wait(state: State, message_key: str, deadline: Deadline) -> str | None:
+    """None once this invocation holds the claim; 'already sent' if the message went out or was held back.
+
+    A claim whose holder may still be running is looked at again until it is settled or its holder's deadline
+    passes, for as long as this invocation could still send after taking it over.
+    """
+    hold_until = math.ceil(deadline.at)
+    while True:
+        current = state.claim(message_key, hold_until)
+        if current is None:
+            return None
+        if current.get("st", {}).get("S") in ("sent", "held"):
+            return "already sent"
+        longest, attempt = call_seconds(state.dynamodb)
+        if deadline.left() < CLAIM_POLL_SECONDS + longest + attempt:  # taking it over later would be too late
+            holder = current.get("holdUntil", {}).get("N", "?")
+            raise ClaimInFlight(
+                f"the message {message_key!r} is claimed by an invocation that may run until {holder} (epoch "
+                "seconds); failing so that Lambda's retry looks again"
+            )
+        SLEEP(CLAIM_POLL_SECONDS)
+        state.now = int(CLOCK())
+
+
+def release(state: State, message_key: str) -> None:
+    """Mark the claim failed, so a retry may take it at once; if even that fails, its deadline frees it."""
+    try:
+        state.mark(message_key, "failed")
+    except Exception as error:  # noqa: BLE001 - the first error is the one to raise
+        logger.warning(
+            "could not mark the message failed (%s): a retry takes it over after the claim's deadline",
+            type(error).__name__,
+        )
 
 
 class State:
@@ -458,23 +592,32 @@ class State:
         except self.dynamodb.exceptions.ConditionalCheckFailedException:
             return None
 
-    def claim(self, message_key: str) -> bool:
-        """True if this invocation may send the message: nobody did, a try failed, or a claim went stale."""
-        return (
-            self._update(
-                f"msg#{message_key}",
-                "SET st = :claimed, claimedAt = :now, expiresAt = :ttl",
-                {
+    def claim(self, message_key: str, hold_until: int) -> dict[str, Any] | None:
+        """None if this invocation may send the message (nobody did, a try failed, or the holder's deadline
+        passed); else the claim as it stands (UpdateItem, ReturnValuesOnConditionCheckFailure ALL_OLD)."""
+        try:
+            self.dynamodb.update_item(
+                TableName=self.table,
+                Key={"pk": {"S": f"msg#{message_key}"}},
+                UpdateExpression="SET st = :claimed, claimedAt = :now, holdUntil = :hold, expiresAt = :ttl",
+                ExpressionAttributeValues={
                     ":claimed": {"S": "claimed"},
                     ":failed": {"S": "failed"},
                     ":now": {"N": str(self.now)},
-                    ":stale": {"N": str(self.now - STALE_CLAIM_SECONDS)},
+                    ":hold": {"N": str(hold_until)},
+                    ":over": {"N": str(self.now - CLOCK_SKEW_SECONDS)},
+                    ":unsaid": {"N": str(self.now - CLOCK_SKEW_SECONDS - LONGEST_INVOCATION_SECONDS)},
                     ":ttl": {"N": str(self.now + CLAIM_TTL_SECONDS)},
                 },
-                "attribute_not_exists(pk) OR st = :failed OR (st = :claimed AND claimedAt < :stale)",
+                # A claim that names no deadline is held for Lambda's longest timeout.
+                ConditionExpression="attribute_not_exists(pk) OR st = :failed OR (st = :claimed AND "
+                "(holdUntil < :over OR (attribute_not_exists(holdUntil) AND claimedAt < :unsaid)))",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
-            is not None
-        )
+        except self.dynamodb.exceptions.ConditionalCheckFailedException as refused:
+            item: dict[str, Any] = refused.response.get("Item") or {}
+            return item
+        return None
 
     def mark(self, message_key: str, status: str) -> None:
         self._update(f"msg#{message_key}", "SET st = :status", {":status": {"S": status}})

@@ -64,7 +64,11 @@ class Aws:
             monkeypatch.setenv(key, value)
         self.now = 1_715_680_000.0  # 2024-05-14T09:46:40Z
         monkeypatch.setattr(notify, "CLOCK", lambda: self.now)
+        monkeypatch.setattr(notify, "SLEEP", self.sleep)  # a wait for another copy's claim passes on this clock
         monkeypatch.setattr(notify, "_CLIENTS", {})
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
 
     def messages(self) -> list[dict[str, Any]]:
         """Everything that arrived since the last call: the SNS envelopes' Subject and Message."""
