@@ -53,7 +53,7 @@ CONFIGS: dict[str, dict[str, StackValue]] = {
 }
 
 
-def deployed(config: dict[str, str]) -> Run:
+def deployed(config: dict[str, StackValue]) -> Run:
     return run_program(stack_config(**config))
 
 
