@@ -109,7 +109,10 @@ class EcsTaskEventLoggerArgs:
     architecture: str | None = setting("arm64", check=validation.check_architecture)
     ("Lambda architecture: arm64 (cheaper) or x86_64. Default: arm64.")
     timeout_seconds: int | None = setting(5, check=validation.check_timeout_seconds)
-    ("Lambda timeout, 1 to 900 seconds. Default: 5.")
+    (
+        "Lambda timeout, 1 to 900 seconds; at least 4 with notifications (each AWS call gets its timeouts and a retry). "
+        "Default: 5."
+    )
     tags: Mapping[str, str] | None = setting(
         check=validation.check_tags,
         default_factory=dict,

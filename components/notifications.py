@@ -55,6 +55,11 @@ def check_slack_channel_id(value: object) -> str:
     return value
 
 
+# The shortest function timeout in which handler/notify.py can send a message: it starts a call only if the call,
+# retried within its own timeouts, still leaves time to mark the claim failed (tests/test_notify_deadline.py).
+MIN_TIMEOUT_SECONDS = 4
+
+
 def resolved_settings(values: Mapping[str, Any]) -> dict[str, Any]:
     """The notification settings of validated EcsTaskEventLoggerArgs values (each checked on its own already):
     the default follows alarms, and the combinations that cannot work are refused."""
@@ -63,6 +68,12 @@ def resolved_settings(values: Mapping[str, Any]) -> dict[str, Any]:
     if wanted and not alarms:
         raise ValueError(
             "EcsTaskEventLoggerArgs.notifications: messages go to the alarm topic, so they need alarms=True"
+        )
+    if wanted and values["timeout_seconds"] < MIN_TIMEOUT_SECONDS:
+        raise ValueError(
+            f"EcsTaskEventLoggerArgs.timeout_seconds: {values['timeout_seconds']} s is too short to send a message "
+            f"(claim, window and publish, each with its timeouts and a retry); use {MIN_TIMEOUT_SECONDS} or more, "
+            "or notifications=False"
         )
     workspace, channel = values["slack_workspace_id"], values["slack_channel_id"]
     if (workspace is None) != (channel is None):

@@ -22,6 +22,7 @@ import pulumi
 import pulumi_aws as aws
 from pulumi.runtime import config as runtime_config
 
+from . import notifications as notification_settings
 from . import validation
 from .event_logger import EcsTaskEventLoggerArgs
 from .event_pattern import split_patterns
@@ -260,6 +261,16 @@ def _combination_problems(config: pulumi.Config, values: dict[str, Any], region:
             f"with {config.name}:alarms on, the abnormal-stop alarm counts the records logged at ERROR, and this "
             "level writes none, so it could never fire",
             "pulumi config set logLevel ERROR (or WARN, or INFO), or pulumi config set alarms false",
+        )
+    notifying = values.get("notifications", alarms_on) and alarms_on
+    timeout = values.get("timeout_seconds", 5)
+    if notifying and timeout < notification_settings.MIN_TIMEOUT_SECONDS:
+        problems.add(
+            "timeoutSeconds",
+            config.get("timeoutSeconds"),
+            f"{timeout} s is too short to send on-call messages (each AWS call gets its timeouts and a retry inside "
+            f"the function's time); they need {notification_settings.MIN_TIMEOUT_SECONDS} s or more",
+            "pulumi config set timeoutSeconds 5, or pulumi config set notifications false",
         )
     for key, field in (("notifications", "notifications"), ("slackChannelId", "slack_channel_id")):
         if values.get("alarms") is False and values.get(field):

@@ -274,7 +274,7 @@ def test_arguments_reach_the_resources() -> None:
         system_log_level="INFO",
         memory_size_mb=256,
         architecture="x86_64",
-        timeout_seconds=3,
+        timeout_seconds=4,
         tags={"team": "platform"},
     )
     function = tuned.one(FUNCTION).inputs
@@ -283,7 +283,7 @@ def test_arguments_reach_the_resources() -> None:
     assert function["loggingConfig"]["systemLogLevel"] == "INFO"
     assert function["memorySize"] == 256
     assert function["architectures"] == ["x86_64"]
-    assert function["timeout"] == 3
+    assert function["timeout"] == 4
     for typ in (LOG_GROUP, ROLE, FUNCTION, RULE):
         assert tuned.one(typ).inputs["tags"] == {"team": "platform"}, typ
 

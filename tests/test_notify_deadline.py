@@ -279,3 +279,38 @@ def test_attempt_timeouts_fit_the_function_timeout() -> None:
         timeout = notify.attempt_timeout(budget)
         longest = notify.CALL_ATTEMPTS * 2 * timeout + (notify.CALL_ATTEMPTS - 1) * notify.RETRY_BACKOFF_SECONDS
         assert longest + 2 * timeout < budget * 0.75
+
+
+class _SizedClient:
+    """A client whose config is what notify.client gives an instance of ``budget`` seconds."""
+
+    def __init__(self, budget: float) -> None:
+        timeout = notify.attempt_timeout(budget)
+        self.meta = type(
+            "Meta", (), {"config": type("Config", (), {"connect_timeout": timeout, "read_timeout": timeout})}
+        )
+
+
+def _can_publish(timeout_seconds: float, spent: float) -> bool:
+    now = 1_000.0
+    context = Context(lambda: now, timeout_ms=int((timeout_seconds - spent) * 1000))
+    deadline = notify.Deadline(context, now)
+    sized = _SizedClient(timeout_seconds)
+    original = notify.CLOCK
+    notify.CLOCK = lambda: now
+    try:
+        deadline.check("publish", sized, sized)
+    except notify.OutOfTime:
+        return False
+    finally:
+        notify.CLOCK = original
+    return True
+
+
+def test_the_shortest_timeout_the_component_allows_with_notifications_can_publish() -> None:
+    """components/notifications.py refuses a timeoutSeconds below MIN_TIMEOUT_SECONDS with notifications on: at
+    that timeout the handler still publishes after a normal start (claim and window: 0.6 s spent), below it not."""
+    from components.notifications import MIN_TIMEOUT_SECONDS  # noqa: PLC0415
+
+    assert _can_publish(MIN_TIMEOUT_SECONDS, spent=0.6)
+    assert not _can_publish(MIN_TIMEOUT_SECONDS - 1, spent=0.6)

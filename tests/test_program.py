@@ -88,7 +88,7 @@ def test_every_config_key_reaches_the_resources() -> None:
             systemLogLevel="INFO",
             memorySizeMb="256",
             architecture="x86_64",
-            timeoutSeconds="3",
+            timeoutSeconds="4",
             tags='{"team": "platform", "cost-centre": "42"}',
         )
     )
@@ -98,7 +98,7 @@ def test_every_config_key_reaches_the_resources() -> None:
     assert function["loggingConfig"]["systemLogLevel"] == "INFO"
     assert function["memorySize"] == 256
     assert function["architectures"] == ["x86_64"]
-    assert function["timeout"] == 3
+    assert function["timeout"] == 4
     assert function["tags"] == resource(tuned, ":Role")["tags"] == {"team": "platform", "cost-centre": "42"}
 
 

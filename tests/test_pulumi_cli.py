@@ -198,3 +198,13 @@ def test_every_stack_the_readme_builds_passes_the_cli_and_deploys(flow: str) -> 
     """What a user who follows the README types reaches the program, and the program deploys it."""
     deployed = run_program(readme_stacks()[flow])
     assert deployed.outputs["functionArn"].startswith(f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:")
+
+
+def test_the_readme_names_a_version_pulumi_package_add_takes() -> None:
+    """`pulumi package add` takes a Git reference's version as a semver tag or a commit hash (Pulumi CLI reference,
+    "pulumi package add"): every Git reference the README shows ends in @vMAJOR.MINOR.PATCH or @<commit hash>."""
+    readme = (ROOT / "README.md").read_text()
+    references = re.findall(r"github\.com/\S+?\.git/provider(@\S+)?", readme)
+    assert len(references) >= 2
+    for version in references:
+        assert re.fullmatch(r"@(v(\d+|X)\.(\d+|Y)\.(\d+|Z)|<commit hash>)", version), version

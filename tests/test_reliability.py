@@ -352,3 +352,13 @@ def test_bad_component_arguments_are_refused(overrides: dict[str, Any], complain
     with pytest.raises(ValueError, match="EcsTaskEventLoggerArgs") as raised:
         EcsTaskEventLoggerArgs(cluster_arns=[CLUSTER_ARN], **overrides).validated()
     assert complaint in str(raised.value)
+
+
+def test_a_timeout_too_short_for_messages_is_refused_with_its_fix() -> None:
+    """The handler starts an AWS call only if it can still mark its claim failed (handler/notify.py, Deadline)."""
+    message = config_error(stack_config(clusterArn=CLUSTER_ARN, timeoutSeconds="3"))
+    assert "ecs-task-events:timeoutSeconds = '3': 3 s is too short to send on-call messages" in message
+    assert "Fix: pulumi config set timeoutSeconds 5, or pulumi config set notifications false" in message
+    assert run_program(stack_config(clusterArn=CLUSTER_ARN, timeoutSeconds="3", notifications="false")).outputs
+    with pytest.raises(ValueError, match="timeout_seconds: 3 s is too short to send a message"):
+        EcsTaskEventLoggerArgs(cluster_arns=[CLUSTER_ARN], timeout_seconds=3).validated()
