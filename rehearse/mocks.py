@@ -136,6 +136,7 @@ def run(
     config: Mapping[str, str] | None = None,
     mocks: RecordingMocks | None = None,
     preview: bool = False,
+    stack: str = STACK,
 ) -> Run:
     """Run ``program`` as a deployment (or, with ``preview``, as a preview) and return what it registered and output.
 
@@ -145,7 +146,7 @@ def run(
     # A fresh root stack per run, so exports of one test never leak into another.
     pulumi_settings.ROOT.set(None)
     monitor = MockMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=STACK, preview=preview, monitor=monitor)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(dict(config or {}))
     result = Run(mocks, monitor)
 
@@ -166,12 +167,14 @@ def stack_config(**values: str) -> dict[str, str]:
     return config
 
 
-def run_program(config: Mapping[str, str], mocks: RecordingMocks | None = None, preview: bool = False) -> Run:
+def run_program(
+    config: Mapping[str, str], mocks: RecordingMocks | None = None, preview: bool = False, stack: str = STACK
+) -> Run:
     """Run __main__.py the way the CLI would, and collect its stack outputs."""
 
     def program() -> Mapping[str, Any]:
         runpy.run_path(str(PROGRAM), run_name="__main__")
-        stack = pulumi_settings.get_root_resource()
-        return dict(getattr(stack, "outputs", {}))
+        root = pulumi_settings.get_root_resource()
+        return dict(getattr(root, "outputs", {}))
 
-    return run(program, config, mocks, preview)
+    return run(program, config, mocks, preview, stack)
