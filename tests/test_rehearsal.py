@@ -298,15 +298,20 @@ def test_every_constraint_of_the_model_is_enforced_not_only_the_shape() -> None:
         validate_parameters(params, create.input_shape)  # botocore's own check lets it through
         message = refusal("chatbot", "CreateSlackChannelConfiguration", params)
         assert complaint in message and "CreateSlackChannelConfiguration" in message, case
-    lambda_call = {"FunctionName": "f", "Role": f"arn:aws:iam::{ACCOUNT}:role/r", "Code": {"ZipFile": b"x"}}
+    lambda_call: dict[str, Any] = {
+        "FunctionName": "f",
+        "Role": f"arn:aws:iam::{ACCOUNT}:role/r",
+        "Code": {"ZipFile": b"x"},
+    }
     create_function = boto3.client("lambda", region_name="us-east-2").meta.service_model
-    for change, complaint in (
+    changes: list[tuple[dict[str, Any], str]] = [
         ({"MemorySize": 40960}, "MemorySize = 40960: above the maximum 32768"),
         ({"Runtime": "python2.9"}, "Runtime = 'python2.9': not one of nodejs"),
-    ):
-        params = {**lambda_call, **change}
-        validate_parameters(params, create_function.operation_model("CreateFunction").input_shape)
-        assert complaint in refusal("lambda", "CreateFunction", params)
+    ]
+    for change, complaint in changes:
+        function_params = {**lambda_call, **change}
+        validate_parameters(function_params, create_function.operation_model("CreateFunction").input_shape)
+        assert complaint in refusal("lambda", "CreateFunction", function_params)
 
 
 @pytest.mark.usefixtures("emulator")
