@@ -7,7 +7,7 @@ occurrence and treats missing data as fine: no events is good news.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -170,7 +170,11 @@ def abnormal_stop_alarm(log_group: aws.cloudwatch.LogGroup) -> AlarmSpec:
 
 
 def alarm(
-    prefix: str, spec: AlarmSpec, topic_arn: pulumi.Input[str], tags: Mapping[str, str], parent: pulumi.Resource
+    prefix: str,
+    spec: AlarmSpec,
+    topic_arns: Sequence[pulumi.Input[str]],
+    tags: Mapping[str, str],
+    parent: pulumi.Resource,
 ) -> aws.cloudwatch.MetricAlarm:
     return aws.cloudwatch.MetricAlarm(
         f"{prefix}-{spec.key}-alarm",
@@ -184,7 +188,7 @@ def alarm(
         threshold=0,
         comparison_operator="GreaterThanThreshold",
         treat_missing_data="notBreaching",
-        alarm_actions=[topic_arn],
+        alarm_actions=list(topic_arns),
         tags=dict(tags),
         opts=pulumi.ResourceOptions(parent=parent),
     )

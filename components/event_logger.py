@@ -110,8 +110,8 @@ class EcsTaskEventLoggerArgs:
     ("Lambda architecture: arm64 (cheaper) or x86_64. Default: arm64.")
     timeout_seconds: int | None = setting(5, check=validation.check_timeout_seconds)
     (
-        "Lambda timeout, 1 to 900 seconds; at least 4 with notifications (each AWS call gets its timeouts and a retry). "
-        "Default: 5."
+        "Lambda timeout, 1 to 900 seconds; at least 4 with notifications (each AWS call gets its timeouts and a "
+        "retry). Default: 5."
     )
     tags: Mapping[str, str] | None = setting(
         check=validation.check_tags,
@@ -217,6 +217,19 @@ class EcsTaskEventLoggerArgs:
         check=notification_parts.check_slack_channel_id, example="C07EZ1ABC23", default_text="(none)"
     )
     ("The Slack channel's ID (C…; in Slack, the channel's details). With slackWorkspaceId.")
+    slack_channel_region: str | None = setting(
+        check=notification_parts.check_chat_region,
+        example="us-east-2",
+        default_text="(the stack's region, or the nearest of the four)",
+    )
+    (
+        "The Region of the Slack channel configuration: us-east-2, us-west-2, eu-west-1 or ap-southeast-1, the only "
+        "Regions with an endpoint of Amazon Q Developer in chat applications. It subscribes to the logger's chat "
+        "topic in the stack's region (a configuration may take topics of any Region the service supports). With "
+        "slackWorkspaceId and slackChannelId. Default: the stack's region when it is one of the four, else "
+        "eu-west-1 for Europe, the Middle East, Africa and Israel, ap-southeast-1 for Asia Pacific, us-west-2 for "
+        "the US West, us-east-2 otherwise."
+    )
 
     def validated(self) -> "EcsTaskEventLoggerArgs":
         """A normalised copy, defaults filled in; raises ValueError naming the argument and the fix.
@@ -519,6 +532,7 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
                 rule_dlq=rule_dlq,
                 failed_events=failed_events,
                 tags=tags,
+                also_notify=notify.alarm_topic_arns if notify else [],
             )
         self.notification_table_name = notify.table.name if notify else None
         self.slack_channel_configuration_arn = notify.slack_channel_arn if notify else None
@@ -640,6 +654,7 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
         rule_dlq: aws.sqs.Queue | None,
         failed_events: aws.sqs.Queue | None,
         tags: Mapping[str, str],
+        also_notify: Sequence[pulumi.Output[str]],
     ) -> list[aws.cloudwatch.MetricAlarm]:
         if settings.alert_email:
             aws.sns.TopicSubscription(
@@ -658,7 +673,7 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
             specs.append(
                 alarms.queue_alarm("failed", "The logger failed on ECS events, even after retries.", failed_events)
             )
-        created = [alarms.alarm(name, spec, topic_arn, tags, self) for spec in specs]
+        created = [alarms.alarm(name, spec, [topic_arn, *also_notify], tags, self) for spec in specs]
         self.alarm_topic_arn = topic_arn
         self.alarm_names = pulumi.Output.all(*(alarm.name for alarm in created))
         return created

@@ -5,10 +5,17 @@ that needs a person to the alarm topic. It keeps what it sent in a DynamoDB tabl
 DynamoDB's conditional writes are what let concurrent instances agree that a message went out once, and that a
 service's next message waits out the window. The role may publish to that topic and update that table, nothing
 else.
+
+With a Slack channel, the chat format goes to a topic of the component's own that only the channel subscribes to:
+on the alarm topic, which may be the user's own with a PagerDuty webhook on it, every subscriber gets the readable
+text. The alarms notify both topics. The channel configuration lives in a Region that serves the chat API (four
+do) and subscribes to the chat topic in the logger's Region: a configuration may combine topics of several Regions
+("Regions and quotas for Amazon Q Developer in chat applications").
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Mapping
@@ -25,11 +32,24 @@ TOPIC_ENV = "NOTIFY_TOPIC_ARN"
 TABLE_ENV = "NOTIFY_TABLE_NAME"
 WINDOW_ENV = "NOTIFY_WINDOW_SECONDS"
 LOG_GROUP_ENV = "NOTIFY_LOG_GROUP"
+CHAT_TOPIC_ENV = "NOTIFY_CHAT_TOPIC_ARN"
 TTL_ATTRIBUTE = "expiresAt"
 # Channel members may read, never change: the guardrail caps what the channel's role and its users can do.
 READ_ONLY_GUARDRAIL = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 SLACK_WORKSPACE_ID = re.compile(r"T[A-Z0-9]{4,20}")
 SLACK_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{4,20}")
+# The Regions with an endpoint of the chat API, the only ones a channel configuration can be created in: AWS General
+# Reference, "Amazon Q Developer in chat applications endpoints and quotas" (docs.aws.amazon.com/general/latest/gr/
+# chatbot.html), and the API Reference's "Welcome" page. botocore's endpoint data does not list the service.
+CHAT_API_REGIONS = ("us-east-2", "us-west-2", "eu-west-1", "ap-southeast-1")
+# Where a logger outside those Regions puts its channel configuration: the chat API Region of its geography.
+# us-east-2 is also the only Region of the service's console.
+CHAT_REGION_OF_GEOGRAPHY = {"eu-": "eu-west-1", "me-": "eu-west-1", "af-": "eu-west-1", "il-": "eu-west-1"}
+CHAT_REGION_OF_GEOGRAPHY |= {"ap-": "ap-southeast-1", "us-west-": "us-west-2"}
+DEFAULT_CHAT_REGION = "us-east-2"
+# CreateSlackChannelConfiguration, ConfigurationName: pattern [A-Za-z0-9-_]+, length 1 to 128 (the API model);
+# the name is unique in the account.
+CONFIGURATION_NAME = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
 def check_window_minutes(value: object) -> int:
@@ -60,6 +80,44 @@ def check_slack_channel_id(value: object) -> str:
 MIN_TIMEOUT_SECONDS = 4
 
 
+def check_chat_region(value: object) -> str:
+    if not isinstance(value, str) or value not in CHAT_API_REGIONS:
+        raise ValueError(
+            f"{value!r} has no endpoint of Amazon Q Developer in chat applications, so no channel configuration can "
+            f'be created there; use one of {", ".join(CHAT_API_REGIONS)} (AWS General Reference, "Amazon Q '
+            'Developer in chat applications endpoints and quotas")'
+        )
+    return value
+
+
+def default_chat_region(logger_region: str) -> str:
+    """The logger's own Region when it serves the chat API, else the chat API Region of its geography."""
+    if logger_region in CHAT_API_REGIONS:
+        return logger_region
+    if not logger_region.startswith(("us-", "eu-", "ap-", "ca-", "sa-", "me-", "af-", "il-", "mx-")) or (
+        logger_region.startswith(("us-gov-", "us-iso"))
+    ):
+        raise ValueError(
+            f"the logger's Region {logger_region} is not in the aws partition, and Amazon Q Developer in chat "
+            f"applications serves only {', '.join(CHAT_API_REGIONS)}: a Slack channel cannot be connected from it"
+        )
+    prefix = max((p for p in CHAT_REGION_OF_GEOGRAPHY if logger_region.startswith(p)), key=len, default=None)
+    return CHAT_REGION_OF_GEOGRAPHY[prefix] if prefix else DEFAULT_CHAT_REGION
+
+
+def channel_configuration_name(project: str, stack: str, name: str, logger_region: str) -> str:
+    """A name CreateSlackChannelConfiguration takes, unique per account and logger Region.
+
+    The readable part is the stack, the component and the Region with every character the pattern refuses made a
+    '-'; the hash of the exact parts keeps 'prod.eu' and 'prod-eu', or two projects' stacks, apart.
+    """
+    digest = hashlib.sha256("\0".join((project, stack, name, logger_region)).encode()).hexdigest()[:8]
+    readable = re.sub(r"[^A-Za-z0-9_-]+", "-", f"{stack}-{name}-{logger_region}").strip("-_") or "ecs-task-events"
+    chosen = f"{readable[: 128 - len(digest) - 1]}-{digest}"
+    assert CONFIGURATION_NAME.fullmatch(chosen), chosen
+    return chosen
+
+
 def resolved_settings(values: Mapping[str, Any]) -> dict[str, Any]:
     """The notification settings of validated EcsTaskEventLoggerArgs values (each checked on its own already):
     the default follows alarms, and the combinations that cannot work are refused."""
@@ -85,16 +143,28 @@ def resolved_settings(values: Mapping[str, Any]) -> dict[str, Any]:
         raise ValueError(
             "EcsTaskEventLoggerArgs.slack_channel_id: the channel receives the alarm topic; set alarms=True"
         )
+    if values.get("slack_channel_region") is not None and workspace is None:
+        raise ValueError(
+            "EcsTaskEventLoggerArgs.slack_channel_region: it places the Slack channel configuration; give "
+            "slack_workspace_id and slack_channel_id too, or leave it out"
+        )
+    if workspace is not None and not wanted:
+        raise ValueError(
+            "EcsTaskEventLoggerArgs.slack_channel_id: the channel receives the messages to on-call; set "
+            "notifications=True"
+        )
     return {"notifications": wanted}
 
 
-def notify_policy(topic_arn: str, table_arn: str) -> str:
-    """Publish to the alarm topic and update the state table; GetItem, Scan, DeleteItem and the rest are not needed."""
+def notify_policy(topic_arn: str, table_arn: str, chat_topic_arn: str | None = None) -> str:
+    """Publish to the alarm topic (and the chat topic) and update the state table; GetItem, Scan, DeleteItem and
+    the rest are not needed."""
+    topics: str | list[str] = [topic_arn, chat_topic_arn] if chat_topic_arn else topic_arn
     return json.dumps(
         {
             "Version": "2012-10-17",
             "Statement": [
-                {"Sid": "PublishToAlarmTopic", "Effect": "Allow", "Action": "sns:Publish", "Resource": topic_arn},
+                {"Sid": "PublishToAlarmTopic", "Effect": "Allow", "Action": "sns:Publish", "Resource": topics},
                 {
                     "Sid": "UpdateNotificationState",
                     "Effect": "Allow",
@@ -142,31 +212,47 @@ class Notifications:
             tags=dict(tags),
             opts=child,
         )
+        # The chat format only where only the chat channel reads it: a topic of the component's own.
+        self.chat_topic_arn: pulumi.Output[str] | None = None
+        if settings.slack_workspace_id and settings.slack_channel_id:
+            self.chat_topic_arn = aws.sns.Topic(f"{name}-chat", tags=dict(tags), opts=child).arn
         self.policy = aws.iam.RolePolicy(
             f"{name}-notify",
             role=role.id,
-            policy=pulumi.Output.all(topic_arn, self.table.arn).apply(lambda arns: notify_policy(*arns)),
+            policy=pulumi.Output.all(topic_arn, self.table.arn, self.chat_topic_arn).apply(
+                lambda arns: notify_policy(*arns)
+            ),
             opts=child,
         )
         window_minutes = settings.notification_window_minutes
         assert window_minutes is not None, "settings are validated: the default is filled in"
-        self.environment = aws.lambda_.FunctionEnvironmentArgs(
-            variables={
-                TOPIC_ENV: topic_arn,
-                TABLE_ENV: self.table.name,
-                WINDOW_ENV: str(window_minutes * 60),
-                LOG_GROUP_ENV: log_group.name,
-            }
-        )
+        variables: dict[str, pulumi.Input[str]] = {
+            TOPIC_ENV: topic_arn,
+            TABLE_ENV: self.table.name,
+            WINDOW_ENV: str(window_minutes * 60),
+            LOG_GROUP_ENV: log_group.name,
+        }
+        if self.chat_topic_arn is not None:
+            variables[CHAT_TOPIC_ENV] = self.chat_topic_arn
+        self.environment = aws.lambda_.FunctionEnvironmentArgs(variables=variables)
         self.slack_channel_arn: pulumi.Output[str] | None = None
-        if settings.slack_workspace_id and settings.slack_channel_id:
-            self.slack_channel_arn = self._slack(name, settings, topic_arn, tags, parent)
+        if self.chat_topic_arn is not None:
+            self.slack_channel_arn = self._slack(
+                name, settings, chat_topic_arn=self.chat_topic_arn, log_group=log_group, tags=tags, parent=parent
+            )
+
+    @property
+    def alarm_topic_arns(self) -> list[pulumi.Output[str]]:
+        """The topics the alarms notify besides the alarm topic: the chat topic, so the channel sees them too."""
+        return [self.chat_topic_arn] if self.chat_topic_arn is not None else []
 
     @staticmethod
     def _slack(
         name: str,
         settings: EcsTaskEventLoggerArgs,
-        topic_arn: pulumi.Input[str],
+        *,
+        chat_topic_arn: pulumi.Output[str],
+        log_group: aws.cloudwatch.LogGroup,
         tags: Mapping[str, str],
         parent: pulumi.Resource,
     ) -> pulumi.Output[str]:
@@ -180,13 +266,18 @@ class Notifications:
             tags=dict(tags),
             opts=child,
         )
+        logger_region = log_group.arn.apply(lambda arn: arn.split(":")[3])
+        project, stack = pulumi.get_project(), pulumi.get_stack()
         channel = aws.chatbot.SlackChannelConfiguration(
             f"{name}-slack",
-            configuration_name=f"{pulumi.get_stack()}-{name}"[:128],
+            region=settings.slack_channel_region or logger_region.apply(default_chat_region),
+            configuration_name=logger_region.apply(
+                lambda region: channel_configuration_name(project, stack, name, region)
+            ),
             iam_role_arn=role.arn,
             slack_team_id=settings.slack_workspace_id,
             slack_channel_id=settings.slack_channel_id,
-            sns_topic_arns=[topic_arn],
+            sns_topic_arns=[chat_topic_arn],
             guardrail_policy_arns=[READ_ONLY_GUARDRAIL],
             logging_level="ERROR",
             tags=dict(tags),

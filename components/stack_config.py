@@ -288,6 +288,22 @@ def _combination_problems(config: pulumi.Config, values: dict[str, Any], region:
             "slackWorkspaceId and slackChannelId go together (the workspace, and the channel in it)",
             f"pulumi config set {missing} {'C07EZ1ABC23' if missing == 'slackChannelId' else 'T07EA123LEP'}",
         )
+    if values.get("slack_channel_region") and values.get("slack_channel_id") is None:
+        problems.add(
+            "slackChannelRegion",
+            config.get("slackChannelRegion"),
+            "it places the Slack channel configuration, but no Slack channel is set (slackWorkspaceId and "
+            "slackChannelId)",
+            "pulumi config rm slackChannelRegion, or set slackWorkspaceId and slackChannelId",
+        )
+    if values.get("notifications") is False and values.get("slack_channel_id"):
+        problems.add(
+            "notifications",
+            config.get("notifications"),
+            "the Slack channel receives the messages to on-call and the alarms, and this turns the messages off",
+            "pulumi config set notifications true, or pulumi config rm slackChannelId && pulumi config rm "
+            "slackWorkspaceId",
+        )
     if values.get("alarms") is False and (values.get("alert_email") or topic):
         key = "alertEmail" if values.get("alert_email") else "alarmTopicArn"
         problems.add(

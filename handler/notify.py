@@ -5,12 +5,13 @@ events pay nothing: no import, no AWS call. boto3 is in the Lambda runtime, not 
 here, on first use.
 
 What a message is:
-- email (the SNS ``default`` and ``email`` texts): a subject under SNS's limit ("less than 100 characters",
-  SNS API Reference, Publish) and a body of labelled lines with links;
-- chat (the ``https`` text, which Amazon Q Developer in chat applications receives): its custom notification
-  format, {"version": "1.0", "source": "custom", "content": {...}, "metadata": {...}} ("Custom notifications
-  using Amazon Q Developer in chat applications", docs.aws.amazon.com/chatbot/latest/adminguide/custom-notifs.html),
-  sent with MessageStructure=json, one text per protocol.
+- to the alarm topic, for every subscriber (email, HTTPS webhooks, queues): a subject under SNS's limit ("less
+  than 100 characters", SNS API Reference, Publish) and a body of labelled lines with links;
+- to the chat topic (``NOTIFY_CHAT_TOPIC_ARN``, with a Slack channel; only the channel subscribes to it): the
+  custom notification format of Amazon Q Developer in chat applications, {"version": "1.0", "source": "custom",
+  "content": {...}, "metadata": {...}} ("Custom notifications using Amazon Q Developer in chat applications",
+  docs.aws.amazon.com/chatbot/latest/adminguide/custom-notifs.html). On the alarm topic it would reach every
+  HTTPS subscriber, a PagerDuty webhook as much as the chat service.
 
 No flood, no double: a DynamoDB table holds, per message, a claim (a retried or duplicated event that already
 sent, or is sending, its message sends nothing) and, per service and kind, the window of the last message:
@@ -42,6 +43,7 @@ TOPIC_ENV = "NOTIFY_TOPIC_ARN"
 TABLE_ENV = "NOTIFY_TABLE_NAME"
 WINDOW_ENV = "NOTIFY_WINDOW_SECONDS"
 LOG_GROUP_ENV = "NOTIFY_LOG_GROUP"
+CHAT_TOPIC_ENV = "NOTIFY_CHAT_TOPIC_ARN"
 DEFAULT_WINDOW_SECONDS = 600
 
 # SNS Publish: "Subjects must be ASCII text that begins with a letter, number, or punctuation mark; must not
@@ -393,15 +395,14 @@ def chat_message(notice: Notice, subject: str, held: int, held_since: int | None
 
 
 def sns_message(notice: Notice, held: int, held_since: int | None, window_seconds: int) -> dict[str, str]:
-    """The Publish parameters: a text per protocol (MessageStructure json; 'default' is required)."""
+    """The Publish parameters of the alarm topic: the readable text, the same for every protocol."""
+    return {"Subject": subject_line(notice, held), "Message": email_text(notice, held, held_since, window_seconds)}
+
+
+def chat_publish(notice: Notice, held: int, held_since: int | None, window_seconds: int) -> dict[str, str]:
+    """The Publish parameters of the chat topic: the custom notification, the whole message."""
     subject = subject_line(notice, held)
-    email = email_text(notice, held, held_since, window_seconds)
-    chat = chat_message(notice, subject, held, held_since, window_seconds)
-    return {
-        "Subject": subject,
-        "MessageStructure": "json",
-        "Message": json.dumps({"default": email, "email": email, "https": chat}),
-    }
+    return {"Message": chat_message(notice, subject, held, held_since, window_seconds)}
 
 
 # -------------------------------------------------------------------------------------- state and delivery
@@ -520,6 +521,10 @@ def notify(fields: dict[str, Any], event: dict[str, Any], context: Any = None) -
         sns = client("sns")
         deadline.check("publish", sns, dynamodb)
         sns.publish(TopicArn=topic, **message)
+        chat_topic = os.environ.get(CHAT_TOPIC_ENV)
+        if chat_topic:
+            deadline.check("publish to the chat topic", sns, dynamodb)
+            sns.publish(TopicArn=chat_topic, **chat_publish(notice, held, held_since, window))
     except Exception:
         release(state, notice.message_key)
         raise

@@ -4,9 +4,12 @@ For each registered resource, in registration order (the SDK registers a
 resource only once the resources it references have registered), make the
 calls the AWS provider would make, with the resource's real inputs. Values
 the mocks invented (ARNs, ids, URLs) are swapped for what the emulator
-returned before they are used. boto3 checks every call against the AWS API
-model, and moto checks what it implements: policy grammar, event pattern
-syntax, that referenced roles and functions exist.
+returned before they are used. Every call is checked against every constraint
+of the AWS API model (patterns, lengths, enums, ranges: rehearse/api_model.py),
+and made in the resource's Region (its ``region`` input, else the stack's),
+which must have an endpoint of the service; moto then checks what it
+implements: policy grammar, event pattern syntax, that referenced roles and
+functions exist.
 
 Where moto does not implement an API, the call's parameters are still checked
 against the API model, and the resource is listed in ``not_emulated`` with
@@ -26,6 +29,7 @@ import boto3
 import pulumi
 from botocore.validate import validate_parameters
 
+from . import api_model
 from .mocks import Registered, Run
 
 Handler = Callable[["Rehearsal", Registered], None]
@@ -50,15 +54,21 @@ class Rehearsal:
     def __init__(self, run: Run, region: str) -> None:
         self.run = run
         self.region = region
-        self.clients: dict[str, Any] = {}
+        self.clients: dict[tuple[str, str], Any] = {}
+        self.resource: Registered | None = None  # the resource being rehearsed: its Region is the clients'
         self.swaps: dict[str, str] = {}  # value the mocks invented -> value the emulator returned
         self.not_emulated: dict[str, str] = {}  # resource name -> why it was only checked, not created
         self.created: list[str] = []
 
     def client(self, service: str) -> Any:
-        if service not in self.clients:
-            self.clients[service] = boto3.client(service, region_name=self.region)
-        return self.clients[service]
+        """A client in the Region of the resource being rehearsed, refused where the service has no endpoint;
+        its calls are checked against every constraint of the API model before moto sees them."""
+        region = (self.resource.inputs.get("region") if self.resource else None) or self.region
+        if (service, region) not in self.clients:
+            created = boto3.client(service, region_name=region)
+            api_model.check_region(created, region)
+            self.clients[service, region] = api_model.enforce(created)
+        return self.clients[service, region]
 
     def resolve(self, value: Any) -> Any:
         """``value`` with every mock-invented ARN, id or URL replaced by the emulator's.
@@ -89,16 +99,20 @@ class Rehearsal:
             handler = HANDLERS.get(resource.type)
             if handler is None:
                 raise NotImplementedError(f"no rehearsal for {resource.type} ({resource.name}); add one to HANDLERS")
+            self.resource = resource
             try:
                 handler(self, resource)
             except Exception as error:
                 raise AssertionError(f"AWS refused {resource.type} {resource.name!r}: {error}") from error
+            finally:
+                self.resource = None
             self.created.append(resource.name)
 
     def check_only(self, resource: Registered, service: str, operation: str, params: dict[str, Any], why: str) -> None:
-        """Validate the call against the AWS API model without making it."""
+        """Check the call against the AWS API model, shape and every constraint, without making it."""
         model = self.client(service).meta.service_model.operation_model(operation)
         validate_parameters(params, model.input_shape)
+        api_model.check_call(model, params)
         self.not_emulated[resource.name] = why
 
 

@@ -138,6 +138,7 @@ def run(
     config: Mapping[str, str] | None = None,
     mocks: RecordingMocks | None = None,
     preview: bool = False,
+    stack: str = STACK,
 ) -> Run:
     """Run ``program`` as a deployment (or, with ``preview``, as a preview) and return what it registered and output.
 
@@ -147,7 +148,7 @@ def run(
     # A fresh root stack per run, so exports of one test never leak into another.
     pulumi_settings.ROOT.set(None)
     monitor = MockMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=STACK, preview=preview, monitor=monitor)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(dict(config or {}))
     result = Run(mocks, monitor)
 
@@ -170,7 +171,12 @@ def stack_config(**values: StackValue) -> dict[str, StackValue]:
 
 
 def run_program(
-    config: Mapping[str, StackValue], mocks: RecordingMocks | None = None, preview: bool = False, *, cli: bool = True
+    config: Mapping[str, StackValue],
+    mocks: RecordingMocks | None = None,
+    preview: bool = False,
+    stack: str = STACK,
+    *,
+    cli: bool = True,
 ) -> Run:
     """Run __main__.py the way the CLI would, and collect its stack outputs.
 
@@ -179,11 +185,11 @@ def run_program(
     ``cli=False`` hands the values to the program as they are, for what only the program can be shown (values of
     the wrong type the CLI refuses first).
     """
-    given = config_for_program(config, STACK) if cli else {key: as_text(value)[0] for key, value in config.items()}
+    given = config_for_program(config, stack) if cli else {key: as_text(value)[0] for key, value in config.items()}
 
     def program() -> Mapping[str, Any]:
         runpy.run_path(str(PROGRAM), run_name="__main__")
-        stack = pulumi_settings.get_root_resource()
-        return dict(getattr(stack, "outputs", {}))
+        root = pulumi_settings.get_root_resource()
+        return dict(getattr(root, "outputs", {}))
 
-    return run(program, given, mocks, preview)
+    return run(program, given, mocks, preview, stack)

@@ -10,7 +10,8 @@ AWS behaviour relied on, by page:
 - "Amazon ECS service action events" (.../developerguide/ecs_service_events.html): SERVICE_TASK_PLACEMENT_FAILURE
   is ERROR with a reason such as RESOURCE:MEMORY; SERVICE_STEADY_STATE is INFO.
 - SNS API Reference, "Publish": the subject is ASCII and "less than 100 characters long"; with
-  MessageStructure=json the message holds a text per protocol and must have "default".
+  MessageStructure=json the message holds a text per protocol (the "https" one for every HTTPS subscriber),
+  without it every subscriber gets the same text.
 - "Custom notifications using Amazon Q Developer in chat applications"
   (docs.aws.amazon.com/chatbot/latest/adminguide/custom-notifs.html): version "1.0", source "custom", content.
 """
@@ -278,9 +279,22 @@ def test_a_failed_publish_logs_fails_the_invocation_and_the_retry_sends_once(
     assert aws.messages() == []
 
 
-def test_the_message_has_an_email_text_and_a_chat_text(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_alarm_topic_gets_the_readable_text_for_every_protocol_and_the_chat_topic_the_chat_format(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Other HTTPS subscribers of the alarm topic (a PagerDuty webhook) never get the chat JSON.
+
+    SNS API Reference, "Publish" (MessageStructure): with MessageStructure=json the message holds a text per
+    protocol, and its "https" text goes to every HTTPS subscriber, the chat service and a webhook alike; without
+    it, every subscriber gets Message. So the alarm topic gets the readable text alone, and the chat format goes
+    to the chat topic, which only the chat channel subscribes to.
+    """
     sent: list[dict[str, Any]] = []
     sns = boto3.client("sns", region_name=REGION)
+    chat_topic = sns.create_topic(Name="chat")["TopicArn"]
+    chat_inbox = aws.sqs.create_queue(QueueName="chat-inbox")["QueueUrl"]
+    inbox_arn = aws.sqs.get_queue_attributes(QueueUrl=chat_inbox, AttributeNames=["QueueArn"])["Attributes"]
+    sns.subscribe(TopicArn=chat_topic, Protocol="sqs", Endpoint=inbox_arn["QueueArn"])
 
     class Recording:
         exceptions = boto3.client("dynamodb", region_name=REGION).exceptions
@@ -291,14 +305,26 @@ def test_the_message_has_an_email_text_and_a_chat_text(aws: Aws, monkeypatch: py
 
     real = notify.client
     monkeypatch.setattr(notify, "client", lambda service: Recording() if service == "sns" else real(service))
-    run(stopped(8, "chat"))
-    (params,) = sent
-    assert params["MessageStructure"] == "json" and len(params["Subject"]) < 100
-    texts = json.loads(params["Message"])
-    assert set(texts) == {"default", "email", "https"} and texts["default"] == texts["email"]
-    chat = json.loads(texts["https"])
+    run(stopped(8, "no-chat-topic"))
+    (params,) = sent  # without a Slack channel: the alarm topic only
+    assert "MessageStructure" not in params and params["TopicArn"] == aws.topic
+    assert params["Message"].startswith("Service:") and "client-markdown" not in params["Message"]
+
+    sent.clear()
+    aws.messages()
+    monkeypatch.setenv(notify.CHAT_TOPIC_ENV, chat_topic)
+    aws.now += 3600  # past the service's window: another task's failure goes out
+    run(failed_task(2))
+    (readable, chat_params) = sent
+    assert readable["TopicArn"] == aws.topic and "MessageStructure" not in readable
+    assert len(readable["Subject"]) < 100 and readable["Message"].startswith("Service:")
+    assert chat_params["TopicArn"] == chat_topic and "MessageStructure" not in chat_params
+    # What each subscriber got, as SNS delivered it: the alarm topic's queue the text, the chat topic's the JSON.
+    assert [message["Message"] for message in aws.messages()] == [readable["Message"]]
+    (delivered,) = aws.sqs.receive_message(QueueUrl=chat_inbox, MaxNumberOfMessages=10)["Messages"]
+    chat = json.loads(json.loads(delivered["Body"])["Message"])
     assert (chat["version"], chat["source"], chat["content"]["textType"]) == ("1.0", "custom", "client-markdown")
-    assert chat["content"]["title"].endswith("orders-api: task 5e1c2a9b OOM-killed (exit 137)")
+    assert chat["content"]["title"].endswith("orders-api: task 00000002 OOM-killed (exit 137)")
     assert "*Stop code:* EssentialContainerExited" in chat["content"]["description"]
     assert [step.split(": ", 1)[0] for step in chat["content"]["nextSteps"]] == [
         "Task in the ECS console",

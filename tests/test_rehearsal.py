@@ -19,6 +19,7 @@ import components.event_logger
 import components.iam_policies
 import components.validation
 from policy.validators import POLICIES
+from rehearse import api_model
 from rehearse.aws import Rehearsal, function_zip, policy_statements, rule_matches
 from rehearse.mocks import ACCOUNT, CLUSTER_ARN, REGION, run_program, stack_config
 from rehearse.play import emulated_aws
@@ -253,3 +254,142 @@ def test_break_a_retention_of_8_days_is_caught_by_the_policy_pack(monkeypatch: p
     logs.create_log_group(logGroupName="probe")
     logs.put_retention_policy(logGroupName="probe", retentionInDays=8)
     assert logs.describe_log_groups(logGroupNamePrefix="probe")["logGroups"][0]["retentionInDays"] == 8
+
+
+# The test bed as strict as AWS: every constraint of the API model, and each service's Regions.
+
+CHATBOT_CALL = {
+    "SlackTeamId": "T07EA123LEP",
+    "SlackChannelId": "C07EZ1ABC23",
+    "IamRoleArn": f"arn:aws:iam::{ACCOUNT}:role/chat",
+    "ConfigurationName": "dev-ecs-task-events-eu-west-1-0a1b2c3d",
+    "LoggingLevel": "ERROR",
+}
+
+
+def strict_client(service: str, region: str = REGION) -> Any:
+    """A client of the rehearsal's own making: the one every rehearsed call goes through."""
+    rehearsal = Rehearsal(run_program(stack_config(clusterArn=CLUSTER_ARN)), region)
+    return rehearsal.client(service)
+
+
+def refusal(service: str, operation: str, params: dict[str, Any]) -> str:
+    model = boto3.client(service, region_name="us-east-2").meta.service_model.operation_model(operation)
+    with pytest.raises(api_model.ModelViolation) as raised:
+        api_model.check_call(model, params)
+    return str(raised.value)
+
+
+def test_every_constraint_of_the_model_is_enforced_not_only_the_shape() -> None:
+    """Chat API Reference, CreateSlackChannelConfiguration: ConfigurationName [A-Za-z0-9-_]+, 1 to 128
+    characters. Lambda API Reference, CreateFunction: Runtime one of the listed runtimes; MemorySize
+    at most 32768 in the model (10240 in Lambda's quotas, which validation.py checks).
+    botocore's validate_parameters accepts every one of these; AWS refuses them."""
+    from botocore.validate import validate_parameters  # noqa: PLC0415
+
+    chatbot = boto3.client("chatbot", region_name="us-east-2").meta.service_model
+    create = chatbot.operation_model("CreateSlackChannelConfiguration")
+    api_model.check_call(create, CHATBOT_CALL)  # a good call passes
+    bad = {
+        "a dot": ({"ConfigurationName": "dev.eu-ecs-task-events"}, "does not match the pattern [A-Za-z0-9-_]+"),
+        "too long": ({"ConfigurationName": "n" * 129}, "129 characters, more than the maximum 128"),
+    }
+    for case, (change, complaint) in bad.items():
+        params = {**CHATBOT_CALL, **change}
+        validate_parameters(params, create.input_shape)  # botocore's own check lets it through
+        message = refusal("chatbot", "CreateSlackChannelConfiguration", params)
+        assert complaint in message and "CreateSlackChannelConfiguration" in message, case
+    lambda_call: dict[str, Any] = {
+        "FunctionName": "f",
+        "Role": f"arn:aws:iam::{ACCOUNT}:role/r",
+        "Code": {"ZipFile": b"x"},
+    }
+    create_function = boto3.client("lambda", region_name="us-east-2").meta.service_model
+    changes: list[tuple[dict[str, Any], str]] = [
+        ({"MemorySize": 40960}, "MemorySize = 40960: above the maximum 32768"),
+        ({"Runtime": "python2.9"}, "Runtime = 'python2.9': not one of nodejs"),
+    ]
+    for change, complaint in changes:
+        function_params = {**lambda_call, **change}
+        validate_parameters(function_params, create_function.operation_model("CreateFunction").input_shape)
+        assert complaint in refusal("lambda", "CreateFunction", function_params)
+
+
+@pytest.mark.usefixtures("emulator")
+def test_calls_moto_executes_are_checked_first() -> None:
+    """moto stores a rule description of 513 characters, an alarm statistic that is not one, and an alarm
+    description of 1,025 characters; AWS refuses them (EventBridge PutRule: Description at most 512; CloudWatch
+    PutMetricAlarm: Statistic SampleCount, Average, Sum, Minimum or Maximum, AlarmDescription at most 1024)."""
+    pattern = '{"source": ["aws.ecs"]}'
+    alarm = {
+        "Namespace": "EcsTaskEvents",
+        "MetricName": "AbnormalStops",
+        "Period": 60,
+        "EvaluationPeriods": 1,
+        "Threshold": 0,
+        "ComparisonOperator": "GreaterThanThreshold",
+    }
+    boto3.client("events").put_rule(Name="loose", Description="d" * 513, EventPattern=pattern)  # moto accepts
+    boto3.client("cloudwatch").put_metric_alarm(AlarmName="loose", Statistic="Total", **alarm)  # these
+    events, cloudwatch = strict_client("events"), strict_client("cloudwatch")
+    with pytest.raises(api_model.ModelViolation, match=r"Description: 513 characters, more than the maximum 512"):
+        events.put_rule(Name="strict", Description="d" * 513, EventPattern=pattern)
+    with pytest.raises(api_model.ModelViolation, match=r"Name = 'a rule': does not match the pattern"):
+        events.put_rule(Name="a rule", EventPattern=pattern)
+    with pytest.raises(api_model.ModelViolation, match=r"Statistic = 'Total': not one of SampleCount, Average"):
+        cloudwatch.put_metric_alarm(AlarmName="strict", Statistic="Total", **alarm)
+    with pytest.raises(api_model.ModelViolation, match=r"AlarmDescription: 1025 characters, more than the maximum"):
+        cloudwatch.put_metric_alarm(AlarmName="strict", Statistic="Sum", AlarmDescription="d" * 1025, **alarm)
+    events.put_rule(Name="strict", Description="d" * 512, EventPattern=pattern)
+    cloudwatch.put_metric_alarm(AlarmName="strict", Statistic="Sum", **alarm)
+
+
+@pytest.mark.usefixtures("emulator")
+def test_break_a_dotted_channel_name_is_refused_by_the_rehearsal(monkeypatch: pytest.MonkeyPatch) -> None:
+    import components.notifications  # noqa: PLC0415
+
+    monkeypatch.setattr(components.notifications, "channel_configuration_name", lambda *_: "dev.eu-ecs-task-events")
+    with pytest.raises(AssertionError, match=r"ConfigurationName = 'dev.eu-ecs-task-events': does not match"):
+        rehearse(slackWorkspaceId="T07EA123LEP", slackChannelId="C07EZ1ABC23")
+
+
+def test_every_pattern_of_the_models_the_rehearsal_uses_compiles_in_pythons_re() -> None:
+    """botocore's models carry some patterns in Java's dialect (\\p{L}, \\p{Print}, [\\w-_], surrogate pairs); each
+    must compile, without a warning, once translated, and mean what Java means."""
+    import warnings  # noqa: PLC0415
+
+    session = boto3.session.Session().get_available_services()
+    services = ("logs", "iam", "sqs", "lambda", "events", "sns", "cloudwatch", "dynamodb", "chatbot")
+    assert set(services) <= set(session)
+    count = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for service in services:
+            model = boto3.client(service, region_name="us-east-2").meta.service_model
+            for name in model.shape_names:
+                pattern = model.shape_for(name).metadata.get("pattern")
+                if pattern is not None:
+                    api_model.compiled(pattern)
+                    count += 1
+    assert count > 300
+    tag = api_model.compiled(r"[\p{L}\p{Z}\p{N}_.:/=+\-@]+")
+    assert tag.fullmatch("Équipe plateforme:1") and not tag.fullmatch("a$b")
+    assert api_model.compiled(r"\p{Print}+").fullmatch("any ASCII ~") and not api_model.compiled(
+        r"\p{Print}+"
+    ).fullmatch("tab\there")
+    assert api_model.compiled(r"[\w-_]*").fullmatch("a-b_c")
+    surrogates = api_model.compiled(r"[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF]*")
+    assert surrogates.fullmatch("emoji \U0001f6a8 ok") and not surrogates.fullmatch("bell \x07")
+
+
+def test_a_service_is_refused_in_a_region_without_its_endpoint() -> None:
+    """The chat API: us-east-2, us-west-2, eu-west-1, ap-southeast-1 (AWS General Reference, "Amazon Q Developer in
+    chat applications endpoints and quotas"; botocore's endpoint data does not list it). The others: botocore's
+    endpoints.json. IAM is global."""
+    assert "chatbot has no endpoint in us-east-1" in (api_model.region_problem("chatbot", "us-east-1") or "")
+    assert api_model.region_problem("chatbot", "eu-west-1") is None
+    assert api_model.region_problem("events", "us-east-1") is None
+    assert api_model.region_problem("iam", "ap-south-2") is None
+    assert "sns has no endpoint in eu-nowhere-9" in (api_model.region_problem("sns", "eu-nowhere-9") or "")
+    with emulated_aws("us-east-1", ACCOUNT), pytest.raises(api_model.ModelViolation, match="us-east-1"):
+        strict_client("chatbot", "us-east-1")
