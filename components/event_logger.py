@@ -28,13 +28,24 @@ import pulumi_aws as aws
 from . import alarms, dashboard, delivery, validation
 from . import notifications as notification_parts
 from .event_pattern import all_clusters_pattern, pattern_json, split_patterns
-from .iam_policies import function_policy, lambda_trust_policy
+from .iam_policies import (
+    MAX_RULE_NAME_CHARS,
+    RULE_INDEX_DIGITS,
+    RULE_NAME_SEPARATOR,
+    function_policy,
+    lambda_trust_policy,
+    logger_rule_name,
+    logger_rules_source_arn,
+)
 from .lambda_package import ENTRY_POINT, handler_archive
 from .queries import QUERIES
 
 RUNTIME = "python3.13"
 # What one rule's 2,048-character pattern holds, with cluster names of 10 to 50 characters.
 ONE_RULE = "about 10 to 15 clusters with serviceEvents (the default), 20 to 35 without"
+# Pulumi autonames the function NAME-function-XXXXXXX (seven random hex digits) and the rules add '.NN' to that
+# (iam_policies.logger_rule_name), within EventBridge's 64 characters for a rule name.
+MAX_COMPONENT_NAME_CHARS = MAX_RULE_NAME_CHARS - len("-function-") - 7 - len(RULE_NAME_SEPARATOR) - RULE_INDEX_DIGITS
 PACKAGE_NAME = "ecs-task-events"
 COMPONENT_TYPE = f"{PACKAGE_NAME}:index:EcsTaskEventLogger"
 T = TypeVar("T")
@@ -74,7 +85,7 @@ class EcsTaskEventLoggerArgs:
         "to (an EventBridge rule sees only its own region's events). Outputs of other resources are welcome (an "
         "aws.ecs.Cluster's arn); they are checked once known, and must then fit in one rule (about 10 to 15 "
         "clusters with serviceEvents, the default; 20 to 35 without). Past "
-        "that, known ARNs are spread over several rules, at most 32. Give this or allClustersPrefix."
+        "that, known ARNs are spread over several rules, at most 64. Give this or allClustersPrefix."
     )
     all_clusters_prefix: pulumi.Input[str] | None = setting(check=validation.check_cluster_arn_prefix)
     (
@@ -330,6 +341,15 @@ def event_patterns(settings: EcsTaskEventLoggerArgs) -> dict[int, pulumi.Input[s
     return dict(_checked("cluster_arns", lambda known: split_patterns(known, service_events), plain))
 
 
+def _check_component_name(name: str) -> None:
+    if len(name) > MAX_COMPONENT_NAME_CHARS:
+        raise ValueError(
+            f"EcsTaskEventLogger name {name!r} is {len(name)} characters; give one of at most "
+            f"{MAX_COMPONENT_NAME_CHARS}: the rules are named after the function, which is named after it, "
+            f"and EventBridge takes rule names of at most {MAX_RULE_NAME_CHARS}"
+        )
+
+
 def _set(value: T | None) -> T:
     """A setting validated() has filled in."""
     assert value is not None
@@ -403,6 +423,7 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
             args = EcsTaskEventLoggerArgs(**args)
         # Validate before registering anything, so bad input leaves nothing half-created. What can only be
         # checked once known (ARNs that are outputs of other resources) gates the component and every child.
+        _check_component_name(name)
         settings = args.validated()
         patterns = event_patterns(settings)
         deferred = [
@@ -482,12 +503,15 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
             failed_events_queue=failed_events,
             parent=self,
         )
+        permission = self._invoke_permission(
+            name, function, rules_source_arn := function.arn.apply(logger_rules_source_arn)
+        )
         rules = [
-            self._rule(name, index, pattern, function, rule_dlq=rule_dlq, settings=settings, tags=tags)
+            self._rule(name, index, pattern, function, permission, rule_dlq=rule_dlq, settings=settings, tags=tags)
             for index, pattern in patterns.items()
         ]
         if rule_dlq is not None and failed_events is not None:
-            delivery.allow_rules_to_send(f"{name}-undelivered-policy", rule_dlq, rules, self)
+            delivery.allow_rules_to_send(f"{name}-undelivered-policy", rule_dlq, rules_source_arn, self)
             delivery.allow_role_to_send(f"{name}-failed-policy", failed_events, role, self)
 
         self.function_name = function.name
@@ -574,35 +598,43 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
         }
         return {key: value for key, value in outputs.items() if value is not None}
 
+    def _invoke_permission(
+        self, name: str, function: aws.lambda_.Function, rules_source_arn: pulumi.Output[str]
+    ) -> aws.lambda_.Permission:
+        """Every rule of this logger, and no other (iam_policies.logger_rules_source_arn), may invoke: one
+        statement however many rules. The rules' ARNs name the account; a SourceAccount condition would stop
+        EventBridge from invoking at all (see iam_policies.eventbridge_invoke_statement)."""
+        return aws.lambda_.Permission(
+            f"{name}-invoke",
+            function=function.name,
+            action="lambda:InvokeFunction",
+            principal="events.amazonaws.com",
+            source_arn=rules_source_arn,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
     def _rule(
         self,
         name: str,
         index: int,
         pattern: pulumi.Input[str],
         function: aws.lambda_.Function,
+        permission: aws.lambda_.Permission,
         *,
         rule_dlq: aws.sqs.Queue | None,
         settings: EcsTaskEventLoggerArgs,
         tags: Mapping[str, str],
     ) -> aws.cloudwatch.EventRule:
-        """One rule with its own permission and target; rule 0 keeps the names a single-rule stack had."""
+        """One rule and its target, named after the function so that the one invoke permission covers it; rule 0
+        keeps the resource names a single-rule stack had."""
         suffix = "" if index == 0 else f"-{index}"
         rule = aws.cloudwatch.EventRule(
             f"{name}-rule{suffix}",
+            name=function.name.apply(lambda function_name: logger_rule_name(function_name, index)),
             description="ECS task state changes of the listed clusters, for the ecs-task-events logger.",
             event_pattern=pattern,
             state="ENABLED",
             tags=dict(tags),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        permission = aws.lambda_.Permission(
-            f"{name}-invoke{suffix}",
-            function=function.name,
-            action="lambda:InvokeFunction",
-            principal="events.amazonaws.com",
-            # The rule's ARN names the account; a SourceAccount condition would stop
-            # EventBridge from invoking at all (see iam_policies.eventbridge_invoke_statement).
-            source_arn=rule.arn,
             opts=pulumi.ResourceOptions(parent=self),
         )
         aws.cloudwatch.EventTarget(
