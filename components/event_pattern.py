@@ -74,6 +74,18 @@ def all_clusters_pattern(cluster_arn_prefix: str, service_events: bool = False) 
     return _with_service_events([{"prefix": cluster_arn_prefix}], [{"prefix": service_prefix}])
 
 
+def organization_clusters_pattern(
+    regions: Sequence[str], partition: str = "aws", service_events: bool = False
+) -> dict[str, Any]:
+    """Task state changes of every cluster of every account in these regions: for a bus that only the
+    organisation may put events on (organisation mode), where the members forward their own clusters' events."""
+    clusters = [{"prefix": f"arn:{partition}:ecs:{region}:"} for region in regions]
+    if not service_events:
+        return {"source": ["aws.ecs"], "detail-type": [TASK_STATE_CHANGE], "detail": {"clusterArn": clusters}}
+    services = [{"prefix": f"arn:{partition}:ecs:{region}:"} for region in regions]
+    return _with_service_events(clusters, services)
+
+
 def _with_service_events(clusters: list[Any], services: list[Any]) -> dict[str, Any]:
     """One rule, two ways in ($or): by detail.clusterArn, or, for deployments, by the service ARN."""
     return {
