@@ -73,8 +73,11 @@ def test_every_rendered_policy_passes_parliament(name: str) -> None:
     kinds = Counter(policy.kind for policy in policies)
     assert kinds["trust"] == len(run.of_type("aws:iam/role:Role"))
     assert kinds["identity"] == len(run.of_type("aws:iam/rolePolicy:RolePolicy"))
-    resource_policies = ("aws:sqs/queuePolicy:QueuePolicy", "aws:cloudwatch/eventBusPolicy:EventBusPolicy")
-    resource_policies += ("aws:sns/topicPolicy:TopicPolicy",)
+    resource_policies = (
+        "aws:sqs/queuePolicy:QueuePolicy",
+        "aws:cloudwatch/eventBusPolicy:EventBusPolicy",
+        "aws:sns/topicPolicy:TopicPolicy",
+    )
     assert kinds["resource"] == sum(len(run.of_type(kind)) for kind in resource_policies)
     if name == "organisation":
         assert len(run.of_type("aws:cloudwatch/eventBusPolicy:EventBusPolicy")) == 1

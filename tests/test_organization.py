@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from arn_like import admits
-from cfnlint.api import ManualArgs, lint
+from cfnlint.api import ManualArgs, lint  # type: ignore[import-untyped]
 from config_refusals import config_error
 from handler_capture import load_event
 from moto.events.models import EventPattern
