@@ -8,7 +8,7 @@ destination. Both land in SQS queues kept for the maximum 14 days, encrypted.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import pulumi
 import pulumi_aws as aws
@@ -29,13 +29,14 @@ def dead_letter_queue(name: str, tags: Mapping[str, str], parent: pulumi.Resourc
 
 
 def allow_rules_to_send(
-    name: str, queue: aws.sqs.Queue, rules: Sequence[aws.cloudwatch.EventRule], parent: pulumi.Resource
+    name: str, queue: aws.sqs.Queue, rules_source_arn: pulumi.Input[str], parent: pulumi.Resource
 ) -> aws.sqs.QueuePolicy:
+    """The logger's rules (by their ARN pattern, so the policy does not grow with them) may park events here."""
     return aws.sqs.QueuePolicy(
         name,
         queue_url=queue.url,
-        policy=pulumi.Output.all(queue.arn, *(rule.arn for rule in rules)).apply(
-            lambda arns: rule_dead_letter_queue_policy(arns[0], arns[1:])
+        policy=pulumi.Output.all(queue.arn, rules_source_arn).apply(
+            lambda arns: rule_dead_letter_queue_policy(arns[0], arns[1])
         ),
         opts=pulumi.ResourceOptions(parent=parent),
     )

@@ -25,16 +25,27 @@ from typing import Any, TypeVar, cast
 import pulumi
 import pulumi_aws as aws
 
-from . import alarms, dashboard, delivery, validation
+from . import alarms, dashboard, delivery, organization, validation
 from . import notifications as notification_parts
-from .event_pattern import all_clusters_pattern, pattern_json, split_patterns
-from .iam_policies import function_policy, lambda_trust_policy
+from .event_pattern import all_clusters_pattern, organization_clusters_pattern, pattern_json, split_patterns
+from .iam_policies import (
+    MAX_RULE_NAME_CHARS,
+    RULE_INDEX_DIGITS,
+    RULE_NAME_SEPARATOR,
+    function_policy,
+    lambda_trust_policy,
+    logger_rule_name,
+    logger_rules_source_arn,
+)
 from .lambda_package import ENTRY_POINT, handler_archive
 from .queries import QUERIES
 
 RUNTIME = "python3.13"
 # What one rule's 2,048-character pattern holds, with cluster names of 10 to 50 characters.
 ONE_RULE = "about 10 to 15 clusters with serviceEvents (the default), 20 to 35 without"
+# Pulumi autonames the function NAME-function-XXXXXXX (seven random hex digits) and the rules add '.NN' to that
+# (iam_policies.logger_rule_name), within EventBridge's 64 characters for a rule name.
+MAX_COMPONENT_NAME_CHARS = MAX_RULE_NAME_CHARS - len("-function-") - 7 - len(RULE_NAME_SEPARATOR) - RULE_INDEX_DIGITS
 PACKAGE_NAME = "ecs-task-events"
 COMPONENT_TYPE = f"{PACKAGE_NAME}:index:EcsTaskEventLogger"
 T = TypeVar("T")
@@ -74,7 +85,7 @@ class EcsTaskEventLoggerArgs:
         "to (an EventBridge rule sees only its own region's events). Outputs of other resources are welcome (an "
         "aws.ecs.Cluster's arn); they are checked once known, and must then fit in one rule (about 10 to 15 "
         "clusters with serviceEvents, the default; 20 to 35 without). Past "
-        "that, known ARNs are spread over several rules, at most 32. Give this or allClustersPrefix."
+        "that, known ARNs are spread over several rules, at most 64. Give this or allClustersPrefix."
     )
     all_clusters_prefix: pulumi.Input[str] | None = setting(check=validation.check_cluster_arn_prefix)
     (
@@ -230,6 +241,28 @@ class EcsTaskEventLoggerArgs:
         "eu-west-1 for Europe, the Middle East, Africa and Israel, ap-southeast-1 for Asia Pacific, us-west-2 for "
         "the US West, us-east-2 otherwise."
     )
+    member_organizational_unit_ids: Sequence[str] | None = setting(
+        (), check=organization.check_ou_ids, example="'[\"r-ab12\"]'"
+    )
+    (
+        "Organisation mode: OU IDs (ou-…), or the organisation's root ID (r-…), whose accounts forward their ECS "
+        "events to this stack's logger, through a StackSet with automatic deployment: an account that joins one "
+        "later is covered without anyone acting, one that leaves stops forwarding. Deploy from a delegated "
+        'administrator for StackSets (README, "One log for the whole organisation"). With memberRegions and '
+        "organizationId. Default: none (one account)."
+    )
+    member_regions: Sequence[str] | None = setting((), check=organization.check_regions, example="'[\"eu-west-1\"]'")
+    (
+        "Organisation mode: the regions whose clusters the member accounts forward, the stack's own among them. "
+        "Default: none."
+    )
+    organization_id: str | None = setting(
+        check=organization.check_organization_id, example="o-a1b2c3d4e5", default_text="(none)"
+    )
+    (
+        "Organisation mode: the organisation's ID (o-…), which the central bus's policy admits alone "
+        "(aws organizations describe-organization --query Organization.Id)."
+    )
 
     def validated(self) -> "EcsTaskEventLoggerArgs":
         """A normalised copy, defaults filled in; raises ValueError naming the argument and the fix.
@@ -241,6 +274,7 @@ class EcsTaskEventLoggerArgs:
         values = {name: default_of(spec) if given[name] is None else given[name] for name, spec in _FIELDS.items()}
         if values["alert_email"] is not None and not _plain("alarms", values["alarms"]):
             raise ValueError("EcsTaskEventLoggerArgs.alert_email: an alert email needs alarms=True")
+        _check_organization_mode(values)
         prefix, arns = values["all_clusters_prefix"], values["cluster_arns"]
         if prefix is not None and (isinstance(arns, pulumi.Output) or arns):
             raise ValueError(
@@ -251,7 +285,8 @@ class EcsTaskEventLoggerArgs:
         for name, spec in _FIELDS.items():
             value, check = values[name], spec.metadata["check"]
             if name == "cluster_arns":
-                checked[name] = () if prefix is not None else _checked_clusters(value)
+                regions = tuple(values["member_regions"] or ())
+                checked[name] = () if prefix is not None else _checked_clusters(value, regions)
             elif value is None or check is None:
                 checked[name] = value
             elif accepts_outputs(spec):
@@ -272,11 +307,33 @@ class EcsTaskEventLoggerArgs:
 _FIELDS: dict[str, Field[Any]] = {spec.name: spec for spec in fields(EcsTaskEventLoggerArgs)}
 
 
-def _checked_clusters(arns: Any) -> Any:
+def _checked_clusters(arns: Any, organization_regions: tuple[str, ...] = ()) -> Any:
     """Plain ARNs checked now; a list with outputs of other resources is checked when known (event_patterns)."""
     if isinstance(arns, pulumi.Output) or any(isinstance(arn, pulumi.Output) for arn in arns):
         return arns
-    return _checked("cluster_arns", validation.check_cluster_arns, arns)
+    return _checked(
+        "cluster_arns",
+        lambda known: validation.check_cluster_arns(known, organization_regions=organization_regions),
+        arns,
+    )
+
+
+ORGANIZATION_FIELDS = ("member_organizational_unit_ids", "member_regions", "organization_id")
+
+
+def _check_organization_mode(values: Mapping[str, Any]) -> None:
+    """The three organisation settings go together: OUs without regions or the organisation's ID cover nothing."""
+    given = [name for name in ORGANIZATION_FIELDS if values[name]]
+    if given and len(given) < len(ORGANIZATION_FIELDS):
+        missing = [name for name in ORGANIZATION_FIELDS if name not in given]
+        raise ValueError(
+            f"EcsTaskEventLoggerArgs: organisation mode needs {', '.join(ORGANIZATION_FIELDS)} together; "
+            f"{', '.join(given)} given without {', '.join(missing)}"
+        )
+
+
+def organization_mode(settings: "EcsTaskEventLoggerArgs") -> bool:
+    return bool(settings.member_organizational_unit_ids)
 
 
 def _checked(name: str, check: Callable[[T], R], value: T) -> R:
@@ -330,6 +387,19 @@ def _single_pattern(cluster_arns: list[str], service_events: bool) -> str:
 def event_patterns(settings: EcsTaskEventLoggerArgs) -> dict[int, pulumi.Input[str]]:
     """Rule index -> event pattern, for validated settings; patterns of outputs are outputs, checked when known."""
     prefix, service_events = settings.all_clusters_prefix, bool(settings.service_events)
+    if prefix is not None and organization_mode(settings):
+        # Every cluster of the covered accounts: the central bus only carries what the organisation puts on it.
+        return {
+            0: pulumi.Output.from_input(prefix).apply(
+                lambda known: pattern_json(
+                    organization_clusters_pattern(
+                        sorted({*(settings.member_regions or ()), known.split(":")[3]}),
+                        known.split(":")[1],
+                        service_events,
+                    )
+                )
+            )
+        }
     if prefix is not None:
         return {
             0: pulumi.Output.from_input(prefix).apply(
@@ -344,6 +414,15 @@ def event_patterns(settings: EcsTaskEventLoggerArgs) -> dict[int, pulumi.Input[s
         return {0: checked.apply(lambda known: _single_pattern(known, service_events))}
     plain = cast(Sequence[str], arns or ())
     return dict(_checked("cluster_arns", lambda known: split_patterns(known, service_events), plain))
+
+
+def _check_component_name(name: str) -> None:
+    if len(name) > MAX_COMPONENT_NAME_CHARS:
+        raise ValueError(
+            f"EcsTaskEventLogger name {name!r} is {len(name)} characters; give one of at most "
+            f"{MAX_COMPONENT_NAME_CHARS}: the rules are named after the function, which is named after it, "
+            f"and EventBridge takes rule names of at most {MAX_RULE_NAME_CHARS}"
+        )
 
 
 def _set(value: T | None) -> T:
@@ -419,6 +498,7 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
             args = EcsTaskEventLoggerArgs(**args)
         # Validate before registering anything, so bad input leaves nothing half-created. What can only be
         # checked once known (ARNs that are outputs of other resources) gates the component and every child.
+        _check_component_name(name)
         settings = args.validated()
         patterns = event_patterns(settings)
         deferred = [
@@ -498,12 +578,9 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
             failed_events_queue=failed_events,
             parent=self,
         )
-        rules = [
-            self._rule(name, index, pattern, function, rule_dlq=rule_dlq, settings=settings, tags=tags)
-            for index, pattern in patterns.items()
-        ]
+        rules, rules_source_arn = self._rules(name, patterns, function, rule_dlq=rule_dlq, settings=settings, tags=tags)
         if rule_dlq is not None and failed_events is not None:
-            delivery.allow_rules_to_send(f"{name}-undelivered-policy", rule_dlq, rules, self)
+            delivery.allow_rules_to_send(f"{name}-undelivered-policy", rule_dlq, rules_source_arn, self)
             delivery.allow_role_to_send(f"{name}-failed-policy", failed_events, role, self)
 
         self.function_name = function.name
@@ -591,40 +668,98 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
         }
         return {key: value for key, value in outputs.items() if value is not None}
 
+    def _rules(
+        self,
+        name: str,
+        patterns: Mapping[int, pulumi.Input[str]],
+        function: aws.lambda_.Function,
+        *,
+        rule_dlq: aws.sqs.Queue | None,
+        settings: EcsTaskEventLoggerArgs,
+        tags: Mapping[str, str],
+    ) -> tuple[list[aws.cloudwatch.EventRule], pulumi.Output[str]]:
+        """The rules (on the central bus in organisation mode), and the ARN pattern that covers them all."""
+        central = self._central_side(name, settings, function, tags)
+        bus_name = central.bus.name if central else None
+        rules_source_arn = pulumi.Output.all(function.arn, bus_name).apply(lambda at: logger_rules_source_arn(*at))
+        permission = self._invoke_permission(name, function, rules_source_arn)
+        rules = [
+            self._rule(name, index, pattern, function, permission, rule_dlq=rule_dlq, settings=settings, bus=bus_name)
+            for index, pattern in patterns.items()
+        ]
+        return rules, rules_source_arn
+
+    def _central_side(
+        self,
+        name: str,
+        settings: EcsTaskEventLoggerArgs,
+        function: aws.lambda_.Function,
+        tags: Mapping[str, str],
+    ) -> organization.CentralSide | None:
+        """Organisation mode's central bus, member StackSet and failure topics; None for one account."""
+        if not organization_mode(settings):
+            return None
+        self.central = organization.CentralSide(
+            name,
+            organization_id=_set(settings.organization_id),
+            organizational_unit_ids=_set(settings.member_organizational_unit_ids),
+            regions=_set(settings.member_regions),
+            template=organization.member_template(
+                service_events=bool(settings.service_events),
+                retry_attempts=_set(settings.delivery_retry_attempts),
+                max_event_age_seconds=_set(settings.delivery_max_event_age_seconds),
+            ),
+            function_name=function.name,
+            alert_email=settings.alert_email,
+            tags=tags,
+            parent=self,
+        )
+        return self.central
+
+    def _invoke_permission(
+        self, name: str, function: aws.lambda_.Function, rules_source_arn: pulumi.Output[str]
+    ) -> aws.lambda_.Permission:
+        """Every rule of this logger, and no other (iam_policies.logger_rules_source_arn), may invoke: one
+        statement however many rules. The rules' ARNs name the account; a SourceAccount condition would stop
+        EventBridge from invoking at all (see iam_policies.eventbridge_invoke_statement)."""
+        return aws.lambda_.Permission(
+            f"{name}-invoke",
+            function=function.name,
+            action="lambda:InvokeFunction",
+            principal="events.amazonaws.com",
+            source_arn=rules_source_arn,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
     def _rule(
         self,
         name: str,
         index: int,
         pattern: pulumi.Input[str],
         function: aws.lambda_.Function,
+        permission: aws.lambda_.Permission,
         *,
         rule_dlq: aws.sqs.Queue | None,
         settings: EcsTaskEventLoggerArgs,
-        tags: Mapping[str, str],
+        bus: pulumi.Output[str] | None,
     ) -> aws.cloudwatch.EventRule:
-        """One rule with its own permission and target; rule 0 keeps the names a single-rule stack had."""
+        """One rule and its target, named after the function so that the one invoke permission covers it; rule 0
+        keeps the resource names a single-rule stack had."""
         suffix = "" if index == 0 else f"-{index}"
         rule = aws.cloudwatch.EventRule(
             f"{name}-rule{suffix}",
+            name=function.name.apply(lambda function_name: logger_rule_name(function_name, index)),
             description="ECS task state changes of the listed clusters, for the ecs-task-events logger.",
+            event_bus_name=bus,
             event_pattern=pattern,
             state="ENABLED",
-            tags=dict(tags),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        permission = aws.lambda_.Permission(
-            f"{name}-invoke{suffix}",
-            function=function.name,
-            action="lambda:InvokeFunction",
-            principal="events.amazonaws.com",
-            # The rule's ARN names the account; a SourceAccount condition would stop
-            # EventBridge from invoking at all (see iam_policies.eventbridge_invoke_statement).
-            source_arn=rule.arn,
+            tags=dict(_set(settings.tags)),
             opts=pulumi.ResourceOptions(parent=self),
         )
         aws.cloudwatch.EventTarget(
             f"{name}-target{suffix}",
             rule=rule.name,
+            event_bus_name=bus,
             arn=function.arn,
             retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(
                 maximum_retry_attempts=settings.delivery_retry_attempts,

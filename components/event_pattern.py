@@ -16,20 +16,23 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from .iam_policies import max_invoke_statements
+from .iam_policies import MAX_RULES_BY_NAME
 
 TASK_STATE_CHANGE = "ECS Task State Change"
 SERVICE_ACTION = "ECS Service Action"
 DEPLOYMENT_STATE_CHANGE = "ECS Deployment State Change"
 MAX_PATTERN_CHARS = 2048
+# EventBridge quotas (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html): 300 rules per event
+# bus by default (adjustable). The logger's rules share the default bus with everything else in the account.
+DEFAULT_RULES_PER_BUS = 300
 
 
 def _max_rules() -> int:
-    """The most rules one logger may have: a power of two (so a split only ever doubles) whose invoke
-    permissions, one per rule, fit in the function's 20 KB resource policy even with the longest names.
-    That is 32, about a tenth of EventBridge's default 300 rules per bus."""
+    """The most rules one logger may have: a power of two (so a split only ever doubles) that the two-digit rule
+    names hold (iam_policies.logger_rule_name) and that leaves most of the bus's default 300 rules to the
+    account. One invoke permission covers them all, so the function's 20 KB policy no longer sets the cap."""
     rules = 1
-    while rules * 2 <= max_invoke_statements():
+    while rules * 2 <= MAX_RULES_BY_NAME and rules * 2 <= DEFAULT_RULES_PER_BUS // 4:
         rules *= 2
     return rules
 
@@ -69,6 +72,18 @@ def all_clusters_pattern(cluster_arn_prefix: str, service_events: bool = False) 
         }
     service_prefix = cluster_arn_prefix.replace(":cluster/", ":service/", 1)
     return _with_service_events([{"prefix": cluster_arn_prefix}], [{"prefix": service_prefix}])
+
+
+def organization_clusters_pattern(
+    regions: Sequence[str], partition: str = "aws", service_events: bool = False
+) -> dict[str, Any]:
+    """Task state changes of every cluster of every account in these regions: for a bus that only the
+    organisation may put events on (organisation mode), where the members forward their own clusters' events."""
+    clusters = [{"prefix": f"arn:{partition}:ecs:{region}:"} for region in regions]
+    if not service_events:
+        return {"source": ["aws.ecs"], "detail-type": [TASK_STATE_CHANGE], "detail": {"clusterArn": clusters}}
+    services = [{"prefix": f"arn:{partition}:ecs:{region}:"} for region in regions]
+    return _with_service_events(clusters, services)
 
 
 def _with_service_events(clusters: list[Any], services: list[Any]) -> dict[str, Any]:
@@ -122,8 +137,8 @@ def split_patterns(cluster_arns: Sequence[str], service_events: bool = True) -> 
             return patterns
         rule_count *= 2
     raise ValueError(
-        f"{len(cluster_arns)} clusters need more than {MAX_RULES} EventBridge rules (each rule needs an invoke "
-        f"permission, and the function's 20 KB policy holds {MAX_RULES}); log every cluster of the account and "
+        f"{len(cluster_arns)} clusters need more than {MAX_RULES} EventBridge rules (the most one logger takes, "
+        f"about a fifth of the bus's default {DEFAULT_RULES_PER_BUS}); log every cluster of the account and "
         "region instead: pulumi config set allClusters true (and remove the cluster list)"
         + (
             ", or leave out service and deployment events, which double each cluster's share of a pattern: "

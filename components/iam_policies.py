@@ -49,8 +49,11 @@ def function_policy(log_group_arn: str, failed_events_queue_arn: str | None = No
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
-def rule_dead_letter_queue_policy(queue_arn: str, rule_arns: Sequence[str]) -> str:
-    """EventBridge may park undeliverable events here, and only for these rules."""
+def rule_dead_letter_queue_policy(queue_arn: str, rules_source_arn: str) -> str:
+    """EventBridge may park undeliverable events here, and only for the logger's own rules.
+
+    ``rules_source_arn`` is logger_rules_source_arn's pattern: one condition, however many rules.
+    """
     return json.dumps(
         {
             "Version": "2012-10-17",
@@ -61,9 +64,7 @@ def rule_dead_letter_queue_policy(queue_arn: str, rule_arns: Sequence[str]) -> s
                     "Principal": {"Service": "events.amazonaws.com"},
                     "Action": "sqs:SendMessage",
                     "Resource": queue_arn,
-                    "Condition": {
-                        "ArnEquals": {"aws:SourceArn": rule_arns[0] if len(rule_arns) == 1 else list(rule_arns)}
-                    },
+                    "Condition": {"ArnLike": {"aws:SourceArn": rules_source_arn}},
                 }
             ],
         }
@@ -100,6 +101,46 @@ LONGEST_STATEMENT_ID = "s" * 100
 LONGEST_FUNCTION_ARN = f"arn:aws-us-gov:lambda:{'r' * 20}:{'1' * 12}:function:{'f' * 64}"
 LONGEST_RULE_ARN = f"arn:aws-us-gov:events:{'r' * 20}:{'1' * 12}:rule/{'n' * 64}"
 
+# The logger's rules are named after its function: FUNCTION.NN, two digits. A function name is unique in its
+# account and region and holds only [a-zA-Z0-9-_] (CreateFunction's FunctionName); a rule name may also hold '.'
+# ([.-_A-Za-z0-9]+, at most 64: PutRule's Name). So 'FUNCTION.' starts no other function's rule names, and the
+# two '?' of the pattern below take exactly two characters: never a custom bus named 'FUNCTION.x' with its rules,
+# whose ARNs read rule/FUNCTION.x/NAME (at least three characters after the dot).
+RULE_NAME_SEPARATOR = "."
+RULE_INDEX_DIGITS = 2
+MAX_RULE_NAME_CHARS = 64
+MAX_RULES_BY_NAME = 10**RULE_INDEX_DIGITS
+
+
+def logger_rule_name(function_name: str, index: int) -> str:
+    """'ecs-task-events-function-1a2b3c4.00': the name of the logger's rule ``index``."""
+    if not 0 <= index < MAX_RULES_BY_NAME:
+        raise ValueError(f"rule index {index} does not fit in {RULE_INDEX_DIGITS} digits")
+    name = f"{function_name}{RULE_NAME_SEPARATOR}{index:0{RULE_INDEX_DIGITS}d}"
+    if len(name) > MAX_RULE_NAME_CHARS:
+        raise ValueError(f"rule name {name!r} is longer than EventBridge's {MAX_RULE_NAME_CHARS} characters")
+    return name
+
+
+def logger_rules_source_arn(function_arn: str, event_bus_name: str | None = None) -> str:
+    """The ARN pattern of every rule the logger names after its function, and of no other rule.
+
+    arn:PARTITION:events:REGION:ACCOUNT:rule/FUNCTION.?? on the default bus, rule/BUS/FUNCTION.?? on a custom
+    one (EventBridge's rule ARN format). Lambda compares an AddPermission SourceArn with a pattern operator
+    (botocore's lambda model, AddPermission SourceArn: "Lambda configures the comparison using the StringLike
+    operator"; GetPolicy shows it as ArnLike), and both take '?' for exactly one character (IAM User Guide,
+    "IAM JSON policy elements: Condition operators").
+    """
+    parts = function_arn.split(":")
+    if len(parts) != 7 or parts[2] != "lambda" or parts[5] != "function":
+        raise ValueError(f"{function_arn!r} is not an unqualified Lambda function ARN")
+    _, partition, _, region, account, _, function_name = parts
+    bus = f"{event_bus_name}/" if event_bus_name and event_bus_name != "default" else ""
+    return (
+        f"arn:{partition}:events:{region}:{account}:rule/{bus}{function_name}{RULE_NAME_SEPARATOR}"
+        + "?" * RULE_INDEX_DIGITS
+    )
+
 
 def eventbridge_invoke_statement(statement_id: str, function_arn: str, rule_arn: str) -> dict[str, Any]:
     """The statement Lambda stores for AddPermission(Principal=events.amazonaws.com, SourceArn=rule).
@@ -121,12 +162,3 @@ def eventbridge_invoke_statement(statement_id: str, function_arn: str, rule_arn:
 def function_resource_policy(statements: Sequence[dict[str, Any]]) -> str:
     """The function's whole resource-based policy as Lambda stores it (compact JSON), to measure it."""
     return json.dumps({"Version": "2012-10-17", "Id": "default", "Statement": list(statements)}, separators=(",", ":"))
-
-
-def max_invoke_statements() -> int:
-    """How many worst-case invoke statements fit in one function policy."""
-    statement = eventbridge_invoke_statement(LONGEST_STATEMENT_ID, LONGEST_FUNCTION_ARN, LONGEST_RULE_ARN)
-    count = 0
-    while len(function_resource_policy([statement] * (count + 1)).encode()) <= MAX_FUNCTION_POLICY_BYTES:
-        count += 1
-    return count

@@ -14,7 +14,7 @@ import json
 import os
 import re
 import shlex
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,8 +62,25 @@ def _boolean(raw: str) -> bool:
     raise ValueError(f"{raw!r} is not true or false")
 
 
+def _string_list(raw: str) -> list[str]:
+    """A list as the CLI hands it to the program (JSON), set one entry at a time with --path."""
+    try:
+        listed = json.loads(raw)
+    except ValueError:
+        listed = None
+    if not isinstance(listed, list) or not all(isinstance(entry, str) for entry in listed):
+        raise ValueError(f"{raw!r} is not a list of strings; set one entry at a time with --path 'KEY[0]' VALUE")
+    return listed
+
+
 # How a stack-config string becomes a value of the field's type.
-PARSERS: dict[type, Callable[[str], Any]] = {int: _integer, bool: _boolean, str: str, Mapping: _json_object}
+PARSERS: dict[type, Callable[[str], Any]] = {
+    int: _integer,
+    bool: _boolean,
+    str: str,
+    Mapping: _json_object,
+    Sequence: _string_list,
+}
 # Keys of the stack config that are not fields of EcsTaskEventLoggerArgs: the clusters, read on their own.
 CLUSTER_FIELDS = ("cluster_arns", "all_clusters_prefix")
 
@@ -86,7 +103,13 @@ SETTINGS = tuple(
 )
 
 # The type Pulumi.yaml declares for each kind of setting: the CLI checks stack values against it.
-CONFIG_TYPES: Mapping[type, str] = {int: "integer", bool: "boolean", str: "string", Mapping: "string"}
+CONFIG_TYPES: Mapping[type, str] = {
+    int: "integer",
+    bool: "boolean",
+    str: "string",
+    Mapping: "string",
+    Sequence: "array",
+}
 # The stack-config default of a setting with no default of its own (off, or decided by other settings). The Pulumi
 # CLI refuses to run a stack that lacks any key Pulumi.yaml declares without a default (mergeConfig in pulumi/pulumi
 # sdk/go/common/workspace/config.go), so each such key declares this value, and the program reads it as unset. A
@@ -98,6 +121,9 @@ def declaration(setting: Declared) -> dict[str, Any]:
     """A setting's type and default in Pulumi.yaml's config block."""
     if setting.default is None:
         return {"type": "string", "default": UNSET[setting.type]}
+    if setting.type is Sequence:
+        # A list of strings; the CLI checks each entry's type (rehearse/pulumi_cli.py).
+        return {"type": "array", "items": {"type": "string"}, "default": list(setting.default)}
     default = json.dumps(dict(setting.default)) if isinstance(setting.default, Mapping) else setting.default
     return {"type": CONFIG_TYPES[setting.type], "default": default}
 
@@ -138,11 +164,12 @@ STACK_KEYS = (
         "Several clusters of one account and region, as a list: pulumi config set --path 'clusterArns[0]' "
         "arn:aws:ecs:REGION:ACCOUNT_ID:cluster/a, then [1], and so on. An event pattern (2,048 characters) holds "
         "about 10 to 15 clusters with serviceEvents, 20 to 35 without, so past that the clusters are spread over "
-        "several rules, each with its own target and permission; a cluster's rule depends only on its ARN, so "
-        "adding one changes only the rule it lands in. At most 32 rules: each needs an invoke permission, and a "
-        "function's policy is limited to 20 KB. That is a few hundred clusters: with serviceEvents (the default) "
-        "about 280 with 10-character names, 225 with 30, 200 with 50; without, about 790, 590 and 400. A longer "
-        "list is refused with the fix: allClusters.",
+        "several rules, each with its own target; a cluster's rule depends only on its ARN, so adding one changes "
+        "only the rule it lands in. One invoke permission covers every rule (they are named after the function), "
+        "so the function's 20 KB policy does not grow with them. At most 64 rules, about a fifth of the bus's "
+        "default 300: with serviceEvents (the default) about 560 clusters with 10-character names, 390 with 30, "
+        "330 with 40, 300 with 50; without, about 1,500, 990, 830 and 730. A longer list is refused with the fix: "
+        "allClusters.",
     ),
     StackKey(
         ALL_CLUSTERS_KEY,
@@ -190,7 +217,7 @@ def read_logger_args(config: pulumi.Config, region: str) -> EcsTaskEventLoggerAr
             example = setting.example(raw) if callable(setting.example) else setting.example
             problems.add(setting.key, raw, error, f"pulumi config set {setting.key} {example}")
 
-    values.update(_read_clusters(config, region, problems))
+    values.update(_read_clusters(config, region, problems, tuple(values.get("member_regions") or ())))
     _combination_problems(config, values, region, problems)
     if problems.lines:
         listing = "\n".join(f"  - {text}" for text in problems.lines)
@@ -244,6 +271,33 @@ def closest_key(key: str) -> str | None:
 
 def _combination_problems(config: pulumi.Config, values: dict[str, Any], region: str, problems: Problems) -> None:
     """Keys that are fine alone but not together, or not with this stack's region."""
+    regions = values.get("member_regions") or []
+    organization_keys = {
+        "memberOrganizationalUnitIds": (
+            "member_organizational_unit_ids",
+            "--path 'memberOrganizationalUnitIds[0]' r-ab12",
+        ),
+        "memberRegions": ("member_regions", f"--path 'memberRegions[0]' {region}"),
+        "organizationId": ("organization_id", "organizationId o-a1b2c3d4e5"),
+    }
+    given = [key for key, (field, _) in organization_keys.items() if values.get(field)]
+    for key, (_, example) in organization_keys.items():
+        if given and key not in given:
+            problems.add(
+                key,
+                None,
+                f"organisation mode needs memberOrganizationalUnitIds, memberRegions and organizationId together "
+                f"({', '.join(given)} set)",
+                f"pulumi config set {example}, or " + " && ".join(f"pulumi config rm {other}" for other in given),
+            )
+    if values.get("member_organizational_unit_ids") and regions and region not in regions:
+        problems.add(
+            "memberRegions",
+            json.dumps(regions),
+            f"the stack deploys to {region}, which memberRegions does not list: the central account's own clusters "
+            "and the central bus are there",
+            f"pulumi config set --path 'memberRegions[{len(regions)}]' {region}",
+        )
     topic = values.get("alarm_topic_arn")
     if topic and topic.split(":")[3] != region:
         problems.add(
@@ -314,7 +368,9 @@ def _combination_problems(config: pulumi.Config, values: dict[str, Any], region:
         )
 
 
-def _read_clusters(config: pulumi.Config, region: str, problems: Problems) -> dict[str, Any]:
+def _read_clusters(
+    config: pulumi.Config, region: str, problems: Problems, organization_regions: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """Which clusters: exactly one of clusterArn, clusterArns, allClusters."""
     raw_arn, raw_arns, raw_all = (config.get(key) for key in (CLUSTER_ARN_KEY, CLUSTER_ARNS_KEY, ALL_CLUSTERS_KEY))
     # Pulumi.yaml's defaults, which the CLI sets on every stack, mean "not chosen".
@@ -358,7 +414,7 @@ def _read_clusters(config: pulumi.Config, region: str, problems: Problems) -> di
             problems.add(CLUSTER_ARN_KEY, raw_arn, error, fix)
             return {}
     assert raw_arns is not None
-    return _read_cluster_list(raw_arns, region, problems)
+    return _read_cluster_list(raw_arns, region, problems, organization_regions)
 
 
 def _cluster_arn_example(region: str, given: object) -> str:
@@ -367,7 +423,9 @@ def _cluster_arn_example(region: str, given: object) -> str:
     return f"arn:aws:ecs:{region}:ACCOUNT_ID:cluster/{name}"
 
 
-def _read_cluster_list(raw: str, region: str, problems: Problems) -> dict[str, Any]:
+def _read_cluster_list(
+    raw: str, region: str, problems: Problems, organization_regions: tuple[str, ...] = ()
+) -> dict[str, Any]:
     key, example = CLUSTER_ARNS_KEY, _cluster_arn_example(region, None)
     try:
         listed = json.loads(raw)
@@ -380,7 +438,7 @@ def _read_cluster_list(raw: str, region: str, problems: Problems) -> dict[str, A
         problems.add(key, raw, "clusterArns is a list, set one entry at a time with --path", " && ".join(commands))
         return {}
     try:
-        arns = validation.check_cluster_arns(listed, region)
+        arns = validation.check_cluster_arns(listed, region, organization_regions)
     except validation.ClusterListError as error:
         if error.remedy == "remove":
             # From the last, so that each index still names the same entry.
@@ -408,8 +466,8 @@ def _read_cluster_list(raw: str, region: str, problems: Problems) -> dict[str, A
 def warn_about_other_accounts(args: EcsTaskEventLoggerArgs) -> None:
     """A cluster of another account is legitimate (its events may be forwarded here), but usually a copied
     placeholder: say so during preview, so a rule that never fires does not deploy without a word."""
-    if not args.cluster_arns:
-        return
+    if not args.cluster_arns or args.member_organizational_unit_ids:
+        return  # organisation mode: other accounts' clusters are the point
     _, account = caller_account()
     others = sorted({str(arn).split(":")[4] for arn in args.cluster_arns} - {account})
     for other in others:

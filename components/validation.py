@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 # The values CloudWatch Logs accepts for a log group's retention. 0 ("never
@@ -197,8 +197,13 @@ class ClusterListError(ValueError):
         self.remedy = remedy
 
 
-def check_cluster_arns(values: object, region: str | None = None) -> list[str]:
-    """One or more cluster ARNs of one account and region (``region`` when given: a rule only sees its own)."""
+def check_cluster_arns(
+    values: object, region: str | None = None, organization_regions: Sequence[str] = ()
+) -> list[str]:
+    """One or more cluster ARNs of one account and region (``region`` when given: a rule only sees its own).
+
+    With ``organization_regions`` (organisation mode: the members forward their events to this stack's bus),
+    clusters of any account, in those regions or ``region``."""
     if isinstance(values, str) or not isinstance(values, (list, tuple)):
         raise ClusterListError(f"{values!r} is not a list of ECS cluster ARNs")
     if not values:
@@ -221,6 +226,17 @@ def check_cluster_arns(values: object, region: str | None = None) -> list[str]:
             repeats,
             "remove",
         )
+    if organization_regions:
+        covered = {*organization_regions, *([region] if region else [])}
+        for index, arn in enumerate(arns):
+            if arn.region not in covered:
+                raise ClusterListError(
+                    f"{arn.arn} is in region {arn.region}, which memberRegions does not list "
+                    f"({', '.join(sorted(covered))}); add it to memberRegions or pick a cluster of those regions",
+                    (index,),
+                    "remove",
+                )
+        return [arn.arn for arn in arns]
     expected_region = region or arns[0].region
     for index, arn in enumerate(arns):
         if arn.region != expected_region:

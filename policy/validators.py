@@ -163,9 +163,28 @@ def _wildcard_arn(resource: Any) -> bool:
 def events_permission_scoped(resource_type: str, props: Mapping[str, Any]) -> list[str]:
     if resource_type != LAMBDA_PERMISSION or props.get("principal") != "events.amazonaws.com":
         return []
-    if not props.get("sourceArn"):
+    source_arn = props.get("sourceArn")
+    if not source_arn:
         return ["lets events.amazonaws.com invoke the function without source_arn: any rule of any account could"]
-    return []
+    return _rule_arn_pattern_problems(source_arn) if isinstance(source_arn, str) else []
+
+
+# A rule ARN, or a pattern of rule names: the wildcard '?' only, and only at the end of the rule's name (the
+# name's last characters, e.g. rule/NAME.??). Lambda compares SourceArn with StringLike (botocore's lambda model,
+# AddPermission), where '*' also spans ':' and '/', so '*' anywhere admits rules of other names or buses.
+RULE_SOURCE_ARN = re.compile(
+    r"arn:aws[a-z-]*:events:[a-z]{2}(-[a-z]+)+-\d:\d{12}:rule/([.\-_A-Za-z0-9]+/)?[.\-_A-Za-z0-9]+\?*"
+)
+
+
+def _rule_arn_pattern_problems(source_arn: str) -> list[str]:
+    if RULE_SOURCE_ARN.fullmatch(source_arn):
+        return []
+    return [
+        f"source_arn {source_arn!r} is not a rule ARN (arn:PARTITION:events:REGION:ACCOUNT:rule/[BUS/]NAME) with at "
+        "most trailing '?' wildcards: a '*', or a wildcard in the region or account, admits rules this stack does "
+        "not own"
+    ]
 
 
 def events_permission_without_source_account(resource_type: str, props: Mapping[str, Any]) -> list[str]:
@@ -276,7 +295,7 @@ POLICIES = (
     PolicySpec("iam-no-wildcards", "No IAM policy statement allows * actions or * resources.", True, iam_no_wildcards),
     PolicySpec(
         "events-permission-scoped",
-        "Lambda permissions for events.amazonaws.com name the rule (source_arn).",
+        "Lambda permissions for events.amazonaws.com name the rules (source_arn, no * and no wildcard account).",
         True,
         events_permission_scoped,
     ),

@@ -42,6 +42,8 @@ AUTONAMED = {
     "aws:cloudwatch/metricAlarm:MetricAlarm",
     "aws:cloudwatch/logMetricFilter:LogMetricFilter",
     "aws:dynamodb/table:Table",
+    "aws:cloudwatch/eventBus:EventBus",
+    "aws:cloudformation/stackSet:StackSet",
 }
 
 
@@ -69,6 +71,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
             physical = f"{args.name}-{suffix}"
             outputs["name"] = physical
         arn = self._arn(args.typ, physical or args.name)
+        if args.typ == "aws:cloudwatch/eventRule:EventRule" and outputs.get("eventBusName") not in (None, "default"):
+            arn = f"arn:aws:events:{self.region}:{self.account}:rule/{outputs['eventBusName']}/{physical}"
         if arn:
             outputs["arn"] = arn
         if args.typ == "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration":
@@ -98,6 +102,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
             "aws:iam/role:Role": f"arn:aws:iam::{self.account}:role/{name}",
             "aws:lambda/function:Function": f"arn:aws:lambda:{where}:function:{name}",
             "aws:cloudwatch/eventRule:EventRule": f"arn:aws:events:{where}:rule/{name}",
+            "aws:cloudwatch/eventBus:EventBus": f"arn:aws:events:{where}:event-bus/{name}",
+            "aws:cloudformation/stackSet:StackSet": f"arn:aws:cloudformation:{where}:stackset/{name}:1",
             "aws:sqs/queue:Queue": f"arn:aws:sqs:{where}:{name}",
             "aws:sns/topic:Topic": f"arn:aws:sns:{where}:{name}",
             "aws:ecs/cluster:Cluster": f"arn:aws:ecs:{where}:cluster/{name}",

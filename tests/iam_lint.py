@@ -56,6 +56,11 @@ ROLE = "aws:iam/role:Role"
 
 # Actions AWS documents that parliament's database lacks: action -> the Service Authorization Reference page.
 KNOWN_GAPS: Mapping[str, str] = {}
+# Global condition keys AWS documents that parliament lacks: key -> (the page, the operators its type takes). The
+# condition is checked here (a known key's operator, a non-empty string value) and the statement linted without it.
+KNOWN_CONDITION_GAPS: Mapping[str, tuple[str, tuple[str, ...]]] = {
+    "aws:SourceOrgID": ('IAM User Guide, "AWS global condition context keys", aws:SourceOrgID', ("StringEquals",)),
+}
 
 
 def _lambda_statement_id_rule() -> tuple[re.Pattern[str], int]:
@@ -198,9 +203,30 @@ def _without_known_gaps(statements: list[dict[str, Any]], known_gaps: Mapping[st
     return kept
 
 
+def _without_condition_gaps(statement: dict[str, Any], where: str, problems: list[str]) -> None:
+    """Takes out the conditions on keys parliament lacks, after checking them against KNOWN_CONDITION_GAPS."""
+    for key in KNOWN_CONDITION_GAPS:
+        if key in parliament.statement.GLOBAL_CONDITION_KEYS:
+            raise ValueError(f"KNOWN_CONDITION_GAPS lists {key!r}, which parliament knows: remove it")
+    conditions = statement.get("Condition") or {}
+    for operator in list(conditions):
+        for key in [k for k in conditions[operator] if k in KNOWN_CONDITION_GAPS]:
+            value = conditions[operator].pop(key)
+            if operator not in KNOWN_CONDITION_GAPS[key][1] or not isinstance(value, str) or not value:
+                problems.append(
+                    f"{where}: {operator} {key} = {value!r} is not how {KNOWN_CONDITION_GAPS[key][0]} reads"
+                )
+        if not conditions[operator]:
+            del conditions[operator]
+    if "Condition" in statement and not statement["Condition"]:
+        del statement["Condition"]
+
+
 def _prepared(rendered: Rendered, problems: list[str]) -> list[dict[str, Any]]:
     """The statements as parliament can read them, with what it cannot check checked here."""
     statements = [copy.deepcopy(statement) for statement in rendered.statements]  # each its own, even if repeated
+    for statement in statements:
+        _without_condition_gaps(statement, rendered.where, problems)
     if rendered.kind == "trust":
         for statement in statements:
             if "Resource" in statement or "NotResource" in statement:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pulumi
 import pytest
+from arn_like import admits
 from event_matching import matches
 
 from components import EcsTaskEventLogger, EcsTaskEventLoggerArgs
@@ -127,17 +128,19 @@ def test_target_delivers_this_rule_to_this_function(deployed: Run) -> None:
 
 
 def test_only_this_rule_may_invoke(deployed: Run) -> None:
-    """The rule's ARN (which names the account) scopes the permission, and nothing else does.
+    """The logger's rule ARN pattern (which names the account and region) scopes the permission, and nothing else.
 
     AWS: EventBridge User Guide, "Troubleshooting Amazon EventBridge", "My rule ran but my Lambda function
-    wasn't invoked": a SourceAccount condition in the function's policy stops EventBridge from invoking it.
+    wasn't invoked": a SourceAccount condition in the function's policy stops EventBridge from invoking it. The
+    pattern's reading: tests/arn_like.py; what else it must refuse: tests/test_many_clusters.py.
     """
     permission = deployed.one(PERMISSION).inputs
     rule_arn = deployed.one(RULE).outputs["arn"]
     assert permission["action"] == "lambda:InvokeFunction"
     assert permission["principal"] == "events.amazonaws.com"
     assert permission["function"] == deployed.one(FUNCTION).outputs["name"]
-    assert permission["sourceArn"] == rule_arn
+    assert admits(permission["sourceArn"], rule_arn)
+    assert not admits(permission["sourceArn"], rule_arn.replace(ACCOUNT, "444455556666"))
     assert rule_arn.split(":")[4] == ACCOUNT
     assert "sourceAccount" not in permission
 

@@ -110,6 +110,28 @@ BAD: dict[str, tuple[str, str, dict[str, Any], str]] = {
         {"principal": "events.amazonaws.com", "action": "lambda:InvokeFunction", "function": "f"},
         "without source_arn",
     ),
+    "permission for any rule of a name prefix": (
+        "events-permission-scoped",
+        validators.LAMBDA_PERMISSION,
+        {
+            "principal": "events.amazonaws.com",
+            "action": "lambda:InvokeFunction",
+            "function": "f",
+            "sourceArn": "arn:aws:events:eu-west-1:111122223333:rule/logger-*",
+        },
+        "admits rules this stack does not own",
+    ),
+    "permission for any account's rules": (
+        "events-permission-scoped",
+        validators.LAMBDA_PERMISSION,
+        {
+            "principal": "events.amazonaws.com",
+            "action": "lambda:InvokeFunction",
+            "function": "f",
+            "sourceArn": "arn:aws:events:eu-west-1:????????????:rule/logger.??",
+        },
+        "a wildcard in the region or account",
+    ),
     "permission with a source account": (
         "events-permission-no-source-account",
         validators.LAMBDA_PERMISSION,

@@ -229,11 +229,18 @@ def test_pulumi_yaml_defaults_match_the_code() -> None:
     for setting in SETTINGS:
         assert "default" in declared[setting.key], f"{setting.key}: the CLI would require it on every stack"
         value = declared[setting.key]["default"]
-        text = str(value).lower() if isinstance(value, bool) else str(value)
+        text = (
+            str(value).lower()
+            if isinstance(value, bool)
+            else json.dumps(value)
+            if isinstance(value, list)
+            else str(value)
+        )
         if defaults[setting.field] is None:
             assert text == UNSET_VALUES[setting.key], setting.key
             continue
         expected = {} if setting.key == "tags" else defaults[setting.field]
+        expected = list(expected) if isinstance(expected, tuple) else expected  # a list setting: () is []
         assert setting.parse(text) == expected, setting.key
     assert (declared["clusterArn"]["default"], declared["clusterArns"]["default"]) == ("", [])
 
@@ -243,7 +250,8 @@ def test_pulumi_yaml_types_agree_with_the_program() -> None:
     switch whose default depends on other settings is a string (auto, true or false): YAML has no such boolean."""
     declared = project_config()
     annotations = {name: spec.type for name, spec in EcsTaskEventLoggerArgs.__dataclass_fields__.items()}
-    expected = {"int": "integer", "bool": "boolean", "str": "string", "Mapping": "string"}  # tags: a JSON string
+    # tags: a JSON string; the organisation's OUs and regions: lists of strings
+    expected = {"int": "integer", "bool": "boolean", "str": "string", "Mapping": "string", "Sequence": "array"}
     for setting in SETTINGS:
         # The annotations are types the analyzer reads (int | None, pulumi.Input[str] | None), not strings.
         annotation = base_type(annotations[setting.field]).__name__

@@ -9,6 +9,7 @@ import json
 from collections import Counter
 
 import pytest
+from arn_like import admits
 from resource_types import (
     ALARM,
     FUNCTION,
@@ -213,8 +214,10 @@ def test_the_failed_events_destination_is_a_standard_queue_the_role_may_send_to(
 def test_the_rule_dead_letter_queue_is_one_eventbridge_can_use(deployed: Run) -> None:
     """EventBridge User Guide, "Event retry policy and using dead-letter queues": a standard queue in the rule's
     Region; a queue policy letting events.amazonaws.com send, with aws:SourceArn the rule's ARN ("Cross-service
-    confused deputy prevention"). An encrypted queue needs a customer managed KMS key, so the queue uses SSE-SQS,
-    which has none (no page says SSE-SQS works: unverifiable here)."""
+    confused deputy prevention"; IAM User Guide, "The confused deputy problem": ArnLike with wildcards when the
+    condition names several resources, here every rule of the logger, tests/arn_like.py). An encrypted queue needs
+    a customer managed KMS key, so the queue uses SSE-SQS, which has none (no page says SSE-SQS works: unverifiable
+    here)."""
     rule_arn = deployed.one(RULE).outputs["arn"]
     dead_letters = deployed.one(TARGET).inputs["deadLetterConfig"]["arn"]
     queue = next(q for q in deployed.of_type(QUEUE) if q.outputs["arn"] == dead_letters)
@@ -224,7 +227,8 @@ def test_the_rule_dead_letter_queue_is_one_eventbridge_can_use(deployed: Run) ->
     (policy,) = [p for p in deployed.of_type(QUEUE_POLICY) if p.inputs["queueUrl"] == queue.outputs["url"]]
     (statement,) = json.loads(policy.inputs["policy"])["Statement"]
     assert statement["Principal"] == {"Service": "events.amazonaws.com"}
-    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": rule_arn}}
+    assert statement["Condition"].keys() == {"ArnLike"}
+    assert admits(statement["Condition"]["ArnLike"]["aws:SourceArn"], rule_arn)
 
 
 def test_queues_keep_messages_the_longest_sqs_allows(deployed: Run) -> None:

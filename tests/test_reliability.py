@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import pytest
+from arn_like import admits
 from config_refusals import cli_refusal, config_error
 from insights_fields import handler_records, unknown_fields, written_fields
 from test_handler import EXPECTED
@@ -28,6 +29,7 @@ QUEUE = "aws:sqs/queue:Queue"
 QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
 TARGET = "aws:cloudwatch/eventTarget:EventTarget"
 RULE = "aws:cloudwatch/eventRule:EventRule"
+PERMISSION = "aws:lambda/permission:Permission"
 FUNCTION = "aws:lambda/function:Function"
 ROLE = "aws:iam/role:Role"
 INVOKE_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
@@ -83,8 +85,9 @@ def test_only_this_rule_may_send_to_the_undelivered_queue(deployed: Run) -> None
         "Principal": {"Service": "events.amazonaws.com"},
         "Action": "sqs:SendMessage",
         "Resource": undelivered["arn"],
-        "Condition": {"ArnEquals": {"aws:SourceArn": deployed.one(RULE).outputs["arn"]}},
+        "Condition": {"ArnLike": {"aws:SourceArn": deployed.one(PERMISSION).inputs["sourceArn"]}},
     }
+    assert admits(statement["Condition"]["ArnLike"]["aws:SourceArn"], deployed.one(RULE).outputs["arn"])
 
 
 def test_failed_invocations_go_to_the_other_queue(deployed: Run) -> None:

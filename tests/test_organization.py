@@ -1,0 +1,269 @@
+"""Organisation mode: the central bus and its policy, the member StackSet and its template, the rules on the bus."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+from arn_like import admits
+from cfnlint.api import ManualArgs, lint  # type: ignore[import-untyped]
+from config_refusals import config_error
+from handler_capture import load_event
+from moto.events.models import EventPattern
+
+from components.organization import member_template
+from rehearse.mocks import ACCOUNT, REGION, Run, run_program, stack_config
+from rehearse.pulumi_cli import StackValue
+
+BUS = "aws:cloudwatch/eventBus:EventBus"
+BUS_POLICY = "aws:cloudwatch/eventBusPolicy:EventBusPolicy"
+STACK_SET = "aws:cloudformation/stackSet:StackSet"
+INSTANCE = "aws:cloudformation/stackSetInstance:StackSetInstance"
+RULE = "aws:cloudwatch/eventRule:EventRule"
+TARGET = "aws:cloudwatch/eventTarget:EventTarget"
+PERMISSION = "aws:lambda/permission:Permission"
+TOPIC = "aws:sns/topic:Topic"
+TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
+ORGANIZATION_ID = "o-a1b2c3d4e5"
+MEMBER = "444455556666"
+OTHER_REGION = "us-east-1"
+
+
+def organization_config(
+    ous: list[str] | None = None, regions: list[str] | None = None, **values: StackValue
+) -> dict[str, StackValue]:
+    return stack_config(
+        memberOrganizationalUnitIds=ous or ["r-ab12"],
+        memberRegions=regions or [REGION, OTHER_REGION],
+        organizationId=ORGANIZATION_ID,
+        **({"allClusters": "true"} | values),
+    )
+
+
+@pytest.fixture(scope="module")
+def deployed() -> Run:
+    return run_program(organization_config(alertEmail="oncall@example.com"))
+
+
+def template_of(deployed: Run) -> dict[str, Any]:
+    return dict(json.loads(deployed.one(STACK_SET).inputs["templateBody"]))
+
+
+def test_the_member_stack_set_deploys_itself_to_every_account_of_the_ous(deployed: Run) -> None:
+    """CloudFormation User Guide / API Reference: CreateStackSet with PermissionModel SERVICE_MANAGED and
+    AutoDeployment Enabled deploys to accounts added to a target OU later and removes the instances of one that
+    leaves (AutoDeployment: "If an account is removed from a target organization or OU, StackSets deletes stack
+    instances"); from a delegated administrator, CallAs DELEGATED_ADMIN (CreateStackSet, CreateStackInstances:
+    CallAs); DeploymentTargets.OrganizationalUnitIds takes OU IDs or the root ID; a template that creates unnamed
+    IAM roles needs CAPABILITY_IAM (CreateStackSet, Capabilities)."""
+    stack_set = deployed.one(STACK_SET).inputs
+    assert stack_set["permissionModel"] == "SERVICE_MANAGED"
+    assert stack_set["autoDeployment"] == {"enabled": True, "retainStacksOnAccountRemoval": False}
+    assert stack_set["callAs"] == "DELEGATED_ADMIN"
+    assert stack_set["capabilities"] == ["CAPABILITY_IAM"]
+    bus = deployed.one(BUS).outputs
+    assert stack_set["parameters"]["CentralEventBusArn"] == bus["arn"]
+    assert stack_set["parameters"]["CentralAccountId"] == ACCOUNT
+    instances = {i.inputs["stackSetInstanceRegion"]: i.inputs for i in deployed.of_type(INSTANCE)}
+    assert sorted(instances) == sorted([REGION, OTHER_REGION])
+    for instance in instances.values():
+        assert instance["deploymentTargets"] == {"organizationalUnitIds": ["r-ab12"]}
+        assert instance["callAs"] == "DELEGATED_ADMIN"
+        assert instance["stackSetName"] == deployed.one(STACK_SET).outputs["name"]
+
+
+def test_only_the_organisation_may_put_events_on_the_central_bus(deployed: Run) -> None:
+    """EventBridge API Reference, PutPermission: every account of an organisation is admitted by one statement,
+    Principal "*" with the organisation ID as the condition (aws:PrincipalOrgID, IAM User Guide, "AWS global
+    condition context keys"); the bus policy is at most 10 KB."""
+    bus = deployed.one(BUS).outputs
+    policy = deployed.one(BUS_POLICY).inputs
+    assert policy["eventBusName"] == bus["name"]
+    (statement,) = json.loads(policy["policy"])["Statement"]
+    assert statement == {
+        "Sid": "OrganizationPutsEvents",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "events:PutEvents",
+        "Resource": bus["arn"],
+        "Condition": {"StringEquals": {"aws:PrincipalOrgID": ORGANIZATION_ID}},
+    }
+
+
+def test_the_bus_policy_does_not_grow_with_ous_or_regions() -> None:
+    """EventBridge PutPermission: "The permission policy on the event bus cannot exceed 10 KB in size"."""
+    small = run_program(organization_config(ous=["r-ab12"], regions=[REGION]))
+    ous = [f"ou-ab12-{i:08d}" for i in range(40)]
+    regions = [REGION, OTHER_REGION, "eu-central-1", "ap-southeast-2", "us-west-2"]
+    large = run_program(organization_config(ous=ous, regions=regions))
+    sizes = {len(run.one(BUS_POLICY).inputs["policy"]) for run in (small, large)}
+    assert len(sizes) == 1 and sizes.pop() < 10 * 1024
+    assert len(large.of_type(INSTANCE)) == len(regions)
+
+
+def test_the_loggers_rules_sit_on_the_central_bus_and_alone_may_invoke(deployed: Run) -> None:
+    """Rules on a custom bus have ARNs rule/BUS/NAME (EventBridge User Guide, "Amazon EventBridge rules"); the one
+    permission admits the logger's rules on the central bus and neither a default-bus rule of the same name nor
+    another account's (tests/arn_like.py)."""
+    bus = deployed.one(BUS).outputs["name"]
+    (rule,) = deployed.of_type(RULE)
+    assert rule.inputs["eventBusName"] == bus
+    assert deployed.one(TARGET).inputs["eventBusName"] == bus
+    pattern = deployed.one(PERMISSION).inputs["sourceArn"]
+    arn = rule.outputs["arn"]
+    assert arn.endswith(f":rule/{bus}/{rule.outputs['name']}")
+    assert admits(pattern, arn)
+    assert not admits(pattern, arn.replace(f"rule/{bus}/", "rule/"))
+    assert not admits(pattern, arn.replace(ACCOUNT, MEMBER))
+
+
+def test_the_member_template_passes_cfn_lint(deployed: Run) -> None:
+    """cfn-lint (AWS's CloudFormation linter, on the resource specifications) finds no error in the template the
+    StackSet deploys, in each member region; a broken copy shows that it would."""
+    body = deployed.one(STACK_SET).inputs["templateBody"]
+    config = ManualArgs(regions=[REGION, OTHER_REGION])
+    errors = [match for match in lint(body, config=config) if match.rule.id.startswith("E")]
+    assert errors == []
+    broken = json.loads(body)
+    broken["Resources"]["DeadLettersAlarm"]["Properties"]["ComparisonOperator"] = "MoreThan"
+    assert any(match.rule.id.startswith("E") for match in lint(json.dumps(broken), config=config))
+
+
+def test_the_member_forwards_exactly_what_the_central_rule_takes(deployed: Run) -> None:
+    """The member pattern is the logger's own (components/event_pattern.py), with the member's account and region
+    substituted by CloudFormation (Fn::Sub of AWS::AccountId, AWS::Region, AWS::Partition). Matched with moto's
+    EventBridge matcher, which implements the prefix filter (EventBridge User Guide, "Content filtering")."""
+    forward = template_of(deployed)["Resources"]["ForwardRule"]["Properties"]
+    member_pattern = _filled_in(forward["EventPattern"], account=MEMBER, region=OTHER_REGION)
+    (rule,) = deployed.of_type(RULE)
+    central_pattern = json.loads(rule.inputs["eventPattern"])
+    member_event = _as_member(load_event("task_stopped_oom"), MEMBER, OTHER_REGION)
+    assert _matches(member_pattern, member_event) and _matches(central_pattern, member_event)
+    # The member forwards only its own clusters: another account's event on its bus stays there.
+    assert not _matches(member_pattern, _as_member(load_event("task_stopped_oom"), "777788889999", OTHER_REGION))
+    # A region the stack does not cover is not taken centrally.
+    assert not _matches(central_pattern, _as_member(load_event("task_stopped_oom"), MEMBER, "ap-south-1"))
+
+
+def test_the_member_role_may_only_put_events_on_the_central_bus(deployed: Run) -> None:
+    """EventBridge User Guide, "Sending and receiving events between AWS accounts": a rule that targets another
+    account's bus needs a role in the sending account that EventBridge assumes, allowed events:PutEvents on that
+    bus; the dead-letter queue admits only the forwarding rule ("Cross-service confused deputy prevention")."""
+    resources = template_of(deployed)["Resources"]
+    role = resources["ForwardRole"]["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "events.amazonaws.com"} and trust["Action"] == "sts:AssumeRole"
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    (policy,) = role["Policies"]
+    assert policy["PolicyDocument"]["Statement"] == [
+        {"Effect": "Allow", "Action": "events:PutEvents", "Resource": {"Ref": "CentralEventBusArn"}}
+    ]
+    (target,) = resources["ForwardRule"]["Properties"]["Targets"]
+    assert target["Arn"] == {"Ref": "CentralEventBusArn"}
+    assert target["RoleArn"] == {"Fn::GetAtt": ["ForwardRole", "Arn"]}
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["DeadLetters", "Arn"]}}
+    (queue_statement,) = resources["DeadLettersPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert queue_statement["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["ForwardRule", "Arn"]}}}
+
+
+def test_forwarding_failures_reach_a_central_topic_in_the_members_region(deployed: Run) -> None:
+    """A member's alarm on its dead-letter queue notifies the central account's topic of the member's own region
+    (CloudWatch alarm actions name an SNS topic ARN; the topic's policy admits cloudwatch.amazonaws.com for the
+    organisation's accounts, aws:SourceOrgID, IAM User Guide "AWS global condition context keys"); on-call's email
+    is subscribed to each."""
+    alarm = template_of(deployed)["Resources"]["DeadLettersAlarm"]["Properties"]
+    assert alarm["Namespace"] == "AWS/SQS" and alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    (action,) = alarm["AlarmActions"]
+    assert action == {"Fn::Sub": "arn:${AWS::Partition}:sns:${AWS::Region}:${CentralAccountId}:${FailureTopicName}"}
+    topics = deployed.of_type(TOPIC)
+    topic_name = deployed.one(STACK_SET).inputs["parameters"]["FailureTopicName"]
+    forwarding = [topic for topic in topics if topic.inputs.get("name") == topic_name]
+    assert len(forwarding) == 2  # one per member region
+    for policy in deployed.of_type(TOPIC_POLICY):
+        (statement,) = json.loads(policy.inputs["policy"])["Statement"]
+        assert statement["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+        assert statement["Action"] == "sns:Publish"
+        assert statement["Condition"] == {"StringEquals": {"aws:SourceOrgID": ORGANIZATION_ID}}
+    emails = [r for r in deployed.mocks.resources if r.name.endswith("-email") and "forwarding" in r.name]
+    assert len(emails) == 2
+
+
+def test_the_template_takes_the_members_own_clusters_only() -> None:
+    template = member_template(service_events=False, retry_attempts=3, max_event_age_seconds=60)
+    pattern = template["Resources"]["ForwardRule"]["Properties"]["EventPattern"]
+    assert pattern["detail"]["clusterArn"] == [
+        {"prefix": {"Fn::Sub": "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:cluster/"}}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("values", "complaint"),
+    [
+        ({"memberRegions": [REGION], "organizationId": ORGANIZATION_ID}, "memberOrganizationalUnitIds"),
+        (
+            {"memberOrganizationalUnitIds": ["r-ab12"], "memberRegions": [REGION]},
+            "organisation mode needs memberOrganizationalUnitIds, memberRegions and organizationId together",
+        ),
+        (
+            {"memberOrganizationalUnitIds": ["ou-nope"], "memberRegions": [REGION], "organizationId": ORGANIZATION_ID},
+            "'ou-nope' is not an OU ID",
+        ),
+        (
+            {
+                "memberOrganizationalUnitIds": ["r-ab12"],
+                "memberRegions": [OTHER_REGION],
+                "organizationId": ORGANIZATION_ID,
+            },
+            f"the stack deploys to {REGION}, which memberRegions does not list",
+        ),
+        (
+            {"memberOrganizationalUnitIds": ["r-ab12"], "memberRegions": [REGION], "organizationId": "1234"},
+            "'1234' is not an organization ID",
+        ),
+    ],
+)
+def test_bad_organisation_settings_fail_before_anything_is_created(
+    values: dict[str, StackValue], complaint: str
+) -> None:
+    message = config_error(stack_config(allClusters="true", **values))
+    assert complaint in message
+
+
+def test_clusters_of_member_accounts_and_regions_may_be_listed() -> None:
+    arns = [f"arn:aws:ecs:{OTHER_REGION}:{MEMBER}:cluster/payments", f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/demo"]
+    deployed = run_program(
+        stack_config(
+            clusterArns=arns,
+            memberOrganizationalUnitIds=["r-ab12"],
+            memberRegions=[REGION, OTHER_REGION],
+            organizationId=ORGANIZATION_ID,
+        )
+    )
+    (rule,) = deployed.of_type(RULE)
+    assert sorted(json.loads(rule.inputs["eventPattern"])["$or"][0]["detail"]["clusterArn"]) == sorted(arns)
+
+
+def _filled_in(value: Any, *, account: str, region: str) -> Any:
+    if isinstance(value, dict) and list(value) == ["Fn::Sub"]:
+        return (
+            value["Fn::Sub"]
+            .replace("${AWS::Partition}", "aws")
+            .replace("${AWS::Region}", region)
+            .replace("${AWS::AccountId}", account)
+        )
+    if isinstance(value, list):
+        return [_filled_in(item, account=account, region=region) for item in value]
+    if isinstance(value, dict):
+        return {key: _filled_in(item, account=account, region=region) for key, item in value.items()}
+    return value
+
+
+def _as_member(event: dict[str, Any], account: str, region: str) -> dict[str, Any]:
+    text = json.dumps(copy.deepcopy(event)).replace(ACCOUNT, account).replace(REGION, region)
+    return dict(json.loads(text))
+
+
+def _matches(pattern: dict[str, Any], event: dict[str, Any]) -> bool:
+    return bool(EventPattern.load(json.dumps(pattern)).matches_event(event))  # type: ignore[arg-type]
