@@ -25,7 +25,7 @@ from typing import Any, TypeVar, cast
 import pulumi
 import pulumi_aws as aws
 
-from . import alarms, dashboard, delivery, validation
+from . import alarms, container_logs, dashboard, delivery, validation
 from . import notifications as notification_parts
 from .event_pattern import all_clusters_pattern, pattern_json, split_patterns
 from .iam_policies import function_policy, lambda_trust_policy
@@ -214,6 +214,16 @@ class EcsTaskEventLoggerArgs:
         check=notification_parts.check_slack_channel_id, example="C07EZ1ABC23", default_text="(none)"
     )
     ("The Slack channel's ID (C…; in Slack, the channel's details). With slackWorkspaceId.")
+    container_log_groups: Sequence[str] | None = setting(
+        (), check=container_logs.check_container_log_groups, example="/ecs/"
+    )
+    (
+        'The log groups the services\' containers write to (awslogs driver), by name or by prefix ("/ecs/" or '
+        '"/ecs/*"; a prefix is completed with the task\'s family, as the ECS console names the groups it creates: '
+        "/ecs/FAMILY), at most 20. Every message about an abnormally stopped task then links a Logs Insights query "
+        "of that task's own streams in the 15 minutes before it stopped, in its region. Only a link: no "
+        "permission, no AWS call. Needs notifications. Default: none."
+    )
 
     def validated(self) -> "EcsTaskEventLoggerArgs":
         """A normalised copy, defaults filled in; raises ValueError naming the argument and the fix.
@@ -245,6 +255,11 @@ class EcsTaskEventLoggerArgs:
         if checked["group_metrics"] is None:
             checked["group_metrics"] = prefix is None
         checked.update(notification_parts.resolved_settings(checked))
+        if checked["container_log_groups"] and not checked["notifications"]:
+            raise ValueError(
+                "EcsTaskEventLoggerArgs.container_log_groups: the groups are linked from the messages to on-call, "
+                "so they need notifications=True (and alarms=True)"
+            )
         if checked["alarms"] and checked["log_level"] in validation.SILENCES_ABNORMAL_STOPS:
             raise ValueError(
                 f"EcsTaskEventLoggerArgs.log_level: {checked['log_level']} writes no ERROR records, so the "
@@ -469,7 +484,7 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
                 application_log_level=settings.log_level,
                 system_log_level=settings.system_log_level,
             ),
-            environment=notify.environment if notify else None,
+            environment=self._environment(settings, notify),
             tags=tags,
             # The role must be able to write logs (and send messages) before the first event arrives.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy, *([notify.policy] if notify else [])]),
@@ -521,6 +536,18 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
         self.slack_channel_configuration_arn = notify.slack_channel_arn if notify else None
         self._views(name, settings, log_group, function, queues=(rule_dlq, failed_events), alarms=created_alarms)
         self.register_outputs(self.stack_outputs())
+
+    @staticmethod
+    def _environment(
+        settings: EcsTaskEventLoggerArgs, notify: notification_parts.Notifications | None
+    ) -> aws.lambda_.FunctionEnvironmentArgs | None:
+        """The messages' settings (notifications.py) and what the messages add: the containers' log groups."""
+        if notify is None:
+            return None
+        variables: dict[str, pulumi.Input[str]] = dict(cast(Mapping[str, str], notify.environment.variables or {}))
+        if settings.container_log_groups:
+            variables[container_logs.GROUPS_ENV] = container_logs.groups_variable(settings.container_log_groups)
+        return aws.lambda_.FunctionEnvironmentArgs(variables=variables)
 
     def _views(
         self,

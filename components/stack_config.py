@@ -14,7 +14,7 @@ import json
 import os
 import re
 import shlex
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +54,16 @@ def _json_object(raw: str) -> Any:
         raise ValueError(f"{raw!r} is not a JSON object") from None
 
 
+def _json_list(raw: str) -> Any:
+    try:
+        listed = json.loads(raw)
+    except ValueError:
+        raise ValueError(f"{raw!r} is not a JSON list") from None
+    if not isinstance(listed, list):
+        raise ValueError(f"{raw!r} is not a JSON list")
+    return listed
+
+
 def _boolean(raw: str) -> bool:
     words = {"true": True, "false": False}
     if raw.strip().lower() in words:
@@ -62,7 +72,13 @@ def _boolean(raw: str) -> bool:
 
 
 # How a stack-config string becomes a value of the field's type.
-PARSERS: dict[type, Callable[[str], Any]] = {int: _integer, bool: _boolean, str: str, Mapping: _json_object}
+PARSERS: dict[type, Callable[[str], Any]] = {
+    int: _integer,
+    bool: _boolean,
+    str: str,
+    Mapping: _json_object,
+    Sequence: _json_list,
+}
 # Keys of the stack config that are not fields of EcsTaskEventLoggerArgs: the clusters, read on their own.
 CLUSTER_FIELDS = ("cluster_arns", "all_clusters_prefix")
 
@@ -97,6 +113,12 @@ def declaration(setting: Declared) -> dict[str, Any]:
     """A setting's type and default in Pulumi.yaml's config block."""
     if setting.default is None:
         return {"type": "string", "default": UNSET[setting.type]}
+    if setting.type is Sequence:
+        # A list of names is a list in the stack file (`pulumi config set --path 'KEY[0]' VALUE`); the CLI's
+        # config types have no object, so a list of objects is its JSON text, like tags.
+        if setting.item is str:
+            return {"type": "array", "items": {"type": "string"}, "default": list(setting.default)}
+        return {"type": "string", "default": json.dumps(list(setting.default))}
     default = json.dumps(dict(setting.default)) if isinstance(setting.default, Mapping) else setting.default
     return {"type": CONFIG_TYPES[setting.type], "default": default}
 
@@ -187,7 +209,7 @@ def read_logger_args(config: pulumi.Config, region: str) -> EcsTaskEventLoggerAr
             values[setting.field] = setting.parse(raw)
         except ValueError as error:
             example = setting.example(raw) if callable(setting.example) else setting.example
-            problems.add(setting.key, raw, error, f"pulumi config set {setting.key} {example}")
+            problems.add(setting.key, raw, error, _set_command(setting.key, example))
 
     values.update(_read_clusters(config, region, problems))
     _combination_problems(config, values, region, problems)
@@ -197,6 +219,19 @@ def read_logger_args(config: pulumi.Config, region: str) -> EcsTaskEventLoggerAr
     args = EcsTaskEventLoggerArgs(**values)
     warn_about_other_accounts(args)
     return args
+
+
+# The settings the stack file holds as lists of strings: set one entry at a time with --path.
+LIST_KEYS = frozenset(
+    setting.key for setting in STACK_SETTINGS if declaration(setting).get("items", {}).get("type") == "string"
+)
+
+
+def _set_command(key: str, example: str) -> str:
+    """The command that sets ``key`` to ``example``: a list's first entry with --path, after removing the rest."""
+    if key in LIST_KEYS:
+        return f"pulumi config rm {key} && pulumi config set --path '{key}[0]' {example}"
+    return f"pulumi config set {key} {example}"
 
 
 def _given_keys(project: str) -> dict[str, str]:
@@ -276,6 +311,13 @@ def _combination_problems(config: pulumi.Config, values: dict[str, Any], region:
             None,
             "slackWorkspaceId and slackChannelId go together (the workspace, and the channel in it)",
             f"pulumi config set {missing} {'C07EZ1ABC23' if missing == 'slackChannelId' else 'T07EA123LEP'}",
+        )
+    if values.get("container_log_groups") and not values.get("notifications", values.get("alarms", True)):
+        problems.add(
+            "containerLogGroups",
+            config.get("containerLogGroups"),
+            "containerLogGroups adds a link to the messages to on-call, but notifications are off",
+            "pulumi config set notifications true, or pulumi config rm containerLogGroups",
         )
     if values.get("alarms") is False and (values.get("alert_email") or topic):
         key = "alertEmail" if values.get("alert_email") else "alarmTopicArn"

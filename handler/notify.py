@@ -36,6 +36,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from . import container_logs
 from .classify import failure_reason
 
 TOPIC_ENV = "NOTIFY_TOPIC_ARN"
@@ -83,7 +84,17 @@ ACTION_PHRASES = {
 class Notice:
     """One message: who it is about, what to say, and the keys that keep it single and unflooded."""
 
-    __slots__ = ("chat_lines", "kind", "lines", "links", "message_key", "related", "subject", "window_key")
+    __slots__ = (
+        "chat_lines",
+        "container_log_groups",
+        "kind",
+        "lines",
+        "links",
+        "message_key",
+        "related",
+        "subject",
+        "window_key",
+    )
 
     def __init__(self, kind: str, message_key: str, window_key: str, subject: str) -> None:
         self.kind = kind  # 'task', 'deployment' or 'service action': each has its own window per service
@@ -94,6 +105,7 @@ class Notice:
         self.chat_lines: list[str] = []
         self.links: list[tuple[str, str]] = []  # (label, url)
         self.related: list[str] = []
+        self.container_log_groups: list[str] = []  # where the failed task's own container logs are looked for
 
     def add(self, label: str, value: object) -> None:
         if value not in (None, ""):
@@ -103,13 +115,25 @@ class Notice:
 # ---------------------------------------------------------------------------------------------- the messages
 
 
-def build_notice(fields: dict[str, Any], event: dict[str, Any], log_group: str | None) -> Notice | None:
-    """The message for a logged record, or None if it calls for none."""
+def build_notice(
+    fields: dict[str, Any],
+    event: dict[str, Any],
+    log_group: str | None,
+    container_log_groups: list[str] | None = None,
+) -> Notice | None:
+    """The message for a logged record, or None if it calls for none.
+
+    ``container_log_groups``: the names and prefixes of the groups the services' containers log to
+    (containerLogGroups), for the link to a failed task's own streams.
+    """
     detail_type = fields.get("detailType")
     raw_detail = event.get("detail")
     detail: dict[str, Any] = raw_detail if isinstance(raw_detail, dict) else {}
     if detail_type == TASK_STATE_CHANGE and fields.get("abnormal"):
-        return _task_notice(fields, detail, log_group)
+        notice = _task_notice(fields, detail, log_group)
+        if notice is not None and container_log_groups:
+            _add_container_logs(notice, fields, detail, container_log_groups)
+        return notice
     if detail_type in (DEPLOYMENT_STATE_CHANGE, SERVICE_ACTION) and fields.get("eventName"):
         return _service_notice(fields, event, log_group)
     return None
@@ -158,6 +182,22 @@ def _task_notice(fields: dict[str, Any], detail: dict[str, Any], log_group: str 
         notice.links.append(("The service's deployments", ecs_deployments_url(prefix, cluster, service)))
     notice.related = [task_arn]
     return notice
+
+
+def _add_container_logs(notice: Notice, fields: dict[str, Any], detail: dict[str, Any], entries: list[str]) -> None:
+    """The link to the task's own container streams in the minutes before it stopped, in its region."""
+    prefix = str(fields["clusterArn"]).split(":cluster/", 1)[0]
+    groups = container_logs.log_groups(entries, container_logs.family_of(fields.get("taskDefinition")))
+    note = container_logs.elsewhere_note(groups, container_logs.log_router(fields.get("containers")))
+    notice.container_log_groups = groups
+    notice.add("Container logs", note)
+    if not groups:
+        return
+    stop = _first_time(detail, ("stoppedAt", "executionStoppedAt", "stoppingAt")) or fields.get("eventTime")
+    begin = _shift(stop, -container_logs.BEFORE_STOP_SECONDS)
+    end = _shift(stop, container_logs.AFTER_STOP_SECONDS)
+    query = container_logs.streams_query(str(fields["taskId"]))
+    notice.links.append(("Container logs in Logs Insights", insights_range_url(prefix, groups, query, begin, end)))
 
 
 def _what_happened(fields: dict[str, Any]) -> tuple[str, int | None]:
@@ -274,6 +314,19 @@ def insights_url(region: str, log_group: str, query: str, start: Any, fields: di
     fragment = "?queryDetail=" + _js_escape(_object(detail), "@*_+-./")
     fragment = _js_escape(fragment, "-_.!~*'()").replace("%", "$")
     host = console_host(f"arn:aws:logs:{region}")[0]
+    return f"https://{host}/cloudwatch/home?region={region}#logsV2:logs-insights{fragment}"
+
+
+def insights_range_url(prefix: str, groups: list[str], query: str, begin: str | None, end: str | None) -> str:
+    """Logs Insights on ``groups`` with ``query``, from ``begin`` to ``end`` (the last day if either is unknown),
+    in the console of the region and partition of ``prefix`` ('arn:PARTITION:SERVICE:REGION...')."""
+    detail: dict[str, Any] = {"end": end, "start": begin, "timeType": "ABSOLUTE", "tz": "UTC"}
+    if not (end and begin):
+        detail = {"end": 0, "start": -86400, "timeType": "RELATIVE", "unit": "seconds"}
+    detail.update(editorString=query, isLiveTail=False, source=list(groups))
+    fragment = "?queryDetail=" + _js_escape(_object(detail), "@*_+-./")
+    fragment = _js_escape(fragment, "-_.!~*'()").replace("%", "$")
+    host, region = console_host(prefix)
     return f"https://{host}/cloudwatch/home?region={region}#logsV2:logs-insights{fragment}"
 
 
@@ -491,7 +544,8 @@ def notify(fields: dict[str, Any], event: dict[str, Any], context: Any = None) -
     topic = os.environ.get(TOPIC_ENV)
     if not topic:
         return "nothing"
-    notice = build_notice(fields, event, os.environ.get(LOG_GROUP_ENV) or os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME"))
+    log_group = os.environ.get(LOG_GROUP_ENV) or os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
+    notice = build_notice(fields, event, log_group, container_logs.configured_groups())
     if notice is None:
         return "nothing"
     window = int(os.environ.get(WINDOW_ENV) or DEFAULT_WINDOW_SECONDS)

@@ -51,6 +51,10 @@ BROKEN = {
     "email without alarms": stack_config(clusterArn=CLUSTER_ARN, alarms="false", alertEmail="oncall@example.com"),
     "FATAL with alarms": stack_config(clusterArn=CLUSTER_ARN, logLevel="FATAL"),
     "topic elsewhere": stack_config(clusterArn=CLUSTER_ARN, alarmTopicArn=f"arn:aws:sns:us-east-1:{ACCOUNT}:oncall"),
+    "bad container log group": stack_config(clusterArn=CLUSTER_ARN, containerLogGroups=["/ecs/", "my logs"]),
+    "container logs without messages": stack_config(
+        clusterArn=CLUSTER_ARN, containerLogGroups=["/ecs/"], notifications="false"
+    ),
 }
 
 
@@ -107,6 +111,9 @@ def test_the_fixes_say_exactly_what_to_run() -> None:
         "pulumi config rm logretentiondays && pulumi config set logRetentionDays 14"
     ]
     assert fixes(BROKEN["unknown key"]) == ["pulumi config rm colour"]
+    assert fixes(BROKEN["bad container log group"]) == [
+        "pulumi config rm containerLogGroups && pulumi config set --path 'containerLogGroups[0]' /ecs/"
+    ]
 
 
 def message(config: dict[str, StackValue]) -> str:
