@@ -27,6 +27,7 @@ import pulumi_aws as aws
 
 from . import alarms, container_logs, dashboard, delivery, validation
 from . import notifications as notification_parts
+from . import routes as route_parts
 from .event_pattern import all_clusters_pattern, pattern_json, split_patterns
 from .iam_policies import function_policy, lambda_trust_policy
 from .lambda_package import ENTRY_POINT, handler_archive
@@ -224,6 +225,21 @@ class EcsTaskEventLoggerArgs:
         "of that task's own streams in the 15 minutes before it stopped, in its region. Only a link: no "
         "permission, no AWS call. Needs notifications. Default: none."
     )
+    routes: Sequence[route_parts.RouteArgs] | None = setting(
+        (),
+        check=route_parts.check_routes,
+        example='\'[{"services": ["payments-*"], "topicArn": "arn:aws:sns:eu-west-1:ACCOUNT_ID:payments-oncall"}]\'',
+        config_note="""As JSON text: pulumi config set routes '[{"services": ["payments-*"], "topicArn":
+        "arn:aws:sns:eu-west-1:111122223333:payments-oncall"}]'.""",
+    )
+    (
+        'Each team its own messages: a list of {"services": [...], "topicArn": "..."}. services are service names '
+        "or family:NAME (tasks outside a service), * matching any characters; a message goes to the topic of the "
+        "first route that matches its service, or else to the alarm topic. The topics must be standard topics in "
+        "the logger's region (an encrypted one also needs its key to let the function's role use it); the function "
+        "may publish to exactly these. At most one message per service and window, whichever route. Needs "
+        "notifications. Default: none (every message to the alarm topic)."
+    )
 
     def validated(self) -> "EcsTaskEventLoggerArgs":
         """A normalised copy, defaults filled in; raises ValueError naming the argument and the fix.
@@ -255,6 +271,11 @@ class EcsTaskEventLoggerArgs:
         if checked["group_metrics"] is None:
             checked["group_metrics"] = prefix is None
         checked.update(notification_parts.resolved_settings(checked))
+        if checked["routes"] and not checked["notifications"]:
+            raise ValueError(
+                "EcsTaskEventLoggerArgs.routes: routes decide where the messages to on-call go, so they need "
+                "notifications=True (and alarms=True)"
+            )
         if checked["container_log_groups"] and not checked["notifications"]:
             raise ValueError(
                 "EcsTaskEventLoggerArgs.container_log_groups: the groups are linked from the messages to on-call, "
@@ -468,6 +489,7 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
             notify = notification_parts.Notifications(
                 name, settings, topic_arn=topic_arn, log_group=log_group, role=role, tags=tags, parent=self
             )
+        extra_policies = [notify.policy, *self._routes_policy(name, settings, role)] if notify else []
         function = aws.lambda_.Function(
             f"{name}-function",
             description="Writes one concise log record per ECS task state change.",
@@ -487,7 +509,7 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
             environment=self._environment(settings, notify),
             tags=tags,
             # The role must be able to write logs (and send messages) before the first event arrives.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy, *([notify.policy] if notify else [])]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy, *extra_policies]),
         )
         delivery.async_invoke_config(
             f"{name}-async",
@@ -537,6 +559,17 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
         self._views(name, settings, log_group, function, queues=(rule_dlq, failed_events), alarms=created_alarms)
         self.register_outputs(self.stack_outputs())
 
+    def _routes_policy(
+        self, name: str, settings: EcsTaskEventLoggerArgs, role: aws.iam.Role
+    ) -> list[aws.iam.RolePolicy]:
+        """Publish to the routes' topics (the alarm topic is the notifications policy's)."""
+        if not settings.routes:
+            return []
+        policy = route_parts.routes_policy(settings.routes)
+        return [
+            aws.iam.RolePolicy(f"{name}-routes", role=role.id, policy=policy, opts=pulumi.ResourceOptions(parent=self))
+        ]
+
     @staticmethod
     def _environment(
         settings: EcsTaskEventLoggerArgs, notify: notification_parts.Notifications | None
@@ -545,6 +578,8 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
         if notify is None:
             return None
         variables: dict[str, pulumi.Input[str]] = dict(cast(Mapping[str, str], notify.environment.variables or {}))
+        if settings.routes:
+            variables[route_parts.ROUTES_ENV] = route_parts.routes_variable(settings.routes)
         if settings.container_log_groups:
             variables[container_logs.GROUPS_ENV] = container_logs.groups_variable(settings.container_log_groups)
         return aws.lambda_.FunctionEnvironmentArgs(variables=variables)

@@ -22,7 +22,7 @@ import pulumi
 import pulumi_aws as aws
 from pulumi.runtime import config as runtime_config
 
-from . import validation
+from . import routes, validation
 from .event_logger import EcsTaskEventLoggerArgs
 from .event_pattern import split_patterns
 from .settings import Declared, declared
@@ -311,6 +311,23 @@ def _combination_problems(config: pulumi.Config, values: dict[str, Any], region:
             None,
             "slackWorkspaceId and slackChannelId go together (the workspace, and the channel in it)",
             f"pulumi config set {missing} {'C07EZ1ABC23' if missing == 'slackChannelId' else 'T07EA123LEP'}",
+        )
+    elsewhere = sorted(routes.regions_of(values.get("routes") or ()) - {region})
+    if elsewhere:
+        problems.add(
+            "routes",
+            config.get("routes"),
+            f"a route's topic is in {', '.join(elsewhere)} but this stack deploys to {region}; the function "
+            "publishes to topics of its own region",
+            f'pulumi config set routes \'[{{"services": ["NAME"], "topicArn": "arn:aws:sns:{region}:'
+            "ACCOUNT_ID:NAME\"}]'",
+        )
+    if values.get("routes") and not values.get("notifications", values.get("alarms", True)):
+        problems.add(
+            "routes",
+            config.get("routes"),
+            "routes decide where the messages to on-call go, but notifications are off",
+            "pulumi config set notifications true, or pulumi config rm routes",
         )
     if values.get("container_log_groups") and not values.get("notifications", values.get("alarms", True)):
         problems.add(

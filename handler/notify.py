@@ -36,7 +36,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from . import container_logs
+from . import container_logs, routes
 from .classify import failure_reason
 
 TOPIC_ENV = "NOTIFY_TOPIC_ARN"
@@ -92,6 +92,7 @@ class Notice:
         "links",
         "message_key",
         "related",
+        "route_key",
         "subject",
         "window_key",
     )
@@ -106,6 +107,7 @@ class Notice:
         self.links: list[tuple[str, str]] = []  # (label, url)
         self.related: list[str] = []
         self.container_log_groups: list[str] = []  # where the failed task's own container logs are looked for
+        self.route_key: str | None = None  # what a route's services match: the service, or 'family:NAME'
 
     def add(self, label: str, value: object) -> None:
         if value not in (None, ""):
@@ -181,6 +183,7 @@ def _task_notice(fields: dict[str, Any], detail: dict[str, Any], log_group: str 
     if service:
         notice.links.append(("The service's deployments", ecs_deployments_url(prefix, cluster, service)))
     notice.related = [task_arn]
+    notice.route_key = service or group or None
     return notice
 
 
@@ -270,6 +273,7 @@ def _service_notice(fields: dict[str, Any], event: dict[str, Any], log_group: st
         )
         notice.links.append(("Service events in Logs Insights", insights_url(region, log_group, query, None, fields)))
     notice.related = [service_arn]
+    notice.route_key = service
     return notice
 
 
@@ -548,6 +552,7 @@ def notify(fields: dict[str, Any], event: dict[str, Any], context: Any = None) -
     notice = build_notice(fields, event, log_group, container_logs.configured_groups())
     if notice is None:
         return "nothing"
+    topic = routes.topic_for(notice.route_key, routes.configured_routes(), topic)
     window = int(os.environ.get(WINDOW_ENV) or DEFAULT_WINDOW_SECONDS)
     table = os.environ.get(TABLE_ENV)
     now = CLOCK()

@@ -52,6 +52,11 @@ BROKEN = {
     "FATAL with alarms": stack_config(clusterArn=CLUSTER_ARN, logLevel="FATAL"),
     "topic elsewhere": stack_config(clusterArn=CLUSTER_ARN, alarmTopicArn=f"arn:aws:sns:us-east-1:{ACCOUNT}:oncall"),
     "bad container log group": stack_config(clusterArn=CLUSTER_ARN, containerLogGroups=["/ecs/", "my logs"]),
+    "route elsewhere": stack_config(
+        clusterArn=CLUSTER_ARN,
+        routes=json.dumps([{"services": ["payments-*"], "topicArn": f"arn:aws:sns:us-east-1:{ACCOUNT}:payments"}]),
+    ),
+    "route without topic": stack_config(clusterArn=CLUSTER_ARN, routes='[{"services": ["payments-*"]}]'),
     "container logs without messages": stack_config(
         clusterArn=CLUSTER_ARN, containerLogGroups=["/ecs/"], notifications="false"
     ),

@@ -50,6 +50,15 @@ CONFIGS: dict[str, dict[str, StackValue]] = {
     "split cluster list": {"clusterArns": MANY_CLUSTERS},
     "Slack": {"clusterArn": CLUSTER_ARN, "slackWorkspaceId": "T07EA123LEP", "slackChannelId": "C07EZ1ABC23"},
     "no dead-letter queues": {"clusterArn": CLUSTER_ARN, "deadLetterQueues": "false"},
+    "routes": {
+        "clusterArn": CLUSTER_ARN,
+        "routes": json.dumps(
+            [
+                {"services": ["payments-*"], "topicArn": f"arn:aws:sns:{REGION}:{ACCOUNT}:payments"},
+                {"services": ["family:search-*"], "topicArn": f"arn:aws:sns:{REGION}:{ACCOUNT}:search"},
+            ]
+        ),
+    },
 }
 
 
