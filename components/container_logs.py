@@ -54,3 +54,37 @@ def check_container_log_lines(value: object) -> int:
 def groups_variable(groups: Sequence[str]) -> str:
     """The handler's CONTAINER_LOG_GROUPS: the entries as JSON."""
     return json.dumps(list(groups), separators=(",", ":"))
+
+
+def group_resources(log_group_arn_prefix: str, entries: Sequence[str]) -> list[str]:
+    """The ARNs FilterLogEvents is authorised on for these entries: a name's group (with and without the ':*' that
+    DescribeLogGroups shows on group ARNs), a prefix's groups by a trailing wildcard.
+
+    ``log_group_arn_prefix`` is 'arn:PARTITION:logs:REGION:ACCOUNT:log-group:' (the stack's own account and region:
+    the groups are read where the function runs).
+    """
+    resources: list[str] = []
+    for entry in entries:
+        if is_prefix(entry):
+            resources.append(f"{log_group_arn_prefix}{entry.rstrip('*')}*")
+        else:
+            resources += [f"{log_group_arn_prefix}{entry}", f"{log_group_arn_prefix}{entry}:*"]
+    return list(dict.fromkeys(resources))
+
+
+def read_policy(own_log_group_arn: str, entries: Sequence[str]) -> str:
+    """logs:FilterLogEvents on the named groups only: the one call the function makes to read a container's lines."""
+    prefix = own_log_group_arn.split(":log-group:", 1)[0] + ":log-group:"
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "ReadNamedContainerLogGroups",
+                    "Effect": "Allow",
+                    "Action": "logs:FilterLogEvents",
+                    "Resource": group_resources(prefix, entries),
+                }
+            ],
+        }
+    )

@@ -225,6 +225,14 @@ class EcsTaskEventLoggerArgs:
         "of that task's own streams in the 15 minutes before it stopped, in its region. Only a link: no "
         "permission, no AWS call. Needs notifications. Default: none."
     )
+    container_log_lines: int | None = setting(0, check=container_logs.check_container_log_lines, example="5")
+    (
+        "With containerLogGroups: the message about an abnormally stopped task also holds the last lines (0 to 50) "
+        "its containers wrote before it stopped, found by the task id in those groups, credentials redacted, cut "
+        "to fit the email and chat texts. The function may then read those groups (logs:FilterLogEvents on them "
+        "alone). A failed read costs the lines, never the message. Default: 0 (off)."
+    )
+
     routes: Sequence[route_parts.RouteArgs] | None = setting(
         (),
         check=route_parts.check_routes,
@@ -275,6 +283,11 @@ class EcsTaskEventLoggerArgs:
             raise ValueError(
                 "EcsTaskEventLoggerArgs.routes: routes decide where the messages to on-call go, so they need "
                 "notifications=True (and alarms=True)"
+            )
+        if checked["container_log_lines"] and not checked["container_log_groups"]:
+            raise ValueError(
+                "EcsTaskEventLoggerArgs.container_log_lines: the lines are read from containerLogGroups; give "
+                'container_log_groups (e.g. ["/ecs/"]) or container_log_lines=0'
             )
         if checked["container_log_groups"] and not checked["notifications"]:
             raise ValueError(
@@ -489,7 +502,7 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
             notify = notification_parts.Notifications(
                 name, settings, topic_arn=topic_arn, log_group=log_group, role=role, tags=tags, parent=self
             )
-        extra_policies = [notify.policy, *self._routes_policy(name, settings, role)] if notify else []
+        extra_policies = self._message_policies(name, settings, notify, role, log_group)
         function = aws.lambda_.Function(
             f"{name}-function",
             description="Writes one concise log record per ECS task state change.",
@@ -559,6 +572,23 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
         self._views(name, settings, log_group, function, queues=(rule_dlq, failed_events), alarms=created_alarms)
         self.register_outputs(self.stack_outputs())
 
+    def _message_policies(
+        self,
+        name: str,
+        settings: EcsTaskEventLoggerArgs,
+        notify: notification_parts.Notifications | None,
+        role: aws.iam.Role,
+        log_group: aws.cloudwatch.LogGroup,
+    ) -> list[aws.iam.RolePolicy]:
+        """What the messages let the role do: the alarm topic and table, the routes' topics, the containers' logs."""
+        if notify is None:
+            return []
+        return [
+            notify.policy,
+            *self._routes_policy(name, settings, role),
+            *self._container_logs_policy(name, settings, role, log_group),
+        ]
+
     def _routes_policy(
         self, name: str, settings: EcsTaskEventLoggerArgs, role: aws.iam.Role
     ) -> list[aws.iam.RolePolicy]:
@@ -569,6 +599,17 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
         return [
             aws.iam.RolePolicy(f"{name}-routes", role=role.id, policy=policy, opts=pulumi.ResourceOptions(parent=self))
         ]
+
+    def _container_logs_policy(
+        self, name: str, settings: EcsTaskEventLoggerArgs, role: aws.iam.Role, log_group: aws.cloudwatch.LogGroup
+    ) -> list[aws.iam.RolePolicy]:
+        """Read the containers' named log groups, only with containerLogLines (the link alone needs nothing)."""
+        groups = settings.container_log_groups
+        if not settings.container_log_lines or not groups:
+            return []
+        policy = log_group.arn.apply(lambda arn: container_logs.read_policy(arn, groups))
+        options = pulumi.ResourceOptions(parent=self)
+        return [aws.iam.RolePolicy(f"{name}-read-container-logs", role=role.id, policy=policy, opts=options)]
 
     @staticmethod
     def _environment(
@@ -582,6 +623,8 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
             variables[route_parts.ROUTES_ENV] = route_parts.routes_variable(settings.routes)
         if settings.container_log_groups:
             variables[container_logs.GROUPS_ENV] = container_logs.groups_variable(settings.container_log_groups)
+        if settings.container_log_lines:
+            variables[container_logs.LINES_ENV] = str(settings.container_log_lines)
         return aws.lambda_.FunctionEnvironmentArgs(variables=variables)
 
     def _views(

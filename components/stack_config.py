@@ -329,6 +329,14 @@ def _combination_problems(config: pulumi.Config, values: dict[str, Any], region:
             "routes decide where the messages to on-call go, but notifications are off",
             "pulumi config set notifications true, or pulumi config rm routes",
         )
+    if values.get("container_log_lines") and not values.get("container_log_groups"):
+        problems.add(
+            "containerLogLines",
+            config.get("containerLogLines"),
+            "the lines are read from the log groups named by containerLogGroups, and it is not set",
+            "pulumi config set --path 'containerLogGroups[0]' /ecs/ (the groups your containers log to), or "
+            "pulumi config set containerLogLines 0",
+        )
     if values.get("container_log_groups") and not values.get("notifications", values.get("alarms", True)):
         problems.add(
             "containerLogGroups",

@@ -36,7 +36,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from . import container_logs, routes
+from . import container_lines, container_logs, routes
 from .classify import failure_reason
 
 TOPIC_ENV = "NOTIFY_TOPIC_ARN"
@@ -90,10 +90,13 @@ class Notice:
         "kind",
         "lines",
         "links",
+        "log_lines",
         "message_key",
         "related",
         "route_key",
+        "stopped_at",
         "subject",
+        "task_id",
         "window_key",
     )
 
@@ -108,6 +111,9 @@ class Notice:
         self.related: list[str] = []
         self.container_log_groups: list[str] = []  # where the failed task's own container logs are looked for
         self.route_key: str | None = None  # what a route's services match: the service, or 'family:NAME'
+        self.stopped_at: str | None = None  # when the task stopped, for its container's last lines
+        self.task_id: str | None = None
+        self.log_lines: list[str] = []  # the container's last lines, redacted (containerLogLines)
 
     def add(self, label: str, value: object) -> None:
         if value not in (None, ""):
@@ -184,6 +190,7 @@ def _task_notice(fields: dict[str, Any], detail: dict[str, Any], log_group: str 
         notice.links.append(("The service's deployments", ecs_deployments_url(prefix, cluster, service)))
     notice.related = [task_arn]
     notice.route_key = service or group or None
+    notice.task_id = str(task_id)
     return notice
 
 
@@ -197,6 +204,7 @@ def _add_container_logs(notice: Notice, fields: dict[str, Any], detail: dict[str
     if not groups:
         return
     stop = _first_time(detail, ("stoppedAt", "executionStoppedAt", "stoppingAt")) or fields.get("eventTime")
+    notice.stopped_at = stop if isinstance(stop, str) else None
     begin = _shift(stop, -container_logs.BEFORE_STOP_SECONDS)
     end = _shift(stop, container_logs.AFTER_STOP_SECONDS)
     query = container_logs.streams_query(str(fields["taskId"]))
@@ -405,6 +413,9 @@ def subject_line(notice: Notice, held: int) -> str:
 def email_text(notice: Notice, held: int, held_since: int | None, window_seconds: int) -> str:
     width = max(len(label) for label, _ in [*notice.lines, *notice.links]) + 2
     lines = [f"{(label + ':').ljust(width)}{value}" for label, value in notice.lines]
+    if notice.log_lines:
+        lines += ["", f"The task's last {len(notice.log_lines)} container log lines (redacted):"]
+        lines += [f"  {line}" for line in notice.log_lines]
     lines.append("")
     lines += [f"{(label + ':').ljust(width)}{url}" for label, url in notice.links]
     if held:
@@ -425,6 +436,8 @@ def _held_text(notice: Notice, held: int, held_since: int | None, window_seconds
 def chat_message(notice: Notice, subject: str, held: int, held_since: int | None, window_seconds: int) -> str:
     """The custom notification for Amazon Q Developer in chat applications (Slack, Microsoft Teams)."""
     description = "\n".join(f"*{label}:* {value}" for label, value in notice.lines)
+    if notice.log_lines:
+        description += "\n*Last container log lines (redacted):*\n```\n" + "\n".join(notice.log_lines) + "\n```"
     if held:
         description += "\n" + _held_text(notice, held, held_since, window_seconds)
     return json.dumps(
@@ -561,6 +574,7 @@ def notify(fields: dict[str, Any], event: dict[str, Any], context: Any = None) -
         _BUDGET["seconds"] = deadline.left()
     held, held_since = 0, None
     if not table:
+        add_container_lines(notice, deadline, client("sns"), client("sns"))
         client("sns").publish(TopicArn=topic, **sns_message(notice, held, held_since, window))
         return "sent"
     dynamodb = client("dynamodb")
@@ -575,8 +589,9 @@ def notify(fields: dict[str, Any], event: dict[str, Any], context: Any = None) -
             state.mark(notice.message_key, "held")
             return "held"
         held, held_since = opened
-        message = sns_message(notice, held, held_since, window)
         sns = client("sns")
+        add_container_lines(notice, deadline, sns, dynamodb)
+        message = sns_message(notice, held, held_since, window)
         deadline.check("publish", sns, dynamodb)
         sns.publish(TopicArn=topic, **message)
     except Exception:
@@ -591,6 +606,43 @@ def notify(fields: dict[str, Any], event: dict[str, Any], context: Any = None) -
             type(error).__name__,
         )
     return "sent"
+
+
+def add_container_lines(notice: Notice, deadline: Deadline, sns: Any, mark_with: Any) -> None:
+    """The failed container's last lines (containerLogLines), in the time the publish and the mark can spare.
+
+    Whatever goes wrong here costs the lines and says why; the message goes out all the same.
+    """
+    count = container_lines.wanted_lines(os.environ)
+    if not count or not notice.container_log_groups or notice.kind != "task":
+        return
+    from .parse import parse_timestamp  # noqa: PLC0415 - already loaded with the handler
+
+    stopped = parse_timestamp(notice.stopped_at) if notice.stopped_at else None
+    if stopped is None or not notice.task_id:
+        notice.add("Container log lines", "not included: the event does not say when the task stopped")
+        return
+    try:
+        logs = client("logs")
+        reserve = call_seconds(sns)[0] + call_seconds(mark_with)[1]
+        found = container_lines.read_last_lines(
+            logs,
+            notice.container_log_groups,
+            notice.task_id,
+            stop_millis=int(stopped.timestamp() * 1000),
+            count=count,
+            time_left=lambda: deadline.left() - reserve,
+            call_seconds=call_seconds(logs)[0],
+        )
+        notice.log_lines = container_lines.message_lines(found)
+    except Exception as error:  # noqa: BLE001 - the lines are a bonus: the message must go out without them
+        notice.add("Container log lines", f"not included: {type(error).__name__}")
+        return
+    if notice.log_lines:
+        notice.lines = [(label, value) for label, value in notice.lines if label != "Container logs"]
+    if found.problem and len(notice.log_lines) < count:
+        shown = f"{len(notice.log_lines)} of {count} shown" if notice.log_lines else "not included"
+        notice.add("Container log lines", f"{shown}: {found.problem}")
 
 
 def claim_or_wait(state: State, message_key: str, deadline: Deadline) -> str | None:

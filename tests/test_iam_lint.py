@@ -50,6 +50,11 @@ CONFIGS: dict[str, dict[str, StackValue]] = {
     "split cluster list": {"clusterArns": MANY_CLUSTERS},
     "Slack": {"clusterArn": CLUSTER_ARN, "slackWorkspaceId": "T07EA123LEP", "slackChannelId": "C07EZ1ABC23"},
     "no dead-letter queues": {"clusterArn": CLUSTER_ARN, "deadLetterQueues": "false"},
+    "container log lines": {
+        "clusterArn": CLUSTER_ARN,
+        "containerLogGroups": ["/ecs/", "/shared/app"],
+        "containerLogLines": "5",
+    },
     "routes": {
         "clusterArn": CLUSTER_ARN,
         "routes": json.dumps(
