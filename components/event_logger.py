@@ -230,7 +230,7 @@ class EcsTaskEventLoggerArgs:
         "With containerLogGroups: the message about an abnormally stopped task also holds the last lines (0 to 50) "
         "its containers wrote before it stopped, found by the task id in those groups, credentials redacted, cut "
         "to fit the email and chat texts. The function may then read those groups (logs:FilterLogEvents on them "
-        "alone). A failed read costs the lines, never the message. Default: 0 (off)."
+        "alone). A failed read costs the lines, never the message. 0 is off. Default: 0."
     )
 
     routes: Sequence[route_parts.RouteArgs] | None = setting(
