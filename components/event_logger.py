@@ -25,8 +25,9 @@ from typing import Any, TypeVar, cast
 import pulumi
 import pulumi_aws as aws
 
-from . import alarms, dashboard, delivery, organization, validation
+from . import alarms, container_logs, dashboard, delivery, organization, validation
 from . import notifications as notification_parts
+from . import routes as route_parts
 from .event_pattern import all_clusters_pattern, organization_clusters_pattern, pattern_json, split_patterns
 from .iam_policies import (
     MAX_RULE_NAME_CHARS,
@@ -263,6 +264,39 @@ class EcsTaskEventLoggerArgs:
         "Organisation mode: the organisation's ID (o-…), which the central bus's policy admits alone "
         "(aws organizations describe-organization --query Organization.Id)."
     )
+    container_log_groups: Sequence[str] | None = setting(
+        (), check=container_logs.check_container_log_groups, example="/ecs/"
+    )
+    (
+        'The log groups the services\' containers write to (awslogs driver), by name or by prefix ("/ecs/" or '
+        '"/ecs/*"; a prefix is completed with the task\'s family, as the ECS console names the groups it creates: '
+        "/ecs/FAMILY), at most 20. Every message about an abnormally stopped task then links a Logs Insights query "
+        "of that task's own streams in the 15 minutes before it stopped, in its region. Only a link: no "
+        "permission, no AWS call. Needs notifications. Default: none."
+    )
+    container_log_lines: int | None = setting(0, check=container_logs.check_container_log_lines, example="5")
+    (
+        "With containerLogGroups: the message about an abnormally stopped task also holds the last lines (0 to 50) "
+        "its containers wrote before it stopped, found by the task id in those groups, credentials redacted, cut "
+        "to fit the email and chat texts. The function may then read those groups (logs:FilterLogEvents on them "
+        "alone). A failed read costs the lines, never the message. 0 is off. Default: 0."
+    )
+
+    routes: Sequence[route_parts.RouteArgs] | None = setting(
+        (),
+        check=route_parts.check_routes,
+        example='\'[{"services": ["payments-*"], "topicArn": "arn:aws:sns:eu-west-1:ACCOUNT_ID:payments-oncall"}]\'',
+        config_note="""As JSON text: pulumi config set routes '[{"services": ["payments-*"], "topicArn":
+        "arn:aws:sns:eu-west-1:111122223333:payments-oncall"}]'.""",
+    )
+    (
+        'Each team its own messages: a list of {"services": [...], "topicArn": "..."}. services are service names '
+        "or family:NAME (tasks outside a service), * matching any characters; a message goes to the topic of the "
+        "first route that matches its service, or else to the alarm topic. The topics must be standard topics in "
+        "the logger's region (an encrypted one also needs its key to let the function's role use it); the function "
+        "may publish to exactly these. At most one message per service and window, whichever route. Needs "
+        "notifications. Default: none (every message to the alarm topic)."
+    )
 
     def validated(self) -> "EcsTaskEventLoggerArgs":
         """A normalised copy, defaults filled in; raises ValueError naming the argument and the fix.
@@ -296,6 +330,21 @@ class EcsTaskEventLoggerArgs:
         if checked["group_metrics"] is None:
             checked["group_metrics"] = prefix is None
         checked.update(notification_parts.resolved_settings(checked))
+        if checked["routes"] and not checked["notifications"]:
+            raise ValueError(
+                "EcsTaskEventLoggerArgs.routes: routes decide where the messages to on-call go, so they need "
+                "notifications=True (and alarms=True)"
+            )
+        if checked["container_log_lines"] and not checked["container_log_groups"]:
+            raise ValueError(
+                "EcsTaskEventLoggerArgs.container_log_lines: the lines are read from containerLogGroups; give "
+                'container_log_groups (e.g. ["/ecs/"]) or container_log_lines=0'
+            )
+        if checked["container_log_groups"] and not checked["notifications"]:
+            raise ValueError(
+                "EcsTaskEventLoggerArgs.container_log_groups: the groups are linked from the messages to on-call, "
+                "so they need notifications=True (and alarms=True)"
+            )
         if checked["alarms"] and checked["log_level"] in validation.SILENCES_ABNORMAL_STOPS:
             raise ValueError(
                 f"EcsTaskEventLoggerArgs.log_level: {checked['log_level']} writes no ERROR records, so the "
@@ -549,6 +598,7 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
             notify = notification_parts.Notifications(
                 name, settings, topic_arn=topic_arn, log_group=log_group, role=role, tags=tags, parent=self
             )
+        extra_policies = self._message_policies(name, settings, notify, role, log_group)
         function = aws.lambda_.Function(
             f"{name}-function",
             description="Writes one concise log record per ECS task state change.",
@@ -565,10 +615,10 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
                 application_log_level=settings.log_level,
                 system_log_level=settings.system_log_level,
             ),
-            environment=notify.environment if notify else None,
+            environment=self._environment(settings, notify),
             tags=tags,
             # The role must be able to write logs (and send messages) before the first event arrives.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy, *([notify.policy] if notify else [])]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy, *extra_policies]),
         )
         delivery.async_invoke_config(
             f"{name}-async",
@@ -615,6 +665,61 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
         self.slack_channel_configuration_arn = notify.slack_channel_arn if notify else None
         self._views(name, settings, log_group, function, queues=(rule_dlq, failed_events), alarms=created_alarms)
         self.register_outputs(self.stack_outputs())
+
+    def _message_policies(
+        self,
+        name: str,
+        settings: EcsTaskEventLoggerArgs,
+        notify: notification_parts.Notifications | None,
+        role: aws.iam.Role,
+        log_group: aws.cloudwatch.LogGroup,
+    ) -> list[aws.iam.RolePolicy]:
+        """What the messages let the role do: the alarm topic and table, the routes' topics, the containers' logs."""
+        if notify is None:
+            return []
+        return [
+            notify.policy,
+            *self._routes_policy(name, settings, role),
+            *self._container_logs_policy(name, settings, role, log_group),
+        ]
+
+    def _routes_policy(
+        self, name: str, settings: EcsTaskEventLoggerArgs, role: aws.iam.Role
+    ) -> list[aws.iam.RolePolicy]:
+        """Publish to the routes' topics (the alarm topic is the notifications policy's)."""
+        if not settings.routes:
+            return []
+        policy = route_parts.routes_policy(settings.routes)
+        return [
+            aws.iam.RolePolicy(f"{name}-routes", role=role.id, policy=policy, opts=pulumi.ResourceOptions(parent=self))
+        ]
+
+    def _container_logs_policy(
+        self, name: str, settings: EcsTaskEventLoggerArgs, role: aws.iam.Role, log_group: aws.cloudwatch.LogGroup
+    ) -> list[aws.iam.RolePolicy]:
+        """Read the containers' named log groups, only with containerLogLines (the link alone needs nothing)."""
+        groups = settings.container_log_groups
+        if not settings.container_log_lines or not groups:
+            return []
+        policy = log_group.arn.apply(lambda arn: container_logs.read_policy(arn, groups))
+        options = pulumi.ResourceOptions(parent=self)
+        return [aws.iam.RolePolicy(f"{name}-read-container-logs", role=role.id, policy=policy, opts=options)]
+
+    @staticmethod
+    def _environment(
+        settings: EcsTaskEventLoggerArgs, notify: notification_parts.Notifications | None
+    ) -> aws.lambda_.FunctionEnvironmentArgs | None:
+        """The messages' settings (notifications.py) and what the messages add: the containers' log groups."""
+        if notify is None:
+            return None
+        variables: dict[str, pulumi.Input[str]] = dict(cast(Mapping[str, str], notify.environment.variables or {}))
+        if settings.routes:
+            variables[route_parts.ROUTES_ENV] = route_parts.routes_variable(settings.routes)
+        if settings.container_log_groups:
+            variables[container_logs.GROUPS_ENV] = container_logs.groups_variable(settings.container_log_groups)
+        if settings.container_log_lines:
+            variables[container_logs.LINES_ENV] = str(settings.container_log_lines)
+        return aws.lambda_.FunctionEnvironmentArgs(variables=variables)
 
     def _views(
         self,

@@ -10,10 +10,10 @@ the schema and the docs say the same).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from functools import cache
-from typing import Any, get_origin
+from typing import Any, get_args, get_origin
 
 from pulumi.provider.experimental.analyzer import Analyzer, is_input, is_optional, unwrap_input, unwrap_optional
 from pulumi.provider.experimental.util import camel_case
@@ -36,6 +36,7 @@ class Declared:
     config_note: str | None
     description: str
     accepts_outputs: bool
+    item: Any = None  # a Sequence's item type: str, or Mapping for a list of objects
 
 
 def base_type(annotation: Any) -> type:
@@ -47,6 +48,16 @@ def base_type(annotation: Any) -> type:
             annotation = unwrap_optional(annotation)
         else:
             return get_origin(annotation) or annotation
+
+
+def item_type(annotation: Any) -> type | None:
+    """str for ``Sequence[str] | None``, Mapping for a sequence of objects; None for anything but a sequence."""
+    while is_input(annotation) or is_optional(annotation):
+        annotation = unwrap_input(annotation) if is_input(annotation) else unwrap_optional(annotation)
+    if get_origin(annotation) not in (list, tuple, Sequence):
+        return None
+    (item,) = get_args(annotation)[:1] or (str,)
+    return str if base_type(item) is str else Mapping
 
 
 @cache
@@ -64,6 +75,7 @@ def declared() -> tuple[Declared, ...]:
             config_note=" ".join(spec.metadata["config_note"].split()) if spec.metadata["config_note"] else None,
             description=analyzer.get_docstring(EcsTaskEventLoggerArgs, spec.name) or "",
             accepts_outputs=accepts_outputs(spec),
+            item=item_type(spec.type),
         )
         for spec in fields(EcsTaskEventLoggerArgs)
     )

@@ -23,7 +23,7 @@ import pulumi_aws as aws
 from pulumi.runtime import config as runtime_config
 
 from . import notifications as notification_settings
-from . import validation
+from . import routes, validation
 from .event_logger import EcsTaskEventLoggerArgs
 from .event_pattern import split_patterns
 from .settings import Declared, declared
@@ -55,22 +55,21 @@ def _json_object(raw: str) -> Any:
         raise ValueError(f"{raw!r} is not a JSON object") from None
 
 
+def _json_list(raw: str) -> Any:
+    try:
+        listed = json.loads(raw)
+    except ValueError:
+        raise ValueError(f"{raw!r} is not a JSON list") from None
+    if not isinstance(listed, list):
+        raise ValueError(f"{raw!r} is not a JSON list")
+    return listed
+
+
 def _boolean(raw: str) -> bool:
     words = {"true": True, "false": False}
     if raw.strip().lower() in words:
         return words[raw.strip().lower()]
     raise ValueError(f"{raw!r} is not true or false")
-
-
-def _string_list(raw: str) -> list[str]:
-    """A list as the CLI hands it to the program (JSON), set one entry at a time with --path."""
-    try:
-        listed = json.loads(raw)
-    except ValueError:
-        listed = None
-    if not isinstance(listed, list) or not all(isinstance(entry, str) for entry in listed):
-        raise ValueError(f"{raw!r} is not a list of strings; set one entry at a time with --path 'KEY[0]' VALUE")
-    return listed
 
 
 # How a stack-config string becomes a value of the field's type.
@@ -79,7 +78,7 @@ PARSERS: dict[type, Callable[[str], Any]] = {
     bool: _boolean,
     str: str,
     Mapping: _json_object,
-    Sequence: _string_list,
+    Sequence: _json_list,
 }
 # Keys of the stack config that are not fields of EcsTaskEventLoggerArgs: the clusters, read on their own.
 CLUSTER_FIELDS = ("cluster_arns", "all_clusters_prefix")
@@ -122,8 +121,11 @@ def declaration(setting: Declared) -> dict[str, Any]:
     if setting.default is None:
         return {"type": "string", "default": UNSET[setting.type]}
     if setting.type is Sequence:
-        # A list of strings; the CLI checks each entry's type (rehearse/pulumi_cli.py).
-        return {"type": "array", "items": {"type": "string"}, "default": list(setting.default)}
+        # A list of names is a list in the stack file (`pulumi config set --path 'KEY[0]' VALUE`); the CLI's
+        # config types have no object, so a list of objects is its JSON text, like tags.
+        if setting.item is str:
+            return {"type": "array", "items": {"type": "string"}, "default": list(setting.default)}
+        return {"type": "string", "default": json.dumps(list(setting.default))}
     default = json.dumps(dict(setting.default)) if isinstance(setting.default, Mapping) else setting.default
     return {"type": CONFIG_TYPES[setting.type], "default": default}
 
@@ -215,7 +217,7 @@ def read_logger_args(config: pulumi.Config, region: str) -> EcsTaskEventLoggerAr
             values[setting.field] = setting.parse(raw)
         except ValueError as error:
             example = setting.example(raw) if callable(setting.example) else setting.example
-            problems.add(setting.key, raw, error, f"pulumi config set {setting.key} {example}")
+            problems.add(setting.key, raw, error, _set_command(setting.key, example))
 
     values.update(_read_clusters(config, region, problems, tuple(values.get("member_regions") or ())))
     _combination_problems(config, values, region, problems)
@@ -225,6 +227,19 @@ def read_logger_args(config: pulumi.Config, region: str) -> EcsTaskEventLoggerAr
     args = EcsTaskEventLoggerArgs(**values)
     warn_about_other_accounts(args)
     return args
+
+
+# The settings the stack file holds as lists of strings: set one entry at a time with --path.
+LIST_KEYS = frozenset(
+    setting.key for setting in STACK_SETTINGS if declaration(setting).get("items", {}).get("type") == "string"
+)
+
+
+def _set_command(key: str, example: str) -> str:
+    """The command that sets ``key`` to ``example``: a list's first entry with --path, after removing the rest."""
+    if key in LIST_KEYS:
+        return f"pulumi config rm {key} && pulumi config set --path '{key}[0]' {example}"
+    return f"pulumi config set {key} {example}"
 
 
 def _given_keys(project: str) -> dict[str, str]:
@@ -357,6 +372,38 @@ def _combination_problems(config: pulumi.Config, values: dict[str, Any], region:
             "the Slack channel receives the messages to on-call and the alarms, and this turns the messages off",
             "pulumi config set notifications true, or pulumi config rm slackChannelId && pulumi config rm "
             "slackWorkspaceId",
+        )
+    elsewhere = sorted(routes.regions_of(values.get("routes") or ()) - {region})
+    if elsewhere:
+        problems.add(
+            "routes",
+            config.get("routes"),
+            f"a route's topic is in {', '.join(elsewhere)} but this stack deploys to {region}; the function "
+            "publishes to topics of its own region",
+            f'pulumi config set routes \'[{{"services": ["NAME"], "topicArn": "arn:aws:sns:{region}:'
+            "ACCOUNT_ID:NAME\"}]'",
+        )
+    if values.get("routes") and not values.get("notifications", values.get("alarms", True)):
+        problems.add(
+            "routes",
+            config.get("routes"),
+            "routes decide where the messages to on-call go, but notifications are off",
+            "pulumi config set notifications true, or pulumi config rm routes",
+        )
+    if values.get("container_log_lines") and not values.get("container_log_groups"):
+        problems.add(
+            "containerLogLines",
+            config.get("containerLogLines"),
+            "the lines are read from the log groups named by containerLogGroups, and it is not set",
+            "pulumi config set --path 'containerLogGroups[0]' /ecs/ (the groups your containers log to), or "
+            "pulumi config set containerLogLines 0",
+        )
+    if values.get("container_log_groups") and not values.get("notifications", values.get("alarms", True)):
+        problems.add(
+            "containerLogGroups",
+            config.get("containerLogGroups"),
+            "containerLogGroups adds a link to the messages to on-call, but notifications are off",
+            "pulumi config set notifications true, or pulumi config rm containerLogGroups",
         )
     if values.get("alarms") is False and (values.get("alert_email") or topic):
         key = "alertEmail" if values.get("alert_email") else "alarmTopicArn"

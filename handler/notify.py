@@ -37,6 +37,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from . import container_lines, container_logs, routes
 from .classify import failure_reason
 
 TOPIC_ENV = "NOTIFY_TOPIC_ARN"
@@ -85,7 +86,21 @@ ACTION_PHRASES = {
 class Notice:
     """One message: who it is about, what to say, and the keys that keep it single and unflooded."""
 
-    __slots__ = ("chat_lines", "kind", "lines", "links", "message_key", "related", "subject", "window_key")
+    __slots__ = (
+        "chat_lines",
+        "container_log_groups",
+        "kind",
+        "lines",
+        "links",
+        "log_lines",
+        "message_key",
+        "related",
+        "route_key",
+        "stopped_at",
+        "subject",
+        "task_id",
+        "window_key",
+    )
 
     def __init__(self, kind: str, message_key: str, window_key: str, subject: str) -> None:
         self.kind = kind  # 'task', 'deployment' or 'service action': each has its own window per service
@@ -96,6 +111,11 @@ class Notice:
         self.chat_lines: list[str] = []
         self.links: list[tuple[str, str]] = []  # (label, url)
         self.related: list[str] = []
+        self.container_log_groups: list[str] = []  # where the failed task's own container logs are looked for
+        self.route_key: str | None = None  # what a route's services match: the service, or 'family:NAME'
+        self.stopped_at: str | None = None  # when the task stopped, for its container's last lines
+        self.task_id: str | None = None
+        self.log_lines: list[str] = []  # the container's last lines, redacted (containerLogLines)
 
     def add(self, label: str, value: object) -> None:
         if value not in (None, ""):
@@ -105,13 +125,25 @@ class Notice:
 # ---------------------------------------------------------------------------------------------- the messages
 
 
-def build_notice(fields: dict[str, Any], event: dict[str, Any], log_group: str | None) -> Notice | None:
-    """The message for a logged record, or None if it calls for none."""
+def build_notice(
+    fields: dict[str, Any],
+    event: dict[str, Any],
+    log_group: str | None,
+    container_log_groups: list[str] | None = None,
+) -> Notice | None:
+    """The message for a logged record, or None if it calls for none.
+
+    ``container_log_groups``: the names and prefixes of the groups the services' containers log to
+    (containerLogGroups), for the link to a failed task's own streams.
+    """
     detail_type = fields.get("detailType")
     raw_detail = event.get("detail")
     detail: dict[str, Any] = raw_detail if isinstance(raw_detail, dict) else {}
     if detail_type == TASK_STATE_CHANGE and fields.get("abnormal"):
-        return _task_notice(fields, detail, log_group)
+        notice = _task_notice(fields, detail, log_group)
+        if notice is not None and container_log_groups:
+            _add_container_logs(notice, fields, detail, container_log_groups)
+        return notice
     if detail_type in (DEPLOYMENT_STATE_CHANGE, SERVICE_ACTION) and fields.get("eventName"):
         return _service_notice(fields, event, log_group)
     return None
@@ -159,7 +191,26 @@ def _task_notice(fields: dict[str, Any], detail: dict[str, Any], log_group: str 
     if service:
         notice.links.append(("The service's deployments", ecs_deployments_url(prefix, cluster, service)))
     notice.related = [task_arn]
+    notice.route_key = service or group or None
+    notice.task_id = str(task_id)
     return notice
+
+
+def _add_container_logs(notice: Notice, fields: dict[str, Any], detail: dict[str, Any], entries: list[str]) -> None:
+    """The link to the task's own container streams in the minutes before it stopped, in its region."""
+    prefix = str(fields["clusterArn"]).split(":cluster/", 1)[0]
+    groups = container_logs.log_groups(entries, container_logs.family_of(fields.get("taskDefinition")))
+    note = container_logs.elsewhere_note(groups, container_logs.log_router(fields.get("containers")))
+    notice.container_log_groups = groups
+    notice.add("Container logs", note)
+    if not groups:
+        return
+    stop = _first_time(detail, ("stoppedAt", "executionStoppedAt", "stoppingAt")) or fields.get("eventTime")
+    notice.stopped_at = stop if isinstance(stop, str) else None
+    begin = _shift(stop, -container_logs.BEFORE_STOP_SECONDS)
+    end = _shift(stop, container_logs.AFTER_STOP_SECONDS)
+    query = container_logs.streams_query(str(fields["taskId"]))
+    notice.links.append(("Container logs in Logs Insights", insights_range_url(prefix, groups, query, begin, end)))
 
 
 def _what_happened(fields: dict[str, Any]) -> tuple[str, int | None]:
@@ -232,6 +283,7 @@ def _service_notice(fields: dict[str, Any], event: dict[str, Any], log_group: st
         )
         notice.links.append(("Service events in Logs Insights", insights_url(region, log_group, query, None, fields)))
     notice.related = [service_arn]
+    notice.route_key = service
     return notice
 
 
@@ -276,6 +328,19 @@ def insights_url(region: str, log_group: str, query: str, start: Any, fields: di
     fragment = "?queryDetail=" + _js_escape(_object(detail), "@*_+-./")
     fragment = _js_escape(fragment, "-_.!~*'()").replace("%", "$")
     host = console_host(f"arn:aws:logs:{region}")[0]
+    return f"https://{host}/cloudwatch/home?region={region}#logsV2:logs-insights{fragment}"
+
+
+def insights_range_url(prefix: str, groups: list[str], query: str, begin: str | None, end: str | None) -> str:
+    """Logs Insights on ``groups`` with ``query``, from ``begin`` to ``end`` (the last day if either is unknown),
+    in the console of the region and partition of ``prefix`` ('arn:PARTITION:SERVICE:REGION...')."""
+    detail: dict[str, Any] = {"end": end, "start": begin, "timeType": "ABSOLUTE", "tz": "UTC"}
+    if not (end and begin):
+        detail = {"end": 0, "start": -86400, "timeType": "RELATIVE", "unit": "seconds"}
+    detail.update(editorString=query, isLiveTail=False, source=list(groups))
+    fragment = "?queryDetail=" + _js_escape(_object(detail), "@*_+-./")
+    fragment = _js_escape(fragment, "-_.!~*'()").replace("%", "$")
+    host, region = console_host(prefix)
     return f"https://{host}/cloudwatch/home?region={region}#logsV2:logs-insights{fragment}"
 
 
@@ -350,6 +415,9 @@ def subject_line(notice: Notice, held: int) -> str:
 def email_text(notice: Notice, held: int, held_since: int | None, window_seconds: int) -> str:
     width = max(len(label) for label, _ in [*notice.lines, *notice.links]) + 2
     lines = [f"{(label + ':').ljust(width)}{value}" for label, value in notice.lines]
+    if notice.log_lines:
+        lines += ["", f"The task's last {len(notice.log_lines)} container log lines (redacted):"]
+        lines += [f"  {line}" for line in notice.log_lines]
     lines.append("")
     lines += [f"{(label + ':').ljust(width)}{url}" for label, url in notice.links]
     if held:
@@ -370,6 +438,8 @@ def _held_text(notice: Notice, held: int, held_since: int | None, window_seconds
 def chat_message(notice: Notice, subject: str, held: int, held_since: int | None, window_seconds: int) -> str:
     """The custom notification for Amazon Q Developer in chat applications (Slack, Microsoft Teams)."""
     description = "\n".join(f"*{label}:* {value}" for label, value in notice.lines)
+    if notice.log_lines:
+        description += "\n*Last container log lines (redacted):*\n```\n" + "\n".join(notice.log_lines) + "\n```"
     if held:
         description += "\n" + _held_text(notice, held, held_since, window_seconds)
     return json.dumps(
@@ -492,9 +562,11 @@ def notify(fields: dict[str, Any], event: dict[str, Any], context: Any = None) -
     topic = os.environ.get(TOPIC_ENV)
     if not topic:
         return "nothing"
-    notice = build_notice(fields, event, os.environ.get(LOG_GROUP_ENV) or os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME"))
+    log_group = os.environ.get(LOG_GROUP_ENV) or os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
+    notice = build_notice(fields, event, log_group, container_logs.configured_groups())
     if notice is None:
         return "nothing"
+    topic = routes.topic_for(notice.route_key, routes.configured_routes(), topic)
     window = int(os.environ.get(WINDOW_ENV) or DEFAULT_WINDOW_SECONDS)
     table = os.environ.get(TABLE_ENV)
     now = CLOCK()
@@ -503,6 +575,7 @@ def notify(fields: dict[str, Any], event: dict[str, Any], context: Any = None) -
         _BUDGET["seconds"] = deadline.left()
     held, held_since = 0, None
     if not table:
+        add_container_lines(notice, deadline, client("sns"), client("sns"))
         client("sns").publish(TopicArn=topic, **sns_message(notice, held, held_since, window))
         return "sent"
     dynamodb = client("dynamodb")
@@ -517,8 +590,9 @@ def notify(fields: dict[str, Any], event: dict[str, Any], context: Any = None) -
             state.mark(notice.message_key, "held")
             return "held"
         held, held_since = opened
-        message = sns_message(notice, held, held_since, window)
         sns = client("sns")
+        add_container_lines(notice, deadline, sns, dynamodb)
+        message = sns_message(notice, held, held_since, window)
         deadline.check("publish", sns, dynamodb)
         sns.publish(TopicArn=topic, **message)
         chat_topic = os.environ.get(CHAT_TOPIC_ENV)
@@ -537,6 +611,43 @@ def notify(fields: dict[str, Any], event: dict[str, Any], context: Any = None) -
             type(error).__name__,
         )
     return "sent"
+
+
+def add_container_lines(notice: Notice, deadline: Deadline, sns: Any, mark_with: Any) -> None:
+    """The failed container's last lines (containerLogLines), in the time the publish and the mark can spare.
+
+    Whatever goes wrong here costs the lines and says why; the message goes out all the same.
+    """
+    count = container_lines.wanted_lines(os.environ)
+    if not count or not notice.container_log_groups or notice.kind != "task":
+        return
+    from .parse import parse_timestamp  # noqa: PLC0415 - already loaded with the handler
+
+    stopped = parse_timestamp(notice.stopped_at) if notice.stopped_at else None
+    if stopped is None or not notice.task_id:
+        notice.add("Container log lines", "not included: the event does not say when the task stopped")
+        return
+    try:
+        logs = client("logs")
+        reserve = call_seconds(sns)[0] + call_seconds(mark_with)[1]
+        found = container_lines.read_last_lines(
+            logs,
+            notice.container_log_groups,
+            notice.task_id,
+            stop_millis=int(stopped.timestamp() * 1000),
+            count=count,
+            time_left=lambda: deadline.left() - reserve,
+            call_seconds=call_seconds(logs)[0],
+        )
+        notice.log_lines = container_lines.message_lines(found)
+    except Exception as error:  # noqa: BLE001 - the lines are a bonus: the message must go out without them
+        notice.add("Container log lines", f"not included: {type(error).__name__}")
+        return
+    if notice.log_lines:
+        notice.lines = [(label, value) for label, value in notice.lines if label != "Container logs"]
+    if found.problem and len(notice.log_lines) < count:
+        shown = f"{len(notice.log_lines)} of {count} shown" if notice.log_lines else "not included"
+        notice.add("Container log lines", f"{shown}: {found.problem}")
 
 
 def claim_or_wait(state: State, message_key: str, deadline: Deadline) -> str | None:

@@ -51,6 +51,16 @@ BROKEN = {
     "email without alarms": stack_config(clusterArn=CLUSTER_ARN, alarms="false", alertEmail="oncall@example.com"),
     "FATAL with alarms": stack_config(clusterArn=CLUSTER_ARN, logLevel="FATAL"),
     "topic elsewhere": stack_config(clusterArn=CLUSTER_ARN, alarmTopicArn=f"arn:aws:sns:us-east-1:{ACCOUNT}:oncall"),
+    "bad container log group": stack_config(clusterArn=CLUSTER_ARN, containerLogGroups=["/ecs/", "my logs"]),
+    "route elsewhere": stack_config(
+        clusterArn=CLUSTER_ARN,
+        routes=json.dumps([{"services": ["payments-*"], "topicArn": f"arn:aws:sns:us-east-1:{ACCOUNT}:payments"}]),
+    ),
+    "route without topic": stack_config(clusterArn=CLUSTER_ARN, routes='[{"services": ["payments-*"]}]'),
+    "lines without groups": stack_config(clusterArn=CLUSTER_ARN, containerLogLines="5"),
+    "container logs without messages": stack_config(
+        clusterArn=CLUSTER_ARN, containerLogGroups=["/ecs/"], notifications="false"
+    ),
 }
 
 
@@ -107,6 +117,13 @@ def test_the_fixes_say_exactly_what_to_run() -> None:
         "pulumi config rm logretentiondays && pulumi config set logRetentionDays 14"
     ]
     assert fixes(BROKEN["unknown key"]) == ["pulumi config rm colour"]
+    assert fixes(BROKEN["lines without groups"]) == [
+        "pulumi config set --path 'containerLogGroups[0]' /ecs/ (the groups your containers log to), or "
+        "pulumi config set containerLogLines 0"
+    ]
+    assert fixes(BROKEN["bad container log group"]) == [
+        "pulumi config rm containerLogGroups && pulumi config set --path 'containerLogGroups[0]' /ecs/"
+    ]
 
 
 def message(config: dict[str, StackValue]) -> str:

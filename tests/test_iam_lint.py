@@ -56,6 +56,20 @@ CONFIGS: dict[str, dict[str, StackValue]] = {
         "memberRegions": [REGION, "us-east-1"],
         "organizationId": "o-a1b2c3d4e5",
     },
+    "container log lines": {
+        "clusterArn": CLUSTER_ARN,
+        "containerLogGroups": ["/ecs/", "/shared/app"],
+        "containerLogLines": "5",
+    },
+    "routes": {
+        "clusterArn": CLUSTER_ARN,
+        "routes": json.dumps(
+            [
+                {"services": ["payments-*"], "topicArn": f"arn:aws:sns:{REGION}:{ACCOUNT}:payments"},
+                {"services": ["family:search-*"], "topicArn": f"arn:aws:sns:{REGION}:{ACCOUNT}:search"},
+            ]
+        ),
+    },
 }
 
 

@@ -1,0 +1,49 @@
+"""Which topic a message goes to: the first route whose services match, else the alarm topic.
+
+``NOTIFY_ROUTES`` holds the routes as components/routes.py writes them: ``[{"services": [...], "topicArn": ...}]``,
+services as names or ``family:NAME``, ``*`` matching any characters (and nothing else special). The window that
+holds back a crash loop's messages is the service's, whichever route it takes (handler/notify.py, window_key).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # importing typing would cost every cold start
+    from typing import Any
+
+ROUTES_ENV = "NOTIFY_ROUTES"
+
+
+def configured_routes(environ: Any = None) -> list[tuple[re.Pattern[str], str]]:
+    """(one pattern for all a route's services, topic ARN) per well-formed route; [] when unset or unreadable."""
+    raw = (os.environ if environ is None else environ).get(ROUTES_ENV) or ""
+    try:
+        listed = json.loads(raw) if raw else []
+    except ValueError:
+        return []
+    routes = []
+    for route in listed if isinstance(listed, list) else []:
+        services = route.get("services") if isinstance(route, dict) else None
+        topic = route.get("topicArn") if isinstance(route, dict) else None
+        if isinstance(topic, str) and isinstance(services, list):
+            names = [name for name in services if isinstance(name, str) and name]
+            if names:
+                routes.append((re.compile("|".join(_wildcard(name) for name in names)), topic))
+    return routes
+
+
+def _wildcard(name: str) -> str:
+    return "(?:" + ".*".join(re.escape(part) for part in name.split("*")) + ")"
+
+
+def topic_for(who: str | None, routes: list[tuple[re.Pattern[str], str]], fallback: str) -> str:
+    """The topic of the first route that matches ``who`` (a service name, or 'family:NAME'), else ``fallback``."""
+    if who:
+        for pattern, topic in routes:
+            if pattern.fullmatch(who):
+                return topic
+    return fallback
