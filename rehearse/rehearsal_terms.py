@@ -54,7 +54,23 @@ def in_rehearsal_terms(message: str, stack_file: str) -> str:
         return f"--config {key}={default}"
 
     text = _RM.sub(removed, text)
-    return text.replace(" && --config", " --config")
+    # Overrides go side by side on one command line; any other step comes before them.
+    text = re.sub(r"(--config \S+) && (?=--config)", r"\1 ", text)
+    text = text.replace(" && ", ", then ")
+    typed = _WRONG_TYPE.search(text)
+    if typed:
+        text += f" Fix: --config {typed[1]}={_EXAMPLES.get(typed[2], 'VALUE').format(key=typed[1])}"
+    return text
+
+
+# The CLI's type check (rehearse/pulumi_cli.py), and a value of each type as --config takes it.
+_WRONG_TYPE = re.compile(r"configuration key '(\w+)' must be of type '([\w<>]+)'")
+_EXAMPLES = {
+    "integer": "30",
+    "boolean": "true",
+    "string": "TEXT",
+    "array<string>": "'[\"arn:aws:ecs:REGION:ACCOUNT_ID:cluster/NAME\"]' (a JSON list), or --config '{key}[0]=VALUE' per entry",
+}
 
 
 def _unquoted(value: str) -> str:
