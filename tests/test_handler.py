@@ -213,7 +213,7 @@ TASK_SAMPLES = [name for name in sample_names() if load_event(name)["detail-type
 
 @pytest.mark.parametrize("name", TASK_SAMPLES)
 def test_nothing_is_lost_the_arns_rebuild_from_every_record(name: str) -> None:
-    """Each fact once (issue #11): the record drops the ARNs its other fields imply, and they rebuild exactly.
+    """Each fact once: the record drops the ARNs its other fields imply, and they rebuild exactly.
 
     ARN formats: "Actions, resources, and condition keys for Amazon Elastic Container Service" in the Service
     Authorization Reference (docs.aws.amazon.com/service-authorization/latest/reference/
