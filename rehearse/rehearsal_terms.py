@@ -69,7 +69,9 @@ _EXAMPLES = {
     "integer": "30",
     "boolean": "true",
     "string": "TEXT",
-    "array<string>": "'[\"arn:aws:ecs:REGION:ACCOUNT_ID:cluster/NAME\"]' (a JSON list), or --config '{key}[0]=VALUE' per entry",
+    "array<string>": (
+        "'[\"arn:aws:ecs:REGION:ACCOUNT_ID:cluster/NAME\"]' (a JSON list), or --config '{key}[0]=VALUE' per entry"
+    ),
 }
 
 
