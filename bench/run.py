@@ -58,8 +58,8 @@ BUDGET_BYTES_RATIO = 0.30
 BUDGET_CPU_RATIO = 3.0
 BUDGET_IMPORT_MS = 10.0
 BUDGET_COST_USD = 0.65
-# 16 KiB until the function learnt to message on-call (handler/notify.py, about 7.7 KB of the zip, imported only
-# when a message goes out); 32 KiB since. Lambda takes 50 MB zipped: this budget keeps the code small, not legal.
+# handler/notify.py, the on-call messages, is about 7.7 KB of the zip (imported only when a message goes out).
+# Lambda takes 50 MB zipped: this budget keeps the code small, not legal.
 BUDGET_ZIP_BYTES = 32 * 1024
 BUDGET_PROGRAM_RATIO = 5.0
 CLUSTER_COUNTS = (1, 30, 200)
@@ -141,7 +141,7 @@ def measure_cpu(rounds: int, repeat: int) -> tuple[float, float, float]:
     return statistics.median(ours_us), statistics.median(reference_us), statistics.median(ratios)
 
 
-# The fields every task record carries (whichever the event has), after issue #11: each fact once, so no taskArn
+# The fields every task record carries (whichever the event has): each fact once, so no taskArn
 # (clusterArn + taskId) and no taskDefinitionArn (taskDefinition, 'family:revision'), unless those cannot be
 # rebuilt; every event's record also carries the envelope's detailType, eventId and eventTime.
 SPECIFIED_FIELDS = frozenset(

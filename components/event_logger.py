@@ -105,7 +105,8 @@ class EcsTaskEventLoggerArgs:
     log_level: str | None = setting("INFO", check=validation.check_log_level)
     (
         "The function's application log level: TRACE, DEBUG, INFO, WARN, ERROR or FATAL (WARNING and CRITICAL are "
-        "accepted too). DEBUG adds each event whole, environment values redacted. WARN keeps only warnings and "
+        "accepted too). DEBUG adds each event whole, environment values and secret-named command arguments "
+        "(--password x, DB_PASSWORD=x) redacted. WARN keeps only warnings and "
         "abnormal stops, ERROR only abnormal stops: both drop the INFO records, the normal life of every task, "
         "and with them the TaskStartupSeconds and ImagePullSeconds metrics and the slowest-starts query. FATAL "
         "writes nothing the function logs and is refused while alarms is on (the abnormal-stop alarm counts ERROR "

@@ -18,11 +18,14 @@ from pulumi.provider.experimental.component import ComponentProvider
 from .event_logger import PACKAGE_NAME, EcsTaskEventLogger
 
 COMPONENTS: list[type[EcsTaskEventLogger]] = [EcsTaskEventLogger]
+# The package's version, the one place it is kept: the schema carries it (provider/schema.json), and the SDK that
+# `pulumi package add` generates reports it. Without it the component provider host says 0.0.0.
+PACKAGE_VERSION = "0.1.0"
 
 
 def provider() -> ComponentProvider:
     """The provider the plugin serves: construct() builds the component from another language's inputs."""
-    return ComponentProvider(list(COMPONENTS), PACKAGE_NAME)
+    return ComponentProvider(list(COMPONENTS), PACKAGE_NAME, version=PACKAGE_VERSION)
 
 
 def schema() -> dict[str, Any]:
@@ -35,4 +38,4 @@ def schema() -> dict[str, Any]:
 
 def serve() -> None:
     """Run the plugin: the Pulumi engine starts it and calls GetSchema and Construct over gRPC."""
-    component_provider_host(list(COMPONENTS), name=PACKAGE_NAME)
+    component_provider_host(list(COMPONENTS), name=PACKAGE_NAME, version=PACKAGE_VERSION)

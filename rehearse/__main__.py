@@ -1,10 +1,10 @@
-"""python3 -m rehearse [EVENT_FILES...] [--config KEY=VALUE ...] [--stack-file FILE] [--json]
+"""python3 -m rehearse [EVENT_FILES...] [--config KEY=VALUE ...] [--stack-file FILE] [--wrap-detail] [--json]
 
 Deploys this program, with the stack file's config (Pulumi.dev.yaml by default) and any --config overrides, into
 moto, the in-process AWS emulator, then plays ECS events through it: the default sequence, or the events in the
 files given (each a JSON object or an array of them). Prints what was caught and why not, the records as
-`aws logs tail` shows them, the metric datapoints, the alarms that would fire and the notifications on-call would
-get. No AWS account, no credentials, no network.
+`aws logs tail` shows them, the metric datapoints, the alarms that would fire, the notifications on-call would
+get and the ones held back. No AWS account, no credentials, no network.
 """
 
 from __future__ import annotations
@@ -20,18 +20,12 @@ from typing import Any, TextIO
 import yaml
 
 from . import ROOT
-from .play import Report, play, with_overrides
+from .event_files import EventFileError, read_events
+from .metrics import MetricTotal, totals
+from .play import PROJECT, Report, play, with_overrides
 from .pulumi_cli import CliRefused, stack_file_values
+from .rehearsal_terms import in_rehearsal_terms, unknown_provider_keys
 from .sequence import default_sequence
-
-
-def _events(paths: Sequence[str]) -> list[tuple[str, dict[str, Any]]]:
-    events = []
-    for path in paths:
-        document = json.loads(Path(path).read_text())
-        for index, event in enumerate(document if isinstance(document, list) else [document]):
-            events.append((f"{path}[{index}]" if isinstance(document, list) else path, event))
-    return events
 
 
 def render(report: Report, out: TextIO) -> None:
@@ -44,14 +38,15 @@ def render(report: Report, out: TextIO) -> None:
         else:
             outcome = f"not caught: {delivery.why_not}"
         write(f"  {delivery.label}: {delivery.detail_type} {delivery.event_id} -> {outcome}\n")
+        if delivery.held:
+            write(f"    its message to on-call was held back: {delivery.held.subject!r} (see Notifications)\n")
     write(f"\n== Records in the log group (as `aws logs tail {report.log_group}` shows them)\n")
     for line in report.log_events:
         write(f"{line}\n")
     write("\n== Metric datapoints\n")
-    for point in report.datapoints:
-        dimensions = ", ".join(f"{key}={value}" for key, value in point.dimensions.items())
-        where = f" ({dimensions})" if dimensions else ""
-        write(f"  {point.namespace} {point.metric} = {point.value:g}{where}\n")
+    for total in totals(report.datapoints):
+        dimensions = ", ".join(f"{key}={value}" for key, value in total.dimensions.items())
+        write(f"  {total.namespace} {total.metric} = {_statistics(total)}{f'; {dimensions}' if dimensions else ''}\n")
     write("\n== Alarms\n")
     for alarm in report.alarms:
         values = ", ".join(f"{value:g}" for value in alarm.values) or "no data"
@@ -63,44 +58,96 @@ def render(report: Report, out: TextIO) -> None:
         write(f"  Subject: {notification['subject']}\n")
         for line in notification["message"].splitlines():
             write(f"  | {line}\n")
+    for delivery in report.deliveries:
+        if delivery.held:
+            write(f"  Not sent, {delivery.held.why}\n  It would have said:\n")
+            write(f"  Subject: {delivery.held.subject}\n")
+            for line in delivery.held.message.splitlines():
+                write(f"  | {line}\n")
     write("\n== Who played AWS's part\n")
     for note in report.notes:
         write(f"  - {note}\n")
 
 
+def _statistics(total: MetricTotal) -> str:
+    """A count as its Sum; a measurement (seconds) as its Average and Maximum, which is what its widgets show."""
+    if total.sample_count == 1:
+        return f"{total.sum:g}"
+    if total.sum == int(total.sum) and total.maximum <= 1:
+        return f"{total.sum:g} (Sum of {total.sample_count} datapoints)"
+    average = total.sum / total.sample_count
+    return f"{average:g} (Average of {total.sample_count} datapoints, Maximum {total.maximum:g})"
+
+
+def as_json(report: Report) -> dict[str, Any]:
+    """The report as data: each record a JSON object (not its text), the datapoints' totals beside them."""
+    document = asdict(report)
+    for delivery in document["deliveries"]:
+        delivery["records"] = [json.loads(line) for line in delivery.pop("lines")]
+    document["log_events"] = [_tail_event(line) for line in report.log_events]
+    document["totals"] = [asdict(total) for total in totals(report.datapoints)]
+    return document
+
+
+def _tail_event(line: str) -> dict[str, Any]:
+    stamp, stream, message = line.split(" ", 2)
+    return {"timestamp": stamp, "logStreamName": stream, "message": json.loads(message)}
+
+
+def _refused(message: str) -> int:
+    print(f"python3 -m rehearse: {message}", file=sys.stderr)
+    return 2
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python3 -m rehearse", description=__doc__.split("\n\n")[1])
     parser.add_argument("files", nargs="*", metavar="EVENT_FILE", help="ECS events to play (default: a sample morning)")
-    parser.add_argument("--config", action="append", default=[], metavar="KEY=VALUE", help="a config value to override")
+    parser.add_argument(
+        "--config",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a config value to override; KEY[i]=VALUE sets one entry of a list",
+    )
     parser.add_argument("--stack-file", default=str(ROOT / "Pulumi.dev.yaml"), help="default: Pulumi.dev.yaml")
+    parser.add_argument(
+        "--wrap-detail",
+        action="store_true",
+        help="play an event file's bare detail (no source, detail-type, ...) in the envelope ECS would send it in",
+    )
     parser.add_argument("--json", action="store_true", help="the same, as one JSON document")
     options = parser.parse_args(argv)
     output = out or sys.stdout
+    stack_file = Path(options.stack_file)
     try:
-        stack_file = Path(options.stack_file)
-        config = with_overrides(stack_file_values(stack_file.read_text(), stack_file.name), options.config)
-        events = _events(options.files) if options.files else default_sequence()
+        stack = stack_file_values(stack_file.read_text(), stack_file.name)
+        config = with_overrides(stack, options.config)
+        events = read_events(options.files, wrap=options.wrap_detail) if options.files else default_sequence()
+    except EventFileError as error:
+        return _refused(
+            "the event files hold what cannot be played, nothing was deployed:\n"
+            + "\n".join(f"  - {line}" for line in error.lines)
+        )
     except (OSError, ValueError, CliRefused, yaml.YAMLError) as error:
-        print(f"python3 -m rehearse: {error}", file=sys.stderr)
-        return 2
+        return _refused(in_rehearsal_terms(str(error), stack_file.name))
+    overridden = {key if ":" in key else f"{PROJECT}:{key}" for key, _, _ in (o.partition("=") for o in options.config)}
+    provider_problems = unknown_provider_keys(config, overridden, stack_file.name)
+    if provider_problems:
+        listing = "\n".join(f"  - {line}" for line in provider_problems)
+        return _refused(f"`pulumi up` would stop here, the AWS provider refuses its config:\n{listing}")
     try:
         report = play(config, events)
     except CliRefused as error:  # what the Pulumi CLI would say before running the program (rehearse/pulumi_cli.py)
-        print(
-            f"python3 -m rehearse: `pulumi up` would stop here, before the program runs: error: {error}",
-            file=sys.stderr,
-        )
-        return 2
+        said = in_rehearsal_terms(str(error), stack_file.name)
+        return _refused(f"`pulumi up` would stop here, before the program runs: error: {said}")
     except ValueError as error:  # the program's own config errors (ConfigError is a RunError, not a ValueError)
-        print(f"python3 -m rehearse: {error}", file=sys.stderr)
-        return 2
+        return _refused(in_rehearsal_terms(str(error), stack_file.name))
     except Exception as error:
         if type(error).__name__ == "ConfigError":
-            print(f"python3 -m rehearse: {error}", file=sys.stderr)
-            return 2
+            return _refused(in_rehearsal_terms(str(error), stack_file.name))
         raise
     if options.json:
-        json.dump(asdict(report), output, indent=2)
+        json.dump(as_json(report), output, indent=2)
         output.write("\n")
     else:
         render(report, output)

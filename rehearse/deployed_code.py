@@ -50,6 +50,11 @@ class DeployedFunction:
     formatter: logging.Formatter
     level: int
     environment: Mapping[str, str] = field(default_factory=dict)
+    package: str = ""  # the name the archive's package was imported under
+
+    def module(self, name: str) -> Any:
+        """One of the archive's modules (``notify``, say), as the function imports it."""
+        return importlib.import_module(f"{self.package}.{name}")
 
     def invoke(self, event: Any) -> Invocation:
         request_id = str(uuid.uuid4())
@@ -108,4 +113,5 @@ def load(code: bytes, handler_setting: str, log_level: str, environment: Mapping
         formatter=log_format.LambdaJsonFormatter(),
         level=LAMBDA_LEVELS[log_level],
         environment=dict(environment),
+        package=alias,
     )

@@ -106,3 +106,33 @@ def evaluate_alarm(alarm: Mapping[str, Any], points: Sequence[Datapoint]) -> tup
     values = [float(statistic(period)) for _, period in sorted(periods.items())]
     breaching = any(compare(value, float(alarm["threshold"])) for value in values)
     return ("ALARM" if breaching else "OK"), values
+
+
+@dataclass(frozen=True)
+class MetricTotal:
+    """The datapoints of one metric and one set of dimensions, as CloudWatch's statistics over the run."""
+
+    namespace: str
+    metric: str
+    dimensions: Mapping[str, str]
+    sum: float
+    sample_count: int
+    maximum: float
+
+
+def totals(points: Sequence[Datapoint]) -> list[MetricTotal]:
+    """One total per metric and dimensions, in a stable order (namespace, metric, dimensions), not one per record."""
+    groups: dict[tuple[str, str, tuple[tuple[str, str], ...]], list[Datapoint]] = defaultdict(list)
+    for point in points:
+        groups[(point.namespace, point.metric, tuple(sorted(point.dimensions.items())))].append(point)
+    return [
+        MetricTotal(
+            namespace=namespace,
+            metric=metric,
+            dimensions=dict(group[0].dimensions),
+            sum=sum(point.value for point in group),
+            sample_count=len(group),
+            maximum=max(point.value for point in group),
+        )
+        for (namespace, metric, _), group in sorted(groups.items(), key=lambda item: item[0])
+    ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import deployed_code
+from .held_messages import HeldMessage, OnCallMessages
 from .metrics import Datapoint, evaluate_alarm, publish
 from .pulumi_cli import StackValue
 
@@ -51,6 +53,7 @@ class Delivery:
     why_not: str | None = None
     lines: list[str] = field(default_factory=list)
     error: str | None = None
+    held: HeldMessage | None = None
 
 
 @dataclass
@@ -88,6 +91,19 @@ def with_overrides(config: Mapping[str, StackValue], overrides: Sequence[str]) -
         key, separator, value = override.partition("=")
         if not separator or not key:
             raise ValueError(f"--config {override!r}: expected KEY=VALUE, e.g. --config logLevel=DEBUG")
+        path = re.fullmatch(r"([\w:]+)\[(\d+)\]", key)
+        if path:  # one entry of a list, as `pulumi config set --path 'KEY[i]' VALUE` sets it
+            full = path[1] if ":" in path[1] else f"{PROJECT}:{path[1]}"
+            listed = given.get(full, config.get(full))
+            entries = list(listed) if isinstance(listed, list) else []
+            index = int(path[2])
+            if index > len(entries):
+                raise ValueError(
+                    f"--config {override!r}: {path[1]} has {len(entries)} entries; the next is [{len(entries)}]"
+                )
+            entries[index : index + 1] = [value]
+            given[full] = entries
+            continue
         given[key if ":" in key else f"{PROJECT}:{key}"] = _structured(value)
     merged = dict(config)
     cluster_keys = {f"{PROJECT}:{key}" for key in ("clusterArn", "clusterArns", "allClusters")}
@@ -144,8 +160,9 @@ def emulated_aws(region: str, account: str) -> Iterator[None]:
                 os.environ[key] = value
 
 
-def explain_miss(event: Mapping[str, Any], patterns: Sequence[Mapping[str, Any]]) -> str:
-    """Why no rule took the event, in the terms of the first thing every pattern disagrees with."""
+def explain_miss(event: Mapping[str, Any], patterns: Sequence[Mapping[str, Any]], region: str = "") -> str:
+    """Why no rule took the event, in the terms of the first thing every pattern disagrees with, and, for an
+    event of another cluster or region than the stack's, the ``--config`` that rehearses a stack it would reach."""
     detail = event.get("detail") if isinstance(event.get("detail"), Mapping) else {}
     assert isinstance(detail, Mapping)
     if all(event.get("source") not in pattern.get("source", [event.get("source")]) for pattern in patterns):
@@ -156,7 +173,17 @@ def explain_miss(event: Mapping[str, Any], patterns: Sequence[Mapping[str, Any]]
         return f"other detail-type {event.get('detail-type')!r} (the rules take {', '.join(taken)})"
     cluster = detail.get("clusterArn")
     if cluster:
-        return f"other cluster {cluster} (not one of the stack's clusters)"
+        event_region = str(event.get("region") or "")
+        if region and event_region and event_region != region:
+            return (
+                f"other cluster {cluster}, of {event_region}: the stack deploys to {region}, and a rule sees only the "
+                f"events of its own region. To rehearse that cluster's stack: --config aws:region={event_region} "
+                f"--config clusterArn={cluster}"
+            )
+        return (
+            f"other cluster {cluster} (not one of the stack's clusters). To rehearse with it: "
+            f"--config clusterArn={cluster}"
+        )
     return "no rule's pattern matches it"
 
 
@@ -193,15 +220,18 @@ def play(config: Mapping[str, StackValue], events: Sequence[tuple[str, dict[str,
 
         inbox = _subscribe_inbox(rehearsal, deployed.outputs.get("alarmTopicArn"), region)
         rules = [(rule.outputs["name"], json.loads(rule.inputs["eventPattern"])) for rule in deployed.of_type(RULE)]
+        messages = OnCallMessages(function, (settings.get("Environment") or {}).get("Variables") or {}, region)
         deliveries, lines, lambda_points = [], [], []
         for label, event in events:
             caught = [name for name, _ in rules if rule_matches(name, event, account, region)]
             delivery = Delivery(label, str(event.get("id")), str(event.get("detail-type")), caught)
             if not caught:
-                delivery.why_not = explain_miss(event, [pattern for _, pattern in rules])
+                delivery.why_not = explain_miss(event, [pattern for _, pattern in rules], region)
             else:
+                before = messages.status_before(event)
                 invocation = function.invoke(event)
                 delivery.lines, delivery.error = invocation.lines, invocation.error
+                delivery.held = messages.held_back(label, event, invocation.returned, before)
                 lines.extend(invocation.lines)
                 now = _now()
                 dimensions = {"FunctionName": function_name}
@@ -233,7 +263,7 @@ def play(config: Mapping[str, StackValue], events: Sequence[tuple[str, dict[str,
             rules=[name for name, _ in rules],
             deliveries=deliveries,
             datapoints=[p for p in points if p.namespace not in ("AWS/Lambda", "AWS/SQS") or p.value],
-            alarms=alarms,
+            alarms=sorted(alarms, key=lambda alarm: alarm.name),
             notifications=notifications,
             log_events=[tail_line(event["message"], event["logStreamName"]) for event in stored],
         )

@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
 import pytest
 from insights_fields import handler_records, unknown_fields, written_fields
+from matplotlib.text import Text
 from resource_types import ALARM, DASHBOARD, FUNCTION, LOG_GROUP, METRIC_FILTER, QUEUE
 
 import components.dashboard
@@ -28,7 +30,8 @@ from components.dashboard import (
 )
 from components.queries import QUERIES
 from rehearse.mocks import ACCOUNT, CLUSTER_ARN, REGION, ROOT, RecordingMocks, Run, run
-from scripts.render_dashboard import EXAMPLE_SVG, example_body, render
+from scripts.render_dashboard import EXAMPLE_SVG, draw, example_body, query_table, render
+from scripts.week_of_events import week_records
 
 FLEET = [f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/team-{i:03d}-payments-production-fargate" for i in range(80)]
 CONFIGS: dict[str, dict[str, Any]] = {
@@ -373,7 +376,7 @@ def test_without_the_dashboard_there_is_no_dashboard_and_no_dashboard_url() -> N
 
 def test_the_readme_picture_is_the_current_layout() -> None:
     """docs/dashboard.svg is what scripts/render_dashboard.py draws today; run it after changing the layout."""
-    assert EXAMPLE_SVG.read_text() == render(example_body()), "run: .venv/bin/python scripts/render_dashboard.py"
+    assert EXAMPLE_SVG.read_bytes() == render(example_body()), "run: .venv/bin/python scripts/render_dashboard.py"
     assert "](docs/dashboard.svg)" in (ROOT / "README.md").read_text()
 
 
@@ -387,3 +390,43 @@ def test_the_example_picture_is_a_real_stacks_layout() -> None:
         ]
 
     assert layout(example_body()) == layout(body_of(deployed))
+
+
+def test_the_picture_shows_the_deployed_body_with_data_and_whole_titles() -> None:
+    """Each widget of the body is drawn with its whole title inside its box; the charts have lines, the tables the
+    rows their queries select from the handler's records of the week, the alarms a state."""
+    body = example_body()
+    records = week_records()
+    figure = draw(body, records)
+    canvas: Any = figure.canvas
+    renderer = canvas.get_renderer()
+    titled = [ax for ax in figure.axes if ax.get_title(loc="left")]
+    titles = [w["properties"]["title"] for w in body["widgets"] if w["type"] != "text"]
+    assert [ax.get_title(loc="left") for ax in titled] == titles
+    for ax in titled:
+        (title,) = [t for t in ax.get_children() if isinstance(t, Text) and t.get_text() == ax.get_title(loc="left")]
+        box = ax.get_window_extent(renderer)
+        extent = title.get_window_extent(renderer)
+        assert box.x0 - 1 <= extent.x0 and extent.x1 <= box.x1 + 1, title.get_text()
+    charts = [ax for ax in titled if ax.lines]
+    assert len(charts) == sum(1 for w in body["widgets"] if w["properties"].get("view") == "timeSeries")
+    assert all(len(list(line.get_xdata())) > 1 for ax in charts for line in ax.lines)  # type: ignore[arg-type]
+    stopped = {r.record["taskId"] for r in records if r.record.get("lastStatus") == "STOPPED"}
+    (why,) = [w for w in body["widgets"] if w["properties"].get("title") == "Why tasks stop, by service"]
+    columns, rows = query_table(why["properties"]["query"], records)
+    assert columns == ["group", "stopCode", "stoppedReason", "tasks"]
+    assert sum(int(row[-1]) for row in rows) == len(stopped) and int(rows[0][-1]) >= int(rows[-1][-1])
+    picture = render(body, records).decode()
+    assert all(title.replace("&", "&amp;") in picture for title in titles)
+    assert "ALARM" in picture and "OK" in picture and "service:payments" in picture
+    abnormal = sum(1 for r in records if r.record.get("abnormal") is True)
+    assert f">{abnormal}<" in picture  # the single value: abnormal stops in the range
+
+
+def test_the_command_regenerates_the_picture(tmp_path: Path) -> None:
+    from scripts.render_dashboard import main  # noqa: PLC0415
+
+    assert main(["-o", str(tmp_path / "dash.svg")]) == 0
+    assert (tmp_path / "dash.svg").read_bytes() == EXAMPLE_SVG.read_bytes()
+    assert main(["-o", str(tmp_path / "dash.png")]) == 0
+    assert (tmp_path / "dash.png").read_bytes().startswith(b"\x89PNG")

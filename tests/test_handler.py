@@ -14,6 +14,7 @@ from handler import app
 from handler.classify import classify_task
 from handler.log_format import STANDARD_ATTRIBUTES
 from handler.parse import Oddities, parse_timestamp
+from handler.redact import is_secret_name, redact_command, redact_text
 from handler.task_event import TaskState
 
 CLUSTER = "arn:aws:ecs:eu-west-1:111122223333:cluster/demo"
@@ -212,7 +213,7 @@ TASK_SAMPLES = [name for name in sample_names() if load_event(name)["detail-type
 
 @pytest.mark.parametrize("name", TASK_SAMPLES)
 def test_nothing_is_lost_the_arns_rebuild_from_every_record(name: str) -> None:
-    """Each fact once (issue #11): the record drops the ARNs its other fields imply, and they rebuild exactly.
+    """Each fact once: the record drops the ARNs its other fields imply, and they rebuild exactly.
 
     ARN formats: "Actions, resources, and condition keys for Amazon Elastic Container Service" in the Service
     Authorization Reference (docs.aws.amazon.com/service-authorization/latest/reference/
@@ -368,7 +369,10 @@ def test_debug_brings_back_the_whole_event_redacted() -> None:
         {"name": "API_TOKEN", "value": "***redacted***"},
     ]
     assert dumped["detail"]["attachments"] == event["detail"]["attachments"]
-    assert override["command"] == event["detail"]["overrides"]["containerOverrides"][0]["command"]
+    # The command stays readable; the value after a secret-named flag does not.
+    assert event["detail"]["overrides"]["containerOverrides"][0]["command"][-1] == "s3cr3t-command-password"
+    assert override["command"] == ["migrate", "--to", "latest", "--password", "***redacted***"]
+    assert "s3cr3t-command-password" not in result.text
 
 
 def test_info_logs_no_command_override_and_no_debug_record() -> None:
@@ -518,3 +522,38 @@ def test_no_field_is_named_like_a_log_record_attribute() -> None:
             written |= set(record) - {"timestamp", "level", "message", "logger", "requestId"}
     assert written and not written & reserved, written & reserved
     assert {"clusterArn", "taskId", "eventName", "oddities", "event"} <= written
+
+
+@pytest.mark.parametrize(
+    ("command", "redacted"),
+    [
+        (["migrate", "--password", "hunter2"], ["migrate", "--password", "***redacted***"]),
+        (["--api-key", "-starts-with-a-dash"], ["--api-key", "***redacted***"]),
+        (["--db-token", 1234], ["--db-token", "***redacted***"]),
+        (["--password=hunter2", "--to=latest"], ["--password=***redacted***", "--to=latest"]),
+        (["DB_PASSWORD=hunter2", "MODE=fast"], ["DB_PASSWORD=***redacted***", "MODE=fast"]),
+        (["apiKey=k1", "client_secret=k2"], ["apiKey=***redacted***", "client_secret=***redacted***"]),
+        (
+            ["sh", "-c", "migrate --password 'a b' --to latest && GITHUB_TOKEN=ghp_x run --verbose"],
+            ["sh", "-c", "migrate --password ***redacted*** --to latest && GITHUB_TOKEN=***redacted*** run --verbose"],
+        ),
+        ("psql --dbpass=-x-y host=db", "psql --dbpass=***redacted*** host=db"),
+        (["run", "--user", "bob", "-v", "--passthrough", "x", "key=value"], None),  # nothing secret: unchanged
+        ([["--secret", "nested"]], [["--secret", "***redacted***"]]),
+    ],
+)
+def test_secret_values_in_command_overrides_are_redacted(command: Any, redacted: Any) -> None:
+    assert redact_command(command) == (command if redacted is None else redacted)
+    event = load_event("task_overrides_with_secrets")
+    event["detail"]["overrides"]["containerOverrides"][0]["command"] = command
+    logged = invoke(event, logging.DEBUG).records[1]["event"]
+    assert logged["detail"]["overrides"]["containerOverrides"][0]["command"] == (redacted or command)
+
+
+def test_redact_text_redacts_one_free_text_string() -> None:
+    """The piece another redaction (of log lines) builds on: one string in, the same string out, secrets replaced."""
+    assert redact_text("retrying with --password=hunter2 and TOKEN=abc") == (
+        "retrying with --password=***redacted*** and TOKEN=***redacted***"
+    )
+    assert redact_text("exit 137 OutOfMemoryError") == "exit 137 OutOfMemoryError"
+    assert is_secret_name("--Api-Key") and is_secret_name("DB_PASS") and not is_secret_name("--passthrough")

@@ -78,18 +78,41 @@ def environment_variants(secret: str) -> st.SearchStrategy[Any]:
     )
 
 
+def command_variants(secret: str) -> st.SearchStrategy[Any]:
+    """The shapes a command override could take, each carrying the secret as a secret-named argument's value."""
+    return st.sampled_from(
+        [
+            ["migrate", "--password", secret],
+            ["migrate", f"--password={secret}"],
+            ["run", "--api-key", f"-{secret}"],
+            [f"DB_PASSWORD={secret}", "run"],
+            ["sh", "-c", f"migrate --to latest --db-token {secret} && echo done"],
+            ["sh", "-c", f"CLIENT_SECRET='{secret}' run"],
+            f"psql --dbpass={secret} host=db",
+            [["--secret", secret]],
+            ["--token", 7, "--auth", secret],
+        ]
+    )
+
+
 @st.composite
 def mutated_events(draw: st.DrawFn) -> tuple[Any, str]:
     event = copy.deepcopy(SAMPLES[draw(st.sampled_from(sorted(SAMPLES)))])
     secret = draw(secrets)
     detail = event.get("detail")
     if isinstance(detail, dict):
-        overrides = [{"name": "app", "environment": draw(environment_variants(secret)), "command": ["run"]}]
+        overrides = [
+            {
+                "name": "app",
+                "environment": draw(environment_variants(secret)),
+                "command": draw(command_variants(secret)),
+            }
+        ]
         detail["overrides"] = {"containerOverrides": overrides}
     for _ in range(draw(st.integers(min_value=0, max_value=4))):
         candidates = paths(event)
         path = draw(st.sampled_from(candidates))
-        if any(step == "environment" for step in path):
+        if any(step in ("environment", "command") for step in path):
             continue  # keep the secret where a real override keeps it
         event = mutate(event, path, draw(json_values), draw(st.booleans()))
     return event, secret

@@ -101,12 +101,16 @@ def test_type_token_provider_and_schema_name_agree(schema: dict[str, Any]) -> No
 def test_the_plugin_manifest_and_entry_point_host_the_component(monkeypatch: pytest.MonkeyPatch) -> None:
     assert yaml.safe_load((PLUGIN / "PulumiPlugin.yaml").read_text()) == {"runtime": "python"}
     assert "-r ../requirements.txt" in (PLUGIN / "requirements.txt").read_text().splitlines()
-    hosted: list[tuple[list[Any], str]] = []
-    monkeypatch.setattr(package, "component_provider_host", lambda components, name: hosted.append((components, name)))
+    hosted: list[tuple[list[Any], str, str]] = []
+    monkeypatch.setattr(
+        package,
+        "component_provider_host",
+        lambda components, name, version: hosted.append((components, name, version)),
+    )
     runpy.run_path(str(PLUGIN / "__main__.py"), run_name="imported")  # importing alone starts nothing
     assert hosted == []
     runpy.run_path(str(PLUGIN / "__main__.py"), run_name="__main__")
-    assert hosted == [([EcsTaskEventLogger], PACKAGE_NAME)]
+    assert hosted == [([EcsTaskEventLogger], PACKAGE_NAME, package.PACKAGE_VERSION)]
     # The stack program stays the root's: its own manifest and entry point, none of the plugin's.
     assert not (ROOT / "PulumiPlugin.yaml").exists()
     assert yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["runtime"]["name"] == "python"
