@@ -34,7 +34,8 @@ QUERIES: dict[str, str] = {
     # and region only when they are not the logger's own (handler/origin.py), so a missing one is the logger's.
     # coalesce: CloudWatch Logs User Guide, "Boolean, comparison, numeric, datetime, and other functions".
     "events-by-account": (
-        'fields coalesce(account, "logger\'s account") as fromAccount, coalesce(region, "logger\'s region") as fromRegion\n'
+        'fields coalesce(account, "logger\'s account") as fromAccount,'
+        ' coalesce(region, "logger\'s region") as fromRegion\n'
         "| stats count(*) as events, count_distinct(taskId) as tasks by fromAccount, fromRegion\n"
         "| sort events desc"
     ),

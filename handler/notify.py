@@ -156,7 +156,8 @@ def _task_notice(fields: dict[str, Any], detail: dict[str, Any], log_group: str 
             "| sort @timestamp asc"
         )
         start = _first_time(detail, ("createdAt", "pullStartedAt", "startedAt")) or fields.get("eventTime")
-        notice.links.append(("Task timeline in Logs Insights", insights_url(log_region(region), log_group, query, start, fields)))
+        timeline = insights_url(log_region(region), log_group, query, start, fields)
+        notice.links.append(("Task timeline in Logs Insights", timeline))
     if service:
         notice.links.append(("The service's deployments", ecs_deployments_url(prefix, cluster, service)))
     notice.related = [task_arn]
@@ -232,7 +233,8 @@ def _service_notice(fields: dict[str, Any], event: dict[str, Any], log_group: st
             f'| filter serviceArn = "{service_arn}" or group = "service:{service}"\n'
             "| sort @timestamp asc"
         )
-        notice.links.append(("Service events in Logs Insights", insights_url(log_region(region), log_group, query, None, fields)))
+        service_events = insights_url(log_region(region), log_group, query, None, fields)
+        notice.links.append(("Service events in Logs Insights", service_events))
     notice.related = [service_arn]
     return notice
 
