@@ -48,6 +48,7 @@ from components.event_logger import RUNTIME  # noqa: E402
 from components.lambda_package import handler_zip  # noqa: E402
 from handler.app import LOGGER_NAME, forget_seen_events, handler, safe_summary  # noqa: E402
 from handler.log_format import LambdaJsonFormatter  # noqa: E402
+from handler.origin import home_of  # noqa: E402
 
 EVENTS = [json.loads(path.read_text()) for path in sorted((ROOT / "tests" / "events").glob("*.json"))]
 RUNTIME_PRELOADS = "json, logging, re, datetime, decimal, traceback"
@@ -105,8 +106,19 @@ def reference(event: Any, sink: Sink) -> None:
     sink.write(compact(event) + "\n")
 
 
+class SamplesAccount:
+    """Lambda's context for a function in the sample events' own account and region (one account, not
+    organisation mode, where a record also names the member's account and region)."""
+
+    aws_request_id = "8f5f1d2e-0c3b-4a5d-9e6f-7a8b9c0d1e2f"
+    invoked_function_arn = "arn:aws:lambda:eu-west-1:111122223333:function:ecs-task-events"
+
+
+SAMPLES_CONTEXT = SamplesAccount()
+
+
 def ours(event: Any, _sink: Sink) -> None:
-    handler(event, None)
+    handler(event, SAMPLES_CONTEXT)
 
 
 def cpu_seconds(work: Callable[[Any, Sink], None], sink: Sink, repeat: int) -> float:
@@ -191,7 +203,7 @@ def measure_bytes() -> tuple[int, int]:
     forget_seen_events()
     with logging_to(sink):
         for event in TASK_EVENTS:
-            handler(event, None)
+            handler(event, SAMPLES_CONTEXT)
     return sink.bytes, sum(reference_bytes_ingested(event) for event in TASK_EVENTS)
 
 
@@ -212,7 +224,7 @@ def field_bytes() -> list[tuple[str, int, int]]:
 
     totals: dict[str, list[int]] = {"(timestamp, level, logger, requestId, braces)": [], "message": []}
     for event in TASK_EVENTS:
-        summary = safe_summary(event)
+        summary = safe_summary(event, home_of(SAMPLES_CONTEXT))
         whole = rendered(summary.level, summary.message, summary.fields)
         totals["(timestamp, level, logger, requestId, braces)"].append(rendered(summary.level, "", {}) - empty_message)
         totals["message"].append(whole - rendered(summary.level, "", summary.fields) + empty_message)

@@ -35,7 +35,11 @@ class LogMetric:
     per_logger: bool = False  # in the logger's own namespace (for its alarm) instead of the shared one
 
 
-# Dimensions for graphs: which cluster, and which service or task family ("group").
+# Dimensions for graphs: which cluster, and which service or task family ("group"). The Cluster value is the whole
+# cluster ARN, which names its account and region, so in organisation mode every datapoint already says where it
+# came from: an Account or Region dimension would add nothing but distinct values. A metric filter takes at most
+# 3 dimensions (CloudWatch Logs API Reference, MetricTransformation, "dimensions").
+MAX_FILTER_DIMENSIONS = 3
 CLUSTER_AND_GROUP = {"Cluster": "$.clusterArn", "Group": "$.group"}
 
 # The handler logs an abnormal stop at ERROR with "abnormal": true on the task's STOPPED record only, and never
@@ -92,7 +96,11 @@ def filter_dimensions(metric: LogMetric, group_metrics: bool) -> dict[str, str] 
 
     CloudWatch Logs disables a metric filter that produces more than 1,000 distinct dimension name/value
     pairs within an hour (CloudWatch Logs API Reference, PutMetricFilter, "dimensions"); every service
-    and task family of an account can get there, so allClusters leaves Group out by default.
+    and task family of an account can get there, so allClusters leaves Group out by default. In organisation
+    mode allClusters means every cluster of every member account, which is where that limit bites first:
+    Group stays out unless groupMetrics says otherwise. The Cluster values alone still grow with the clusters
+    that have datapoints in an hour: past 1,000 of them the per-cluster filters stop, while the abnormal-stop
+    alarm's own metric, without dimensions, goes on.
     """
     dimensions = {name: value for name, value in metric.dimensions.items() if group_metrics or name != "Group"}
     return dimensions or None

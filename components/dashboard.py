@@ -89,6 +89,7 @@ class DashboardSettings:
     all_clusters: bool = False
     group_metrics: bool = True
     metric_filters: bool = True  # they come with alarms=True
+    organization: bool = False  # member accounts forward to this logger: break the events down by account
 
 
 def dashboard_name(component: str, stack: str, region: str) -> str:
@@ -130,6 +131,8 @@ def widgets(names: DashboardNames, settings: DashboardSettings) -> list[dict[str
         ]
     )
     rows.append([_insights(names, "Deployments and service actions: failures and rollbacks", SERVICE_FAILURES)])
+    if settings.organization:
+        rows.append([_insights(names, "Events by account and region", QUERIES["events-by-account"])])
     health = [
         _metric_widget(
             names,
@@ -289,7 +292,9 @@ def _about(names: DashboardNames, settings: DashboardSettings) -> dict[str, Any]
         return console_links.logs_insights_url(names.region, [names.log_group_name], query, names.partition)
 
     clusters = (
-        "every ECS cluster of the account in this region"
+        "every ECS cluster of the organisation's member accounts and regions, and of this account"
+        if settings.all_clusters and settings.organization
+        else "every ECS cluster of the account in this region"
         if settings.all_clusters
         else f"{len(settings.cluster_arns)} ECS cluster{'s' if len(settings.cluster_arns) != 1 else ''}"
     )
@@ -322,12 +327,15 @@ class _LoggerSettings(Protocol):
     def group_metrics(self) -> bool | None: ...
     @property
     def alarms(self) -> bool | None: ...
+    @property
+    def member_organizational_unit_ids(self) -> Sequence[str] | None: ...
 
 
 def settings_of(args: _LoggerSettings) -> pulumi.Output[DashboardSettings]:
     """The settings the dashboard depends on, from the logger's (validated) arguments, once the cluster ARNs are
     known (from another language they may be outputs of other resources)."""
     all_clusters, group_metrics, metric_filters = args.all_clusters_prefix is not None, args.group_metrics, args.alarms
+    organization = bool(args.member_organizational_unit_ids)
     known_arns: pulumi.Output[list[str]] = pulumi.Output.from_input(args.cluster_arns or ())  # type: ignore[arg-type]
     return known_arns.apply(
         lambda arns: DashboardSettings(
@@ -335,6 +343,7 @@ def settings_of(args: _LoggerSettings) -> pulumi.Output[DashboardSettings]:
             all_clusters=all_clusters,
             group_metrics=bool(group_metrics),
             metric_filters=bool(metric_filters),
+            organization=organization,
         )
     )
 

@@ -30,6 +30,15 @@ QUERIES: dict[str, str] = {
         "| stats count_distinct(taskId) as tasks by group, stopCode, stoppedReason\n"
         "| sort tasks desc"
     ),
+    # Where the events come from: in organisation mode, per member account and region. A record names its account
+    # and region only when they are not the logger's own (handler/origin.py), so a missing one is the logger's.
+    # coalesce: CloudWatch Logs User Guide, "Boolean, comparison, numeric, datetime, and other functions".
+    "events-by-account": (
+        'fields coalesce(account, "logger\'s account") as fromAccount,'
+        ' coalesce(region, "logger\'s region") as fromRegion\n'
+        "| stats count(*) as events, count_distinct(taskId) as tasks by fromAccount, fromRegion\n"
+        "| sort events desc"
+    ),
     # Where starts are slow: start-up and image pull time per task.
     "slowest-starts": (
         'filter lastStatus = "RUNNING" and ispresent(startupSeconds)\n'

@@ -9,11 +9,14 @@ from __future__ import annotations
 import logging
 import os
 
+from .origin import home_of
 from .summarise import Summary, summarise_event
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # importing typing would cost every cold start
     from typing import Any
+
+    from .origin import Home
 
 LOGGER_NAME = "ecs-task-events"
 logger = logging.getLogger(LOGGER_NAME)
@@ -56,7 +59,7 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
     not be sent (handler/notify.py): the record is logged first, then the invocation fails, so that Lambda
     retries and in the end parks the event in the failed-events queue.
     """
-    summary = safe_summary(event)
+    summary = safe_summary(event, home_of(context))
     # Decided before a copy loses its verdict: a copy counts in no metric, but it may still have to send the
     # message (Lambda's retry after a failed publish is a copy too); the table tells notify() whether it went out.
     message_fields = dict(summary.fields) if wants_message(summary.fields) else None
@@ -103,10 +106,10 @@ def wants_message(fields: dict[str, Any]) -> bool:
     )
 
 
-def safe_summary(event: Any) -> Summary:
+def safe_summary(event: Any, home: Home = (None, None)) -> Summary:
     """The summary, or a minimal one if summarising itself failed (a bug, not the event's fault)."""
     try:
-        return summarise_event(event)
+        return summarise_event(event, home)
     except Exception as error:  # noqa: BLE001 - the last line of defence must catch everything
         return Summary(
             logging.ERROR,

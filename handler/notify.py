@@ -171,6 +171,7 @@ def _task_notice(fields: dict[str, Any], detail: dict[str, Any], log_group: str 
     if not service:
         notice.add("Group", group)
     notice.add("Cluster", f"{cluster} ({region})")
+    notice.add("Account", prefix.split(":")[4])
     notice.add("Task", task_id)
     notice.add("Task definition", fields.get("taskDefinition"))
     notice.add("Stop code", fields.get("stopCode"))
@@ -187,7 +188,8 @@ def _task_notice(fields: dict[str, Any], detail: dict[str, Any], log_group: str 
             "| sort @timestamp asc"
         )
         start = _first_time(detail, ("createdAt", "pullStartedAt", "startedAt")) or fields.get("eventTime")
-        notice.links.append(("Task timeline in Logs Insights", insights_url(region, log_group, query, start, fields)))
+        timeline = insights_url(log_region(region), log_group, query, start, fields)
+        notice.links.append(("Task timeline in Logs Insights", timeline))
     if service:
         notice.links.append(("The service's deployments", ecs_deployments_url(prefix, cluster, service)))
     notice.related = [task_arn]
@@ -270,6 +272,7 @@ def _service_notice(fields: dict[str, Any], event: dict[str, Any], log_group: st
     notice = Notice(kind, key, f"window#{kind}#{prefix}:service/{cluster}/{service}", f"{service}: {what}")
     notice.add("Service", service)
     notice.add("Cluster", f"{cluster} ({region})")
+    notice.add("Account", prefix.split(":")[4])
     notice.add("Event", f"{name} ({fields.get('eventType')})")
     notice.add("Deployment", fields.get("deploymentId"))
     notice.add("Reason", reason)
@@ -281,13 +284,19 @@ def _service_notice(fields: dict[str, Any], event: dict[str, Any], log_group: st
             f'| filter serviceArn = "{service_arn}" or group = "service:{service}"\n'
             "| sort @timestamp asc"
         )
-        notice.links.append(("Service events in Logs Insights", insights_url(region, log_group, query, None, fields)))
+        service_events = insights_url(log_region(region), log_group, query, None, fields)
+        notice.links.append(("Service events in Logs Insights", service_events))
     notice.related = [service_arn]
     notice.route_key = service
     return notice
 
 
 # ------------------------------------------------------------------------------------------------- the links
+
+
+def log_region(cluster_region: str) -> str:
+    """The log group's region, the function's own (AWS_REGION): a member account's cluster may be elsewhere."""
+    return os.environ.get("AWS_REGION") or cluster_region
 
 
 def console_host(prefix: str) -> tuple[str, str]:

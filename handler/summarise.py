@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from .classify import KNOWN_STOP_CODES, classify_task, failure_reason, has_stopped, unclean_exit
+from .origin import origin_fields
 from .parse import Oddities, clip, read_detail, read_texts, type_name
 from .task_event import TaskState
 
@@ -17,6 +18,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # importing typing would cost every cold start
     from typing import Any
 
+    from .origin import Home
     from .task_event import Container
 
 TASK_STATE_CHANGE = "ECS Task State Change"
@@ -54,15 +56,24 @@ class Summary:
         self.level = logging.INFO
 
 
-def summarise_event(event: Any) -> Summary:
-    """The one record to log for ``event``; never raises on the event's shape."""
+def summarise_event(event: Any, home: Home = (None, None)) -> Summary:
+    """The one record to log for ``event``; never raises on the event's shape.
+
+    ``home`` is the function's own (account, region): the record names the event's account and region where
+    they differ from it (handler/origin.py).
+    """
     odd = Oddities()
     if not isinstance(event, dict):
         odd.note(f"event is {type_name(event)}, expected object")
         return _finish(logging.WARNING, "unreadable event", {}, odd)
 
     detail_type, event_id, event_time = read_texts(event, ENVELOPE_FIELDS, REQUIRED_ENVELOPE_FIELDS, odd, where="event")
-    envelope = {"detailType": detail_type, "eventId": event_id, "eventTime": event_time}
+    envelope = {
+        "detailType": detail_type,
+        "eventId": event_id,
+        "eventTime": event_time,
+        **origin_fields(event, home, odd),
+    }
     if envelope["detailType"] == TASK_STATE_CHANGE:
         task = TaskState(read_detail(event, odd), odd)
         level, message, fields = _summarise_task(task, odd)

@@ -45,10 +45,19 @@ class Invocation:
 
 
 class FakeContext:
+    """Lambda's context as the handler reads it; the function lives where the sample events come from."""
+
     aws_request_id = "8f5f1d2e-0c3b-4a5d-9e6f-7a8b9c0d1e2f"
+    invoked_function_arn = "arn:aws:lambda:eu-west-1:111122223333:function:ecs-task-events"
 
 
-def invoke(event: Any, level: int = logging.INFO) -> Invocation:
+class CentralContext(FakeContext):
+    """A logger in organisation mode: the function in another account and region than the sample events'."""
+
+    invoked_function_arn = "arn:aws:lambda:us-east-1:999988887777:function:ecs-task-events"
+
+
+def invoke(event: Any, level: int = logging.INFO, context: Any = None) -> Invocation:
     """Call the handler with the logger at ``level``; collect every rendered line."""
     stream = io.StringIO()
     output = logging.StreamHandler(stream)
@@ -59,7 +68,7 @@ def invoke(event: Any, level: int = logging.INFO) -> Invocation:
     logger.setLevel(level)
     logger.propagate = False
     try:
-        returned = handler(event, FakeContext())
+        returned = handler(event, context or FakeContext())
     finally:
         logger.removeHandler(output)
         logger.setLevel(previous[0])

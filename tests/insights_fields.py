@@ -5,18 +5,19 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from typing import Any
 
-from handler_capture import invoke, load_event, sample_names
+from handler_capture import CentralContext, invoke, load_event, sample_names
 
 from handler.app import forget_seen_events
 
 QUERY_KEYWORDS = {
     "fields", "filter", "sort", "dedup", "stats", "by", "as", "and", "or", "not", "asc", "desc", "limit",
-    "count", "count_distinct", "max", "min", "avg", "ispresent", "in", "like",
+    "count", "count_distinct", "max", "min", "avg", "ispresent", "in", "like", "coalesce",
 }  # fmt: skip
 
 
-def handler_records() -> dict[str, str]:
+def handler_records(context: Any = None) -> dict[str, str]:
     """The INFO-or-above record the handler writes for each sample, as Lambda's JSON format renders it.
 
     From a fresh instance: one that has seen the samples before logs them as duplicates, without the verdict and
@@ -25,10 +26,15 @@ def handler_records() -> dict[str, str]:
     forget_seen_events()
     rendered = {}
     for name in sample_names():
-        result = invoke(load_event(name))
+        result = invoke(load_event(name), context=context)
         (line,) = [line for line in result.lines if json.loads(line)["level"] != "DEBUG"]
         rendered[name] = line
     return rendered
+
+
+def member_records() -> dict[str, str]:
+    """The same samples as a central logger of an organisation writes them: they name their account and region."""
+    return handler_records(CentralContext())
 
 
 def written_fields(lines: Iterable[str]) -> set[str]:

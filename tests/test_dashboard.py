@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import pytest
-from insights_fields import handler_records, unknown_fields, written_fields
+from insights_fields import handler_records, member_records, unknown_fields, written_fields
 from matplotlib.text import Text
 from resource_types import ALARM, DASHBOARD, FUNCTION, LOG_GROUP, METRIC_FILTER, QUEUE
 
@@ -50,6 +50,7 @@ LAMBDA_METRICS = {"Invocations", "Errors", "Throttles", "Duration"}
 SQS_METRICS = {"ApproximateNumberOfMessagesVisible"}
 SEARCH = re.compile(r"^SEARCH\('\{([^}]*)\} MetricName=\"(\w+)\"(?: AND \((.*)\))?', '(\w+)', (\d+)\)$")
 RECORDS = handler_records()
+MEMBER_RECORDS = member_records()  # organisation mode: the fields a member account's records add
 
 
 def build(config: dict[str, Any], mocks: RecordingMocks | None = None) -> Run:
@@ -215,7 +216,7 @@ def test_every_logs_insights_widget_reads_fields_the_handler_writes_from_this_lo
     are the fields there are; the same check the saved queries pass (tests/insights_fields.py)."""
     _, run = deployed
     group = run.one(LOG_GROUP).outputs["name"]
-    known = written_fields(RECORDS.values())
+    known = written_fields([*RECORDS.values(), *MEMBER_RECORDS.values()])
     logs = of_type(body_of(run), "log")
     assert len(logs) == 3
     for widget in logs:
@@ -232,7 +233,7 @@ def test_every_logs_insights_widget_reads_fields_the_handler_writes_from_this_lo
 
 
 def test_break_a_field_the_handler_does_not_write_is_caught() -> None:
-    known = written_fields(RECORDS.values())
+    known = written_fields([*RECORDS.values(), *MEMBER_RECORDS.values()])
     assert unknown_fields('fields service, taskId | filter stopcode = "X"', known) == {"service", "stopcode"}
     assert unknown_fields("fields group | filter reason like /(?i)Roll back/", known) == set()
 

@@ -488,7 +488,7 @@ def test_returns_what_it_logged() -> None:
 
 
 def test_a_bug_in_summarising_is_logged_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(_event: Any) -> Any:
+    def broken(_event: Any, *_home: Any) -> Any:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(app, "summarise_event", broken)
