@@ -130,7 +130,9 @@ def metric_filters(
 def queue_alarm(key: str, what: str, queue: aws.sqs.Queue) -> AlarmSpec:
     return AlarmSpec(
         key=key,
-        description=f"{what} Replay them once the cause is fixed: see README, 'Replay dead letters'.",
+        description=(
+            f"{what} Replay them once the cause is fixed: see docs/alarms-and-messages.md, 'Replay dead letters'."
+        ),
         namespace="AWS/SQS",
         metric="ApproximateNumberOfMessagesVisible",
         statistic="Maximum",

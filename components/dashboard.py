@@ -45,7 +45,7 @@ MAX_WIDGETS = 500
 MAX_METRICS_PER_WIDGET = 500
 MAX_METRICS_PER_DASHBOARD = 2500
 BODY_BUDGET_BYTES = 256 * 1024
-README_ALARMS_SECTION = "Alarms: what each one means and what to do"
+ALARMS_SECTION = "Alarms: what each one means and what to do"
 
 # The records the logger writes for these ECS events, other than task state changes (handler/other_events.py).
 SERVICE_EVENT_TYPES = ("ECS Deployment State Change", "ECS Service Action")
@@ -309,7 +309,8 @@ def _about(names: DashboardNames, settings: DashboardSettings) -> dict[str, Any]
         "The tables are Logs Insights queries over the dashboard's time range. Deployments and service actions "
         "appear when the serviceEvents config is on (the default). The last row is the logger itself: if it errs "
         "or letters wait, events are missing above.",
-        f'Queries{saved}: {queries}. What each alarm means and what to do: README, "{README_ALARMS_SECTION}".',
+        f"Queries{saved}: {queries}. What each alarm means and what to do: "
+        f'docs/alarms-and-messages.md, "{ALARMS_SECTION}".',
         "Made by `pulumi up` (components/dashboard.py): edits in the console are lost at the next update.",
     ]
     return {"type": "text", "width": GRID_WIDTH, "height": 5, "properties": {"markdown": "\n\n".join(lines)}}

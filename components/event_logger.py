@@ -6,7 +6,7 @@ No ``from __future__ import annotations`` here: Pulumi's analyzer
 infer the package schema, and takes the descriptions from the docstrings under
 each of them. That class is the one declaration of every setting: its name,
 type, default, check (the field's ``check``) and description. The stack config,
-``Pulumi.yaml``, the README's config table and ``provider/schema.json`` are
+``Pulumi.yaml``, the config table (docs/configuration.md) and ``provider/schema.json`` are
 derived from it (``python -m components.generate``).
 
 Values that decide which resources exist (the switches, the numbers, the log
@@ -15,7 +15,7 @@ The ARNs and the email address may be outputs of other resources (a cluster
 created in the same TypeScript program): plain ones are checked at once like
 the rest, outputs when their value is known, and every child resource waits
 for those checks, so a bad value fails the deployment before anything is
-created (see README, "Use it from TypeScript, Go, C#, YAML").
+created (see docs/other-languages.md, "Use it from TypeScript, Go, C#, YAML").
 """
 
 from collections.abc import Callable, Mapping, Sequence
@@ -65,7 +65,7 @@ def setting(
     """A field of EcsTaskEventLoggerArgs with what the stack config and the docs need to know of it.
 
     ``check`` returns the clean value or raises ValueError; ``example`` is a valid stack-config value for the
-    ``Fix:`` of an error message (the default when not given); ``default_text`` shows the default in the README
+    ``Fix:`` of an error message (the default when not given); ``default_text`` shows the default in the config table
     where the value alone would not say it; ``config_note`` adds what only the stack config needs to know.
     """
     metadata = {"check": check, "example": example, "default_text": default_text, "config_note": config_note}
@@ -153,7 +153,8 @@ class EcsTaskEventLoggerArgs:
     ("How long Lambda keeps an event waiting (throttled, for example), 60 to 21600 seconds. Default: 21600.")
     alarms: bool | None = setting(True, check=validation.check_boolean)
     (
-        'Alarms on dead letters, function errors and throttles, and abnormal task stops (README, "Alarms"), to a '
+        "Alarms on dead letters, function errors and throttles, and abnormal task stops "
+        '(docs/alarms-and-messages.md, "Alarms: what each one means and what to do"), to a '
         "new SNS topic or to alarmTopicArn. Default: true."
     )
     alarm_topic_arn: pulumi.Input[str] | None = setting(
@@ -177,7 +178,10 @@ class EcsTaskEventLoggerArgs:
         "the logger cannot delete a subscription nobody confirmed; SNS deletes it after 48 hours.) Needs alarms."
     )
     saved_queries: bool | None = setting(True, check=validation.check_boolean)
-    ('Saved CloudWatch Logs Insights queries on the log group (README, "Read the logs"). Default: true.')
+    (
+        "Saved CloudWatch Logs Insights queries on the log group "
+        '(docs/reading-the-logs.md, "Read the logs"). Default: true.'
+    )
     group_metrics: bool | None = setting(
         check=validation.check_boolean, example="false", default_text="`auto`: `true`; `false` with `allClusters`"
     )
@@ -191,7 +195,8 @@ class EcsTaskEventLoggerArgs:
     )
     dashboard: bool | None = setting(True, check=validation.check_boolean)
     (
-        'A CloudWatch dashboard of the fleet and of the logger (README, "Dashboard"), linked from dashboardUrl. '
+        "A CloudWatch dashboard of the fleet and of the logger "
+        '(docs/alarms-and-messages.md, "Dashboard"), linked from dashboardUrl. '
         "Default: true."
     )
     service_events: bool | None = setting(True, check=validation.check_boolean)
@@ -210,7 +215,8 @@ class EcsTaskEventLoggerArgs:
     )
     (
         "One readable message to the alarm topic per abnormally stopped task, failed or rolling-back deployment, "
-        'and service action that needs a person (README, "Messages to on-call"). Needs alarms. Default: true when '
+        "and service action that needs a person "
+        '(docs/alarms-and-messages.md, "Messages to on-call"). Needs alarms. Default: true when '
         "alarms is on."
     )
     notification_window_minutes: int | None = setting(10, check=notification_parts.check_window_minutes)
@@ -224,7 +230,7 @@ class EcsTaskEventLoggerArgs:
     (
         "With slackChannelId: the alarm topic's alarms and messages also go to that Slack channel, through Amazon Q "
         "Developer in chat applications. The workspace ID (T…) is shown in that console once Slack is authorised "
-        '(a one-time console step: README, "Messages to on-call").'
+        '(a one-time console step: docs/alarms-and-messages.md, "Messages to on-call").'
     )
     slack_channel_id: str | None = setting(
         check=notification_parts.check_slack_channel_id, example="C07EZ1ABC23", default_text="(none)"
@@ -250,7 +256,8 @@ class EcsTaskEventLoggerArgs:
         "Organisation mode: OU IDs (ou-…), or the organisation's root ID (r-…), whose accounts forward their ECS "
         "events to this stack's logger, through a StackSet with automatic deployment: an account that joins one "
         "later is covered without anyone acting, one that leaves stops forwarding. Deploy from a delegated "
-        'administrator for StackSets (README, "One log for the whole organisation"). With memberRegions and '
+        "administrator for StackSets "
+        '(docs/organization.md, "One log for the whole organisation"). With memberRegions and '
         "organizationId. Default: none (one account)."
     )
     member_regions: Sequence[str] | None = setting((), check=organization.check_regions, example="'[\"eu-west-1\"]'")
@@ -507,7 +514,7 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
     rule_arn: pulumi.Output[str]
     """ARN of the first rule."""
     rule_names: pulumi.Output[list[str]]
-    """Every rule's name: one, unless more clusters are listed than one pattern holds (README, clusterArns)."""
+    """Every rule's name: one, unless more clusters are listed than one pattern holds (clusterArns)."""
     rule_arns: pulumi.Output[list[str]]
     """Every rule's ARN."""
     role_arn: pulumi.Output[str]

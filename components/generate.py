@@ -1,4 +1,6 @@
-"""Write what is derived from EcsTaskEventLoggerArgs: the package schema, Pulumi.yaml, the README's config table.
+"""Write what is derived from EcsTaskEventLoggerArgs: the package schema, Pulumi.yaml, the config table.
+
+The config table is docs/configuration.md's.
 
     .venv/bin/python -m components.generate           # rewrite the three files
     .venv/bin/python -m components.generate --check   # exit 1 and name the files that differ
@@ -23,7 +25,7 @@ from .stack_config import STACK_KEYS, STACK_SETTINGS, declaration
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_JSON = ROOT / "provider" / "schema.json"
 PULUMI_YAML = ROOT / "Pulumi.yaml"
-README = ROOT / "README.md"
+CONFIG_PAGE = ROOT / "docs" / "configuration.md"
 TABLE_START = "<!-- config table: generated from EcsTaskEventLoggerArgs by `python -m components.generate` -->"
 TABLE_END = "<!-- end of config table -->"
 
@@ -108,7 +110,7 @@ def render_config_table() -> str:
 
 
 def render_readme(readme: str) -> str:
-    """The README with its config table replaced by the rendered one."""
+    """The configuration page with its config table replaced by the rendered one."""
     start, end = readme.index(TABLE_START), readme.index(TABLE_END) + len(TABLE_END)
     return readme[:start] + render_config_table() + readme[end:]
 
@@ -117,15 +119,15 @@ def rendered() -> dict[Path, str]:
     return {
         SCHEMA_JSON: render_schema(),
         PULUMI_YAML: render_pulumi_yaml(),
-        README: render_readme(README.read_text()),
+        CONFIG_PAGE: render_readme(CONFIG_PAGE.read_text()),
     }
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m components.generate",
-        description="Write Pulumi.yaml's config block, the README's config table and provider/schema.json from "
-        "EcsTaskEventLoggerArgs.",
+        description="Write Pulumi.yaml's config block, docs/configuration.md's config table and provider/schema.json "
+        "from EcsTaskEventLoggerArgs.",
     )
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 and name the files that differ")
     options = parser.parse_args(argv)

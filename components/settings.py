@@ -1,7 +1,7 @@
 """Each setting as ``EcsTaskEventLoggerArgs`` declares it, for what is derived from that one declaration.
 
 The stack-config reader (``stack_config``), ``Pulumi.yaml``'s config block, the
-README's config table and the package schema all come from the fields of
+the config table (docs/configuration.md) and the package schema all come from the fields of
 ``EcsTaskEventLoggerArgs``: their name, type, default, check (metadata) and
 description (the string under each field, read by Pulumi's own analyzer, so
 the schema and the docs say the same).

@@ -267,7 +267,8 @@ def _unknown_keys(project: str, problems: Problems) -> None:
             problems.add(
                 key,
                 raw,
-                f"this program has no setting {key!r}, so it would be ignored (the settings: README, 'Config')",
+                f"this program has no setting {key!r}, so it would be ignored (the settings: "
+                "docs/configuration.md, 'Config')",
                 f"pulumi config rm {key}",
             )
 

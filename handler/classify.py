@@ -2,7 +2,7 @@
 
 ERROR means "a task died or could not start and someone should look";
 WARNING means "a warning sign" (Spot reclaimed it, a sidecar crashed, a task
-ignored SIGTERM); INFO is the normal life of a task. The README lists the same
+ignored SIGTERM); INFO is the normal life of a task. docs/reading-the-logs.md lists the same
 rules in prose; keep the two in step.
 
 A stopping task sends several events (RUNNING with desired STOPPED,

@@ -9,9 +9,10 @@ import re
 import pulumi
 import pytest
 from config_refusals import cli_refusal, config_error
+from user_docs import user_docs
 
 from components import stack_config as stack_config_module
-from rehearse.mocks import ACCOUNT, CLUSTER_ARN, PROJECT, REGION, ROOT, Run, run_program, stack_config
+from rehearse.mocks import ACCOUNT, CLUSTER_ARN, PROJECT, REGION, Run, run_program, stack_config
 from rehearse.pulumi_cli import StackValue, config_command
 
 OTHER = CLUSTER_ARN.replace("demo", "batch")
@@ -158,7 +159,7 @@ def test_an_unknown_secret_key_does_not_show_its_value() -> None:
         pulumi.runtime.set_all_config({}, [])
     assert found.lines == [
         f"{PROJECT}:githubToken = '[secret]': this program has no setting 'githubToken', so it would be ignored "
-        "(the settings: README, 'Config'). Fix: pulumi config rm githubToken"
+        "(the settings: docs/configuration.md, 'Config'). Fix: pulumi config rm githubToken"
     ]
 
 
@@ -188,7 +189,7 @@ def test_a_cluster_of_another_account_deploys_with_a_warning(caplog: pytest.LogC
 def test_the_readme_example_error_is_what_the_program_prints() -> None:
     """The README's sample message, line for line (its long lines folded, the retention list shortened)."""
     printed = message(stack_config(clusterArn=CLUSTER_ARN, logretentiondays="14", logRetentionDays="8"))
-    readme = (ROOT / "README.md").read_text()
+    readme = user_docs()
     sample = readme.split("invalid stack config, nothing was deployed:\n", 1)[1].split("```", 1)[0]
     shown = [line.strip() for line in re.split(r"\n  - ", "\n" + sample.rstrip()) if line.strip()]
     lines = [line.removeprefix("  - ") for line in printed.splitlines()[1:]]

@@ -17,6 +17,7 @@ import pytest
 from insights_fields import handler_records, member_records, unknown_fields, written_fields
 from matplotlib.text import Text
 from resource_types import ALARM, DASHBOARD, FUNCTION, LOG_GROUP, METRIC_FILTER, QUEUE
+from user_docs import user_docs
 
 import components.dashboard
 from components import EcsTaskEventLogger, EcsTaskEventLoggerArgs
@@ -29,7 +30,7 @@ from components.dashboard import (
     MAX_WIDGETS,
 )
 from components.queries import QUERIES
-from rehearse.mocks import ACCOUNT, CLUSTER_ARN, REGION, ROOT, RecordingMocks, Run, run
+from rehearse.mocks import ACCOUNT, CLUSTER_ARN, REGION, RecordingMocks, Run, run
 from scripts.render_dashboard import EXAMPLE_SVG, draw, example_body, query_table, render
 from scripts.week_of_events import week_records
 
@@ -257,8 +258,8 @@ def test_the_text_links_every_saved_query_and_the_readme_alarm_table(deployed: t
     group = run.one(LOG_GROUP).outputs["name"]
     for key, query in QUERIES.items():
         assert insights_detail(links[key]) == insights_settings(query, [group])
-    readme = (ROOT / "README.md").read_text()
-    section = components.dashboard.README_ALARMS_SECTION
+    readme = user_docs()
+    section = components.dashboard.ALARMS_SECTION
     assert f'"{section}"' in markdown and f"\n## {section}\n" in readme
 
 
@@ -378,7 +379,7 @@ def test_without_the_dashboard_there_is_no_dashboard_and_no_dashboard_url() -> N
 def test_the_readme_picture_is_the_current_layout() -> None:
     """docs/dashboard.svg is what scripts/render_dashboard.py draws today; run it after changing the layout."""
     assert EXAMPLE_SVG.read_bytes() == render(example_body()), "run: .venv/bin/python scripts/render_dashboard.py"
-    assert "](docs/dashboard.svg)" in (ROOT / "README.md").read_text()
+    assert "](dashboard.svg)" in (EXAMPLE_SVG.parent / "alarms-and-messages.md").read_text()  # the Dashboard section
 
 
 def test_the_example_picture_is_a_real_stacks_layout() -> None:

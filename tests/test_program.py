@@ -13,6 +13,7 @@ import pytest
 import yaml
 from config_refusals import cli_refusal, config_error
 from resource_types import STACK_OUTPUTS
+from user_docs import user_docs
 
 from components import CONFIG_KEYS, ConfigError
 from components.event_logger import EcsTaskEventLoggerArgs
@@ -321,7 +322,7 @@ def test_program_file_is_thin() -> None:
 
 
 def test_readme_lists_every_config_key_and_output() -> None:
-    readme = (ROOT / "README.md").read_text()
+    readme = user_docs()
     for key in CONFIG_KEYS:
         assert f"`{key}`" in readme, key
     for output in EXPORTS:
@@ -331,7 +332,7 @@ def test_readme_lists_every_config_key_and_output() -> None:
 
 def readme_commands() -> list[str]:
     """The shell commands in the README's sh blocks, continuation lines joined."""
-    blocks = re.findall(r"```sh\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.DOTALL)
+    blocks = re.findall(r"```sh\n(.*?)```", user_docs(), flags=re.DOTALL)
     return [line for block in blocks for line in block.replace("\\\n", " ").splitlines() if line.strip()]
 
 

@@ -19,6 +19,7 @@ import re
 from typing import Any
 
 import pytest
+from user_docs import user_docs
 
 from components import CONFIG_KEYS
 from rehearse.mocks import ACCOUNT, REGION, ROOT, run_program
@@ -160,7 +161,7 @@ def test_this_projects_pulumi_yaml_loads_and_requires_no_key() -> None:
 def readme_stacks() -> dict[str, dict[str, StackValue]]:
     """Each stack the README's `sh` blocks build: Deploy's steps on Pulumi.dev.yaml (`pulumi stack init dev` picks it
     up), then each other block's `pulumi config` commands on top; a `# or` comment starts an alternative."""
-    readme = (ROOT / "README.md").read_text()
+    readme = user_docs()
     blocks = [block for block in re.findall(r"```sh\n(.*?)```", readme, re.S) if "pulumi config set" in block]
     flows: list[list[str]] = []
     for block in blocks:
@@ -203,7 +204,7 @@ def test_every_stack_the_readme_builds_passes_the_cli_and_deploys(flow: str) -> 
 def test_the_readme_names_a_version_pulumi_package_add_takes() -> None:
     """`pulumi package add` takes a Git reference's version as a semver tag or a commit hash (Pulumi CLI reference,
     "pulumi package add"): every Git reference the README shows ends in @vMAJOR.MINOR.PATCH or @<commit hash>."""
-    readme = (ROOT / "README.md").read_text()
+    readme = user_docs()
     references = re.findall(r"github\.com/\S+?\.git/provider(@\S+)?", readme)
     assert len(references) >= 2
     for version in references:

@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 import pytest
+from user_docs import user_docs
 
 from components.package import PACKAGE_VERSION, schema
 from components.stack_config import CONFIG_KEYS, STACK_KEYS
@@ -23,7 +24,7 @@ TOKEN = "ecs-task-events:index:EcsTaskEventLogger"
 
 
 def section() -> str:
-    readme = (ROOT / "README.md").read_text()
+    readme = user_docs()
     start = readme.index(SECTION)
     return readme[start : readme.index("\n## ", start + len(SECTION))]
 

@@ -26,11 +26,12 @@ from resource_types import (
     TARGET,
     TOPIC,
 )
+from user_docs import user_docs
 
 from components import ConfigError, EcsTaskEventLoggerArgs, validation
 from components.event_pattern import MAX_PATTERN_CHARS, MAX_RULES
 from policy import validators as policy_validators
-from rehearse.mocks import ACCOUNT, CLUSTER_ARN, REGION, ROOT, RecordingMocks, Run, run_program, stack_config
+from rehearse.mocks import ACCOUNT, CLUSTER_ARN, REGION, RecordingMocks, Run, run_program, stack_config
 
 LONG_CLUSTER_LIST = [f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/team-{i:03d}-payments-production" for i in range(90)]
 FIFO_TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:oncall.fifo"
@@ -280,8 +281,8 @@ def test_the_readme_states_the_sns_facts_next_to_the_keys() -> None:
     """Amazon SNS: unconfirmed subscriptions are deleted after 48 hours (What's New, 2023-05-10, "Amazon SNS now
     supports automatic deletion of unconfirmed subscriptions"); CloudWatch cannot use a topic encrypted with the
     AWS managed key aws/sns (re:Post, "How do I configure a CloudWatch alarm with an encrypted SNS topic")."""
-    readme = (ROOT / "README.md").read_text()
-    config_table = readme.split("### Config", 1)[1].split("###", 1)[0]
+    readme = user_docs()
+    config_table = readme.split("## Config\n", 1)[1].split("\n## ", 1)[0]
     rows = {line.split("|")[1].strip(): line for line in config_table.splitlines() if line.startswith("| `")}
     assert "48 hours" in rows["`alertEmail`"] and "three days" not in readme
     assert "aws/sns" in rows["`alarmTopicArn`"] and "FIFO" in rows["`alarmTopicArn`"]

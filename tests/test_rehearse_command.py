@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from user_docs import user_docs
 
 from rehearse.__main__ import main
 from rehearse.event_files import ENVELOPE, envelope_problem
@@ -143,7 +144,7 @@ def test_a_miss_is_explained_by_what_differs() -> None:
 
 
 def test_the_readme_opens_with_the_two_commands_a_newcomer_needs() -> None:
-    readme = (ROOT / "README.md").read_text()
+    readme = user_docs()
     first_block = readme.split("```sh\n", 1)[1].split("```", 1)[0]
     assert [line.split("#")[0].strip() for line in first_block.splitlines()] == [
         "bash scripts/rehearse.sh",
