@@ -16,7 +16,9 @@ over the sample events in tests/events/:
   interpreters that first import what the Lambda Python runtime has loaded;
 - the deployment package: zip size and file list;
 - the program: evaluating __main__.py under the mocks for 1, 30 and 200 clusters, as ratios to 1;
-- the cost per million task events, for this project and the reference design (bench/cost.py).
+- the cost per million task events, for this project and the reference design (bench/cost.py);
+- the test command's wall time, `bash scripts/test.sh` (lint, type checks, tests), as the median of runs in a row
+  (bench/suite.py; --suite-runs 0 leaves it out).
 
 Budgets are printed as PASS/FAIL lines; the exit code is 1 if one fails.
 """
@@ -26,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import platform
 import statistics
 import subprocess
@@ -42,7 +45,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import cost, program_bench  # noqa: E402
+from bench import cost, program_bench, suite  # noqa: E402
 from bench.runtime_python import lambda_python  # noqa: E402
 from components.event_logger import RUNTIME  # noqa: E402
 from components.lambda_package import handler_zip  # noqa: E402
@@ -63,6 +66,7 @@ BUDGET_COST_USD = 0.65
 # Lambda takes 50 MB zipped: this budget keeps the code small, not legal.
 BUDGET_ZIP_BYTES = 32 * 1024
 BUDGET_PROGRAM_RATIO = 5.0
+BUDGET_SUITE_SECONDS = 45.0  # on 2 cores, warm .venv
 CLUSTER_COUNTS = (1, 30, 200)
 REQUEST_ID = cost.REQUEST_ID  # a Lambda request id, as long as a real one
 
@@ -276,6 +280,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--import-runs", type=int, default=15, help="fresh interpreters for the import time")
     parser.add_argument("--program-rounds", type=int, default=7, help="rounds of program evaluations")
     parser.add_argument("--fields", action="store_true", help="print what each record field costs in bytes")
+    parser.add_argument("--suite-runs", type=int, default=3, help="runs of bash scripts/test.sh (0: not timed)")
+    parser.add_argument(
+        "--fresh-suite-seconds", type=float, help="what the test command took on a fresh clone, installs included"
+    )
     options = parser.parse_args(argv)
 
     batch = max(1, options.import_runs // 3)
@@ -297,6 +305,8 @@ def main(argv: list[str] | None = None) -> int:
     count = len(TASK_EVENTS)
     ours_cost = cost.per_million_events(ours_us, our_bytes / count)
     reference_cost = cost.per_million_events(reference_us, reference_bytes / count)
+    load_before_suite = os.getloadavg()[0]  # the machine's own load, not the suite's
+    suite_seconds, suite_samples = suite.measure(options.suite_runs) if options.suite_runs > 0 else (None, [])
     package = handler_zip()
     with zipfile.ZipFile(BytesIO(package)) as archive:
         files = archive.namelist()
@@ -337,6 +347,31 @@ def main(argv: list[str] | None = None) -> int:
             )
             for clusters, (seconds, resources) in program.items()
         ),
+        *(
+            (
+                (
+                    "test command, bash scripts/test.sh (s)",
+                    f"{suite_seconds:.1f}",
+                    f"median of {len(suite_samples)} in a row ({', '.join(f'{s:.1f}' for s in suite_samples)}), "
+                    f"{os.cpu_count()} cores, load before {load_before_suite:.1f}; "
+                    f"budget <= {BUDGET_SUITE_SECONDS:.0f}",
+                ),
+            )
+            if suite_seconds is not None
+            else ()
+        ),
+        *(
+            (
+                (
+                    "test command on a fresh clone, installs included (s)",
+                    f"{options.fresh_suite_seconds:.1f}",
+                    f"as .ci/run timed it; shown, not gated (the whole .ci/run has 180 s), "
+                    f"load now {os.getloadavg()[0]:.1f}",
+                ),
+            )
+            if options.fresh_suite_seconds is not None
+            else ()
+        ),
         ("cost per million task events, this project (USD)", f"{ours_cost.total_usd:.3f}", _cost_note(ours_cost)),
         (
             "cost per million task events, reference (USD)",
@@ -363,6 +398,8 @@ def main(argv: list[str] | None = None) -> int:
         (f"zip < {BUDGET_ZIP_BYTES // 1024} KiB", len(package) < BUDGET_ZIP_BYTES),
         ("program for 200 clusters < 5x that for 1", program_ratio < BUDGET_PROGRAM_RATIO),
     ]
+    if suite_seconds is not None:
+        budgets.append((f"bash scripts/test.sh <= {BUDGET_SUITE_SECONDS:.0f} s", suite_seconds <= BUDGET_SUITE_SECONDS))
     if options.fields or bytes_ratio > BUDGET_BYTES_RATIO:
         print("bytes per task event by field (rendered record with the field minus without it):")
         for key, records, size in field_bytes():

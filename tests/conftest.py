@@ -1,10 +1,74 @@
-"""Every test starts with a fresh function instance: no event seen before (see handler/app.py, SEEN_EVENTS)."""
+"""What every test shares: a fresh function instance per test, and set-up that is paid once per process.
+
+- Every test starts with a fresh function instance: no event seen before (see handler/app.py, SEEN_EVENTS).
+- botocore's parsed API models are shared by every boto3 session in the process. moto's ``mock_aws`` gives each
+  test a new default session, and each new session would parse the same JSON models again (about 60 ms a client).
+  The models are read-only data loaded from the installed botocore, so sharing them changes no call and no check.
+- moto's SQS long polls pass in virtual time. ReceiveMessage with WaitTimeSeconds "waits for a message to arrive
+  in the queue before returning" (SQS API Reference, ReceiveMessage); moto waits on a lock for real. In a test
+  nothing else runs while the call waits, so no message can arrive: moving moto's SQS clock forward by the wait
+  leaves every queue exactly as a real wait would (visibility timeouts and retention count on that clock too),
+  without a second of sleep per empty receive.
+- Hypothesis runs under a profile: "ci" when CI is set (no example database: a fresh clone has nowhere to keep
+  one), "dev" otherwise (failing examples saved under .hypothesis/, which git ignores, and replayed first).
+  The example counts are each test's own and the same in both.
+"""
 
 from __future__ import annotations
 
+import functools
+import os
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import botocore.loaders
+import botocore.session
+import moto.sqs.models
 import pytest
+from hypothesis import settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 
 from handler import app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+botocore.session.create_loader = functools.cache(botocore.loaders.create_loader)
+
+settings.register_profile("ci", database=None, print_blob=True)
+settings.register_profile("dev", database=DirectoryBasedExampleDatabase(ROOT / ".hypothesis" / "examples"))
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
+
+
+class VirtualSqsClock:
+    """moto's SQS clock: the real one plus every long-poll wait that was skipped rather than slept through."""
+
+    def __init__(self) -> None:
+        self.skipped_seconds = 0.0
+        self.real_unix_time = moto.sqs.models.unix_time
+
+    def unix_time(self, moment: datetime | None = None) -> float:
+        return self.real_unix_time(moment) if moment else self.real_unix_time() + self.skipped_seconds
+
+    def unix_time_millis(self, moment: datetime | None = None) -> float:
+        return self.unix_time(moment) * 1000.0
+
+    def wait_for_messages(self, queue: moto.sqs.models.Queue, timeout: int) -> None:
+        if not queue.messages:  # moto's own wait returns at once when a message is receivable
+            self.skipped_seconds += timeout
+
+
+@pytest.fixture(autouse=True)
+def sqs_long_polls_in_virtual_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[VirtualSqsClock]:
+    clock = VirtualSqsClock()
+    monkeypatch.setattr(moto.sqs.models, "unix_time", clock.unix_time)
+    monkeypatch.setattr(moto.sqs.models, "unix_time_millis", clock.unix_time_millis)
+
+    def wait_for_messages(queue: moto.sqs.models.Queue, timeout: int) -> None:
+        clock.wait_for_messages(queue, timeout)
+
+    monkeypatch.setattr(moto.sqs.models.Queue, "wait_for_messages", wait_for_messages)
+    yield clock
 
 
 @pytest.fixture(autouse=True)

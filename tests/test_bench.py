@@ -11,7 +11,7 @@ import pytest
 from handler_capture import invoke, load_event
 from pytest import MonkeyPatch
 
-from bench import cost, run
+from bench import cost, program_bench, run, suite
 from bench.runtime_python import lambda_python
 
 
@@ -108,3 +108,19 @@ def test_the_runtime_python_is_one_that_runs_and_says_it_is_313(tmp_path: Path, 
     assert lambda_python() == str(real)
     real.unlink()
     assert lambda_python() is None
+
+
+def test_the_program_benchmark_evaluates_the_stack_with_a_cluster_list() -> None:
+    """The cluster list goes in as the stack file holds it (a list), so the CLI's config rules let it through."""
+    _, resources_for_one = program_bench.evaluate(1)
+    _, resources_for_thirty = program_bench.evaluate(30)
+    assert resources_for_one > 25
+    assert resources_for_thirty > resources_for_one  # 30 clusters take more than one rule
+
+
+def test_the_suite_timer_times_a_passing_command_and_refuses_a_failing_one(tmp_path: Path) -> None:
+    median, samples = suite.measure(3, ["sh", "-c", "sleep 0.05"], tmp_path)
+    assert len(samples) == 3 and all(0.05 <= seconds < 5 for seconds in samples)
+    assert median in samples
+    with pytest.raises(RuntimeError, match=r"exited 3:\nbroken"):
+        suite.time_command(["sh", "-c", "echo broken; exit 3"], tmp_path)

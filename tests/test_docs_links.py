@@ -1,6 +1,6 @@
-"""Every pointer to the documentation leads somewhere: the README's links to docs/ pages, and each
-`docs/PAGE.md, "Heading"` a message, a description or a docstring names (config errors and alarm descriptions send
-users there)."""
+"""Every pointer to the documentation leads somewhere: the README's links to docs/ pages, and each page and heading
+a message, a description or a docstring names, as docs/NAME.md followed by the quoted heading (config errors and
+alarm descriptions send users there)."""
 
 from __future__ import annotations
 

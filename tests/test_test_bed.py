@@ -1,0 +1,71 @@
+"""The shortcuts tests/conftest.py takes for speed leave AWS's behaviour, as moto plays it, as it was.
+
+SQS API Reference, ReceiveMessage (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/
+API_ReceiveMessage.html): WaitTimeSeconds is "the duration (in seconds) for which the call waits for a message to
+arrive in the queue before returning. If a message is available, the call returns sooner than WaitTimeSeconds";
+VisibilityTimeout hides a received message from later ReceiveMessage calls for that many seconds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from conftest import VirtualSqsClock
+
+from rehearse.play import emulated_aws
+
+REGION = "eu-west-1"
+ACCOUNT = "111122223333"
+
+
+@pytest.fixture
+def sqs() -> Iterator[Any]:
+    with emulated_aws(REGION, ACCOUNT):
+        yield boto3.client("sqs", region_name=REGION)
+
+
+def receive(sqs: Any, url: str, wait: int, visibility: int = 30) -> list[str]:
+    response = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=wait, VisibilityTimeout=visibility)
+    return [message["Body"] for message in response.get("Messages", [])]
+
+
+def test_a_long_poll_on_an_empty_queue_returns_nothing_at_once_and_moves_the_clock(
+    sqs: Any, sqs_long_polls_in_virtual_time: VirtualSqsClock
+) -> None:
+    url = sqs.create_queue(QueueName="empty")["QueueUrl"]
+    start = time.monotonic()
+    assert receive(sqs, url, wait=20) == []
+    assert time.monotonic() - start < 5, "the 20 s long poll was slept through"
+    assert sqs_long_polls_in_virtual_time.skipped_seconds >= 20
+
+
+def test_a_long_poll_with_a_message_waiting_returns_it_without_moving_the_clock(
+    sqs: Any, sqs_long_polls_in_virtual_time: VirtualSqsClock
+) -> None:
+    url = sqs.create_queue(QueueName="one")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="hello")
+    assert receive(sqs, url, wait=20) == ["hello"]
+    assert sqs_long_polls_in_virtual_time.skipped_seconds == 0
+
+
+def test_visibility_timeouts_count_on_the_same_clock(sqs: Any, sqs_long_polls_in_virtual_time: VirtualSqsClock) -> None:
+    """A received message stays hidden for its visibility timeout; a long poll returns it when it is back."""
+    url = sqs.create_queue(QueueName="hidden")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="hello")
+    assert receive(sqs, url, wait=0, visibility=10) == ["hello"]
+    assert receive(sqs, url, wait=0) == []  # in flight: hidden
+    assert receive(sqs, url, wait=5) == []  # 5 s of the 10 s have passed
+    assert receive(sqs, url, wait=0) == []
+    assert receive(sqs, url, wait=20) == ["hello"]  # back 10 s after it was received, inside this poll
+    assert 10 <= sqs_long_polls_in_virtual_time.skipped_seconds <= 12, "the poll ended early or ran to its end"
+
+
+def test_every_session_reads_the_same_parsed_api_models() -> None:
+    """moto gives each test a new default session; the models are parsed once per process, not once per session."""
+    first, second = boto3.session.Session(region_name=REGION), boto3.session.Session(region_name=REGION)
+    model = first.client("sqs").meta.service_model
+    assert second.client("sqs").meta.service_model._service_description is model._service_description
