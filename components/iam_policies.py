@@ -49,43 +49,63 @@ def function_policy(log_group_arn: str, failed_events_queue_arn: str | None = No
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
+def resource_policy(
+    sid: str, principal: str | dict[str, str], action: str, resource: str, condition: dict[str, Any] | None = None
+) -> str:
+    """A resource-based policy of one Allow statement: who may do one thing to one resource, on what condition."""
+    statement: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Principal": principal, "Action": action}
+    statement["Resource"] = resource
+    if condition is not None:
+        statement["Condition"] = condition
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
 def rule_dead_letter_queue_policy(queue_arn: str, rules_source_arn: str) -> str:
     """EventBridge may park undeliverable events here, and only for the logger's own rules.
 
     ``rules_source_arn`` is logger_rules_source_arn's pattern: one condition, however many rules.
     """
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "EventBridgeDeadLetters",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "events.amazonaws.com"},
-                    "Action": "sqs:SendMessage",
-                    "Resource": queue_arn,
-                    "Condition": {"ArnLike": {"aws:SourceArn": rules_source_arn}},
-                }
-            ],
-        }
+    return resource_policy(
+        "EventBridgeDeadLetters",
+        {"Service": "events.amazonaws.com"},
+        "sqs:SendMessage",
+        queue_arn,
+        {"ArnLike": {"aws:SourceArn": rules_source_arn}},
     )
 
 
 def failed_events_queue_policy(queue_arn: str, role_arn: str) -> str:
     """Only the function's role may send here (Lambda sends failed invocations as the function)."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "FunctionFailedEvents",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": role_arn},
-                    "Action": "sqs:SendMessage",
-                    "Resource": queue_arn,
-                }
-            ],
-        }
+    return resource_policy("FunctionFailedEvents", {"AWS": role_arn}, "sqs:SendMessage", queue_arn)
+
+
+def central_bus_policy(bus_arn: str, organization_id: str) -> str:
+    """Only principals of the organisation may put events on the bus: one statement, whatever its size.
+
+    EventBridge API Reference, PutPermission: to admit every account of an organisation, one statement with
+    Principal "*" and the organisation ID as the condition; the policy may be at most 10 KB.
+    """
+    return resource_policy(
+        "OrganizationPutsEvents",
+        "*",
+        "events:PutEvents",
+        bus_arn,
+        {"StringEquals": {"aws:PrincipalOrgID": organization_id}},
+    )
+
+
+def failure_topic_policy(topic_arn: str, organization_id: str) -> str:
+    """CloudWatch alarms of the organisation's accounts may notify this topic, and nothing else may publish.
+
+    aws:SourceOrgID is the organisation of the resource a service acts for (IAM User Guide, "AWS global
+    condition context keys"), here the member's alarm.
+    """
+    return resource_policy(
+        "OrganizationAlarmsPublish",
+        {"Service": "cloudwatch.amazonaws.com"},
+        "sns:Publish",
+        topic_arn,
+        {"StringEquals": {"aws:SourceOrgID": organization_id}},
     )
 
 

@@ -24,6 +24,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .event_pattern import all_clusters_pattern
+from .iam_policies import central_bus_policy, failure_topic_policy
 
 # CloudFormation's DeploymentTargets.OrganizationalUnitIds (botocore's cloudformation model, OrganizationalUnitId):
 # an OU ID, or the root ID for the whole organisation.
@@ -212,52 +213,6 @@ def member_template(*, service_events: bool, retry_attempts: int, max_event_age_
             "ForwardRuleArn": {"Value": {"Fn::GetAtt": ["ForwardRule", "Arn"]}},
         },
     }
-
-
-def central_bus_policy(bus_arn: str, organization_id: str) -> str:
-    """Only principals of the organisation may put events on the bus: one statement, whatever its size.
-
-    EventBridge API Reference, PutPermission: to admit every account of an organisation, one statement with
-    Principal "*" and the organisation ID as the condition; the policy may be at most 10 KB.
-    """
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "OrganizationPutsEvents",
-                    "Effect": "Allow",
-                    "Principal": "*",
-                    "Action": "events:PutEvents",
-                    "Resource": bus_arn,
-                    "Condition": {"StringEquals": {"aws:PrincipalOrgID": organization_id}},
-                }
-            ],
-        }
-    )
-
-
-def failure_topic_policy(topic_arn: str, organization_id: str) -> str:
-    """CloudWatch alarms of the organisation's accounts may notify this topic, and nothing else may publish.
-
-    aws:SourceOrgID is the organisation of the resource a service acts for (IAM User Guide, "AWS global
-    condition context keys"), here the member's alarm.
-    """
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "OrganizationAlarmsPublish",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                    "Action": "sns:Publish",
-                    "Resource": topic_arn,
-                    "Condition": {"StringEquals": {"aws:SourceOrgID": organization_id}},
-                }
-            ],
-        }
-    )
 
 
 class CentralSide:
