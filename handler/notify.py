@@ -584,8 +584,9 @@ def notify(fields: dict[str, Any], event: dict[str, Any], context: Any = None) -
         _BUDGET["seconds"] = deadline.left()
     held, held_since = 0, None
     if not table:
-        add_container_lines(notice, deadline, client("sns"), client("sns"))
-        client("sns").publish(TopicArn=topic, **sns_message(notice, held, held_since, window))
+        sns = client("sns")
+        add_container_lines(notice, deadline, sns, sns)
+        publish(sns, topic, notice, (held, held_since, window), deadline=deadline, mark_with=sns)
         return "sent"
     dynamodb = client("dynamodb")
     state = State(dynamodb, table, int(now))
@@ -601,13 +602,7 @@ def notify(fields: dict[str, Any], event: dict[str, Any], context: Any = None) -
         held, held_since = opened
         sns = client("sns")
         add_container_lines(notice, deadline, sns, dynamodb)
-        message = sns_message(notice, held, held_since, window)
-        deadline.check("publish", sns, dynamodb)
-        sns.publish(TopicArn=topic, **message)
-        chat_topic = os.environ.get(CHAT_TOPIC_ENV)
-        if chat_topic:
-            deadline.check("publish to the chat topic", sns, dynamodb)
-            sns.publish(TopicArn=chat_topic, **chat_publish(notice, held, held_since, window))
+        publish(sns, topic, notice, (held, held_since, window), deadline=deadline, mark_with=dynamodb)
     except Exception:
         release(state, notice.message_key)
         raise
@@ -620,6 +615,19 @@ def notify(fields: dict[str, Any], event: dict[str, Any], context: Any = None) -
             type(error).__name__,
         )
     return "sent"
+
+
+def publish(
+    sns: Any, topic: str, notice: Notice, window: tuple[int, int | None, int], *, deadline: Deadline, mark_with: Any
+) -> None:
+    """The readable text to the topic and, with a chat channel, the chat format to its own topic; each call only
+    if it still leaves time to mark the claim failed. ``window`` is (held back, held since, window seconds)."""
+    deadline.check("publish", sns, mark_with)
+    sns.publish(TopicArn=topic, **sns_message(notice, *window))
+    chat_topic = os.environ.get(CHAT_TOPIC_ENV)
+    if chat_topic:
+        deadline.check("publish to the chat topic", sns, mark_with)
+        sns.publish(TopicArn=chat_topic, **chat_publish(notice, *window))
 
 
 def add_container_lines(notice: Notice, deadline: Deadline, sns: Any, mark_with: Any) -> None:
