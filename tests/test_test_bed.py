@@ -8,6 +8,8 @@ VisibilityTimeout hides a received message from later ReceiveMessage calls for t
 
 from __future__ import annotations
 
+import contextlib
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -15,7 +17,9 @@ from typing import Any
 import boto3
 import pytest
 from conftest import VirtualSqsClock
+from pulumi.runtime import resource as pulumi_resource
 
+from rehearse import mocks
 from rehearse.play import emulated_aws
 
 REGION = "eu-west-1"
@@ -69,3 +73,30 @@ def test_every_session_reads_the_same_parsed_api_models() -> None:
     first, second = boto3.session.Session(region_name=REGION), boto3.session.Session(region_name=REGION)
     model = first.client("sqs").meta.service_model
     assert second.client("sqs").meta.service_model._service_description is model._service_description
+
+
+def test_skipping_the_sdks_stack_traces_leaves_what_the_program_registers_as_it_was(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """rehearse/mocks.run hands the SDK an empty stack trace for every resource (the engine's diagnostics are the
+    only reader, pulumi/runtime/resource.py). Every resource, its inputs, the outputs and the stack's exports must
+    come out the same as with the SDK's own stack walk, and the SDK's function must be back afterwards."""
+    sdk_walk = pulumi_resource._get_stack_trace
+    config = mocks.stack_config(clusterArn=mocks.CLUSTER_ARN, alertEmail="oncall@example.com")
+    fast = mocks.run_program(config)
+    assert pulumi_resource._get_stack_trace is sdk_walk
+
+    monkeypatch.setattr(mocks, "_without_stack_traces", contextlib.nullcontext)
+    walked = mocks.run_program(config)
+
+    def registered(run: mocks.Run) -> str:
+        # The function's code archive is an object of its own each run; compare what it holds. The order in which
+        # resources register depends on when their inputs settle, so compare them sorted.
+        return json.dumps(
+            sorted(([r.type, r.name, r.inputs, r.outputs] for r in run.mocks.resources), key=lambda r: r[:2]),
+            default=lambda archive: sorted(archive.assets),
+        )
+
+    assert len(fast.mocks.resources) > 20
+    assert registered(fast) == registered(walked)
+    assert fast.outputs == walked.outputs
