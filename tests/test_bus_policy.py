@@ -23,7 +23,9 @@ def role(account: str, organization: str | None) -> Principal:
     return Principal(f"arn:aws:iam::{account}:role/forward", account, organization)
 
 
-def put(principal: Principal, bus_policy: str | None, identity: tuple[str, ...] = (PUT_ON_THE_BUS,)) -> tuple[bool, str]:
+def put(
+    principal: Principal, bus_policy: str | None, identity: tuple[str, ...] = (PUT_ON_THE_BUS,)
+) -> tuple[bool, str]:
     decision = decide(
         principal=principal,
         action="events:PutEvents",
@@ -62,9 +64,7 @@ def test_the_bus_account_needs_no_bus_policy_and_a_deny_wins() -> None:
     """IAM User Guide, "Policy evaluation logic": within an account an identity policy's Allow is enough;
     an explicit Deny anywhere wins."""
     assert put(role("111122223333", ORGANIZATION), None)[0]
-    deny = json.dumps(
-        {"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "events:*", "Resource": "*"}]}
-    )
+    deny = json.dumps({"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "events:*", "Resource": "*"}]})
     assert not put(role("111122223333", ORGANIZATION), deny)[0]
 
 
