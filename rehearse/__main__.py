@@ -23,7 +23,7 @@ from . import ROOT
 from .event_files import EventFileError, read_events
 from .metrics import MetricTotal, totals
 from .org_morning import OrgEvent, organization_config, organization_sequence
-from .org_play import OrgReport, play_organization
+from .org_play import OrgDelivery, OrgReport, play_organization
 from .play import PROJECT, Report, play, with_overrides
 from .pulumi_cli import CliRefused, stack_file_values
 from .rehearsal_terms import in_rehearsal_terms, unknown_provider_keys
@@ -60,7 +60,7 @@ def render_organization(report: OrgReport, out: TextIO) -> None:
         for logical, call in member.created_by_this_command.items():
             write(f"    {logical}: made by this command with {call} (moto's CloudFormation skips its type)\n")
     write("\n== Events\n")
-    for delivery in report.deliveries:
+    for delivery in (played for played in report.deliveries if isinstance(played, OrgDelivery)):
         if delivery.caught_by:
             outcome = "caught" + (f", the function raised {delivery.error}" if delivery.error else "")
         else:

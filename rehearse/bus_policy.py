@@ -62,12 +62,13 @@ def _context(principal: Principal) -> dict[str, str]:
 
 
 KNOWN_KEYS = {"aws:PrincipalAccount", "aws:PrincipalArn", "aws:PrincipalOrgID"}
-OPERATORS = {
-    "StringEquals": lambda wanted, given: given == wanted,
-    "StringLike": lambda wanted, given: _like(wanted, given),
-    "ArnEquals": lambda wanted, given: given == wanted,
-    "ArnLike": lambda wanted, given: _like(wanted, given),
-}
+
+
+def _equals(wanted: str, given: str) -> bool:
+    return given == wanted
+
+
+OPERATORS = {"StringEquals": _equals, "StringLike": _like, "ArnEquals": _equals, "ArnLike": _like}
 
 
 def _conditions_hold(conditions: Mapping[str, Mapping[str, Any]], principal: Principal) -> bool:

@@ -278,8 +278,9 @@ def why_not_taken(event: Mapping[str, Any], pattern: Mapping[str, Any]) -> str:
     kinds = sorted({kind for branch in branches for kind in branch.get("detail-type", [])})
     if event.get("detail-type") not in kinds:
         return f"other detail-type {event.get('detail-type')!r} (the rule takes {', '.join(kinds)})"
-    detail = event.get("detail") if isinstance(event.get("detail"), Mapping) else {}
-    return f"{detail.get('clusterArn') or event.get('resources')} is not one of the clusters the rule takes"
+    detail = event.get("detail")
+    cluster = detail.get("clusterArn") if isinstance(detail, Mapping) else None
+    return f"{cluster or event.get('resources')} is not one of the clusters the rule takes"
 
 
 def _member_alarm(stack: Any, as_account: Any) -> AlarmState:
