@@ -164,3 +164,38 @@ def test_an_event_file_plays_from_the_account_and_region_of_its_envelope(tmp_pat
     (played,) = report["deliveries"]
     assert (played["account"], played["region"]) == (SEARCH_ACCOUNT, "us-east-1")
     assert played["records"][0]["account"] == SEARCH_ACCOUNT
+
+
+def test_what_motos_cloudformation_skips_is_created_from_the_templates_own_properties() -> None:
+    """EventBridge User Guide, "Event retry policy and using dead-letter queues": the rule's dead-letter queue
+    admits events.amazonaws.com for that rule (aws:SourceArn); the alarm watches that queue. moto's CloudFormation
+    has neither AWS::SQS::QueuePolicy nor AWS::CloudWatch::Alarm, so rehearse/member_stacks.py makes them."""
+    import boto3  # noqa: PLC0415
+
+    from components.organization import member_template  # noqa: PLC0415
+    from rehearse.member_stacks import as_account, create_member_stack  # noqa: PLC0415
+    from rehearse.play import emulated_aws  # noqa: PLC0415
+
+    template = json.dumps(member_template(service_events=True, retry_attempts=185, max_event_age_seconds=86400))
+    bus = f"arn:aws:events:eu-west-1:{CENTRAL_ACCOUNT}:event-bus/central"
+    parameters = {"CentralEventBusArn": bus, "CentralAccountId": CENTRAL_ACCOUNT, "FailureTopicName": "failures"}
+    with emulated_aws("eu-west-1", CENTRAL_ACCOUNT):
+        stack = create_member_stack(
+            account=SEARCH_ACCOUNT,
+            region="us-east-1",
+            stack_name="StackSet-members-test",
+            template_body=template,
+            parameters=parameters,
+            capabilities=["CAPABILITY_IAM"],
+        )
+        with as_account(SEARCH_ACCOUNT):
+            sqs = boto3.client("sqs", region_name="us-east-1")
+            policy = sqs.get_queue_attributes(QueueUrl=stack.queue_url, AttributeNames=["Policy"])["Attributes"]
+            rule_arn = boto3.client("events", region_name="us-east-1").describe_rule(Name=stack.rule_name)["Arn"]
+    (statement,) = json.loads(policy["Policy"])["Statement"]
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": rule_arn}}
+    assert rule_arn.startswith(f"arn:aws:events:us-east-1:{SEARCH_ACCOUNT}:rule/StackSet-members-test-")
+    assert stack.alarm["Dimensions"] == [{"Name": "QueueName", "Value": stack.queue_url.rsplit("/", 1)[-1]}]
+    assert stack.alarm["AlarmActions"] == [f"arn:aws:sns:us-east-1:{CENTRAL_ACCOUNT}:failures"]
+    assert SEARCH_ACCOUNT in stack.alarm["AlarmDescription"] and "us-east-1" in stack.alarm["AlarmDescription"]
+    assert stack.target["Arn"] == bus and stack.target["RoleArn"].startswith(f"arn:aws:iam::{SEARCH_ACCOUNT}:role/")
