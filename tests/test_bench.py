@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from handler_capture import invoke, load_event
+from handler_capture import CentralContext, invoke, load_event
 from pytest import MonkeyPatch
 
 from bench import cost, program_bench, run, suite
@@ -105,6 +105,18 @@ def test_the_forwarded_bytes_are_the_sample_task_events_as_sent() -> None:
     sizes = run.forwarded_event_bytes()
     assert len(sizes) == len(run.TASK_EVENTS)
     assert all(1_000 < size < cost.EVENTBRIDGE_CHUNK_BYTES for size in sizes)  # ECS task events: a few KB each
+
+
+def test_a_member_records_extra_bytes_are_what_the_handler_adds_for_another_account_and_region() -> None:
+    """The organisation figure counts the account and region a member's record carries (handler/origin.py)."""
+    event = load_event("task_stopped_oom")
+    home = len(invoke(event).lines[-1].encode())
+    elsewhere = json.loads(json.dumps(event).replace("eu-west-1", "ap-southeast-2"))
+    elsewhere["account"] = "444455556666"
+    member = len(invoke(elsewhere, context=CentralContext()).lines[-1].encode())
+    # The region also sits in the record's cluster ARN: count only what the two new fields add.
+    arn_growth = len("ap-southeast-2") - len("eu-west-1")
+    assert member - home - arn_growth == len(run.ORIGIN_FIELDS.encode())
 
 
 def test_measuring_leaves_the_handler_logger_as_it_was() -> None:
