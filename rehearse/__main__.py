@@ -1,4 +1,5 @@
 """python3 -m rehearse [EVENT_FILES...] [--config KEY=VALUE ...] [--stack-file FILE] [--wrap-detail] [--json]
+python3 -m rehearse --organization [EVENT_FILES...] [--config KEY=VALUE ...] [--json]
 
 Deploys this program, with the stack file's config (Pulumi.dev.yaml by default) and any --config overrides, into
 moto, the in-process AWS emulator, then plays ECS events through it: the default sequence, or the events in the
@@ -199,6 +200,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     return 0
 
 
+ORGANIZATION_STACK = "the organisation's config (rehearse/org_morning.py)"
+
+
 def _organization(options: argparse.Namespace, output: TextIO) -> int:
     """``--organization``: the organisation of rehearse/org_morning.py; event files play from the account and
     region their envelopes name."""
@@ -218,9 +222,14 @@ def _organization(options: argparse.Namespace, output: TextIO) -> int:
             + "\n".join(f"  - {line}" for line in error.lines)
         )
     except CliRefused as error:
-        return _refused(f"`pulumi up` would stop here, before the program runs: error: {error}")
+        said = in_rehearsal_terms(str(error), ORGANIZATION_STACK)
+        return _refused(f"`pulumi up` would stop here, before the program runs: error: {said}")
     except (OSError, ValueError) as error:
-        return _refused(str(error))
+        return _refused(in_rehearsal_terms(str(error), ORGANIZATION_STACK))
+    except Exception as error:
+        if type(error).__name__ == "ConfigError":  # the program's own config errors (a RunError)
+            return _refused(in_rehearsal_terms(str(error), ORGANIZATION_STACK))
+        raise
     if options.json:
         json.dump(as_json(report), output, indent=2)
         output.write("\n")

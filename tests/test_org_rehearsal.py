@@ -199,3 +199,12 @@ def test_what_motos_cloudformation_skips_is_created_from_the_templates_own_prope
     assert stack.alarm["AlarmActions"] == [f"arn:aws:sns:us-east-1:{CENTRAL_ACCOUNT}:failures"]
     assert SEARCH_ACCOUNT in stack.alarm["AlarmDescription"] and "us-east-1" in stack.alarm["AlarmDescription"]
     assert stack.target["Arn"] == bus and stack.target["RoleArn"].startswith(f"arn:aws:iam::{SEARCH_ACCOUNT}:role/")
+
+
+def test_a_bad_organisation_setting_stops_it_with_the_value_and_the_override_that_fixes_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["--organization", "--config", "organizationId=o-BAD"], out=io.StringIO()) == 2
+    said = capsys.readouterr().err
+    assert "organizationId = 'o-BAD'" in said and "Fix: --config organizationId=o-a1b2c3d4e5" in said
+    assert "Traceback" not in said
