@@ -38,6 +38,10 @@ from .play import (
 )
 from .pulumi_cli import StackValue
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # member_stacks imports boto3, which loads with moto
+    from .member_stacks import MemberStack
+
 BUS = "aws:cloudwatch/eventBus:EventBus"
 STACK_SET = "aws:cloudformation/stackSet:StackSet"
 INSTANCE = "aws:cloudformation/stackSetInstance:StackSetInstance"
@@ -107,15 +111,14 @@ def _outsiders_own_policy(bus_arn: str) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
 
 
-def play_organization(config: Mapping[str, StackValue], events: Sequence[OrgEvent]) -> OrgReport:  # noqa: PLR0915
+def play_organization(config: Mapping[str, StackValue], events: Sequence[OrgEvent]) -> OrgReport:
     """Deploy the central stack, then the member stacks, into moto; play ``events`` from their accounts."""
     import boto3  # noqa: PLC0415 - a dev requirement, loaded with moto
 
     region = str(config["aws:region"])
     account = account_of(config)
     with emulated_aws(region, account):
-        from .aws import Rehearsal, function_zip, rule_matches  # noqa: PLC0415 - boto3 and moto load here
-        from .member_stacks import MemberStack, as_account, create_member_stack, role_policies  # noqa: PLC0415
+        from .aws import Rehearsal  # noqa: PLC0415 - boto3 and moto load here
         from .mocks import RecordingMocks, run_program  # noqa: PLC0415
 
         deployed = run_program(dict(config), RecordingMocks(region=region, account=account))
@@ -125,36 +128,13 @@ def play_organization(config: Mapping[str, StackValue], events: Sequence[OrgEven
             boto3.client(name, region_name=region) for name in ("lambda", "logs", "sqs", "events", "cloudformation")
         )
         bus = events_client.describe_event_bus(Name=deployed.one(BUS).outputs["name"])
-        stack_set = cloudformation.describe_stack_set(StackSetName=deployed.one(STACK_SET).outputs["name"])["StackSet"]
-        parameters = {entry["ParameterKey"]: entry["ParameterValue"] for entry in stack_set["Parameters"]}
-        organization_id = str(config[f"{org_morning.PROJECT}:organizationId"])
         ous = list(config[f"{org_morning.PROJECT}:memberOrganizationalUnitIds"])  # type: ignore[arg-type]
         regions = [instance.inputs["stackSetInstanceRegion"] for instance in deployed.of_type(INSTANCE)]
-        members: dict[tuple[str, str], MemberStack] = {
-            (member, where): create_member_stack(
-                account=member,
-                region=where,
-                stack_name=_stack_name(stack_set["StackSetName"], member, where),
-                template_body=stack_set["TemplateBody"],
-                parameters=parameters,
-                capabilities=rehearsal.resolve(deployed.one(STACK_SET).inputs["capabilities"]),
-            )
-            for member in org_morning.covered_accounts(ous)
-            for where in regions
-        }
+        members = _member_stacks(rehearsal, cloudformation, org_morning.covered_accounts(ous), regions)
+        organization_id = str(config[f"{org_morning.PROJECT}:organizationId"])
 
+        function, environment, log_group = _deployed_function(rehearsal, lambda_client, account, region)
         function_name = deployed.one(FUNCTION).outputs["name"]
-        settings = lambda_client.get_function_configuration(FunctionName=function_name)
-        logging_config = rehearsal.resolve(deployed.one(FUNCTION).inputs["loggingConfig"])
-        environment = (settings.get("Environment") or {}).get("Variables") or {}
-        function = deployed_code.load(
-            function_zip(function_name, account, region),
-            settings["Handler"],
-            logging_config["applicationLogLevel"],
-            environment,
-        )
-        function.function_arn = settings["FunctionArn"]
-        log_group = logging_config["logGroup"]
         stream = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]rehearse"
         logs.create_log_stream(logGroupName=log_group, logStreamName=stream)
         inbox = _subscribe_inbox(rehearsal, deployed.outputs.get("alarmTopicArn"), region)
@@ -164,60 +144,13 @@ def play_organization(config: Mapping[str, StackValue], events: Sequence[OrgEven
         deliveries: list[OrgDelivery] = []
         lines: list[str] = []
         lambda_points: list[Datapoint] = []
+        central = CentralBus(account, region, bus, rules, regions, members)
         for played in events:
-            event = played.event
-            delivery = OrgDelivery(
-                played.label,
-                str(event.get("id")),
-                str(event.get("detail-type")),
-                [],
-                account=played.account,
-                region=played.region,
-            )
+            delivery = route(played, central)
             deliveries.append(delivery)
-            organization = org_morning.organization_of(played.account)
-            member = members.get((played.account, played.region))
-            if organization is None:
-                sender = Principal(f"arn:aws:iam::{played.account}:role/forward-to-central", played.account, None)
-                identity = [_outsiders_own_policy(bus["Arn"])]
-                delivery.path.append(f"PutEvents on {bus['Arn']} as {sender.arn}")
-            elif member is None:
-                delivery.why_not = (
-                    f"not forwarded: account {played.account} has no member stack in {played.region} (the stack "
-                    f"set's instances are in {', '.join(regions)}: memberRegions)"
-                )
+            if not delivery.caught_by:
                 continue
-            else:
-                with as_account(played.account):
-                    forwards = rule_matches(member.rule_name, event, played.account, played.region)
-                    identity = role_policies(member.role_name)
-                if not forwards:
-                    miss = why_not_taken(event, member.rule_pattern)
-                    delivery.why_not = f"not forwarded by the member rule {member.rule_name}: {miss}"
-                    continue
-                delivery.path.append(f"forwarded by the member rule {member.rule_name} to {member.target['Arn']}")
-                if member.target["Arn"] != bus["Arn"]:
-                    delivery.why_not = f"the member rule's target {member.target['Arn']} is not the central bus"
-                    continue
-                sender = Principal(member.target["RoleArn"], played.account, organization)
-            decision = decide(
-                principal=sender,
-                action=PUT_EVENTS,
-                resource=bus["Arn"],
-                resource_account=account,
-                resource_policy=bus.get("Policy"),
-                identity_policies=identity,
-            )
-            if not decision.allowed:
-                delivery.why_not = f"refused by the central bus's policy: {decision.why}"
-                continue
-            delivery.path.append(decision.why)
-            caught = [name for name, _ in rules if rule_matches(name, event, account, region, bus["Name"])]
-            delivery.caught_by = caught
-            if not caught:
-                miss = "; ".join(why_not_taken(event, pattern) for _, pattern in rules)
-                delivery.why_not = f"on the central bus, no rule of the logger takes it: {miss}"
-                continue
+            event = played.event
             before = messages.status_before(event)
             invocation = function.invoke(event)
             delivery.lines, delivery.error = invocation.lines, invocation.error
@@ -236,13 +169,8 @@ def play_organization(config: Mapping[str, StackValue], events: Sequence[OrgEven
 
         filters = [rehearsal.resolve(f.inputs) for f in deployed.of_type(METRIC_FILTER)]
         points = [*publish(filters, lines), *lambda_points, *_queue_depths(rehearsal, sqs)]
-        alarms = []
-        for alarm in deployed.of_type(ALARM):
-            inputs = rehearsal.resolve(alarm.inputs)
-            state, values = evaluate_alarm(inputs, points)
-            name, metric, description = alarm.outputs["name"], inputs["metricName"], inputs["alarmDescription"]
-            alarms.append(AlarmState(name, state, values, metric, description))
-        member_alarms = [_member_alarm(stack, as_account) for stack in members.values()]
+        alarms = _central_alarms(rehearsal, points)
+        member_alarms = [_member_alarm(stack) for stack in members.values()]
         notifications = _read_inbox(sqs, inbox) if inbox else []
         stored = logs.filter_log_events(logGroupName=log_group)["events"]
         return OrgReport(
@@ -253,7 +181,7 @@ def play_organization(config: Mapping[str, StackValue], events: Sequence[OrgEven
             rules=[name for name, _ in rules],
             deliveries=list(deliveries),
             datapoints=[p for p in points if p.namespace not in ("AWS/Lambda", "AWS/SQS") or p.value],
-            alarms=sorted(alarms, key=lambda alarm: alarm.name) + member_alarms,
+            alarms=alarms + member_alarms,
             notifications=notifications,
             log_events=[tail_line(event["message"], event["logStreamName"]) for event in stored],
             notes=ORGANIZATION_NOTES,
@@ -261,6 +189,80 @@ def play_organization(config: Mapping[str, StackValue], events: Sequence[OrgEven
             event_bus=bus["Arn"],
             members=[_summary(stack) for stack in members.values()],
         )
+
+
+@dataclass(frozen=True)
+class CentralBus:
+    """What decides an event's path: the central account, Region, bus and rules; the member stacks by where."""
+
+    account: str
+    region: str
+    bus: Mapping[str, Any]  # DescribeEventBus: Name, Arn, Policy
+    rules: list[tuple[str, dict[str, Any]]]
+    regions: list[str]  # the stack set's instances
+    members: Mapping[tuple[str, str], MemberStack]
+
+
+def route(played: OrgEvent, central: CentralBus) -> OrgDelivery:
+    """The event's path to the central rules, as EventBridge would take it, or where and why it stopped."""
+    from .aws import rule_matches  # noqa: PLC0415 - only with moto active
+    from .member_stacks import as_account, role_policies  # noqa: PLC0415
+
+    event, bus = played.event, central.bus
+    delivery = OrgDelivery(
+        played.label,
+        str(event.get("id")),
+        str(event.get("detail-type")),
+        [],
+        account=played.account,
+        region=played.region,
+    )
+    organization = org_morning.organization_of(played.account)
+    member = central.members.get((played.account, played.region))
+    if organization is None:
+        sender = Principal(f"arn:aws:iam::{played.account}:role/forward-to-central", played.account, None)
+        identity = [_outsiders_own_policy(bus["Arn"])]
+        delivery.path.append(f"PutEvents on {bus['Arn']} as {sender.arn}")
+    elif member is None:
+        delivery.why_not = (
+            f"not forwarded: account {played.account} has no member stack in {played.region} (the stack set's "
+            f"instances are in {', '.join(central.regions)}: memberRegions)"
+        )
+        return delivery
+    else:
+        with as_account(played.account):
+            forwards = rule_matches(member.rule_name, event, played.account, played.region)
+            identity = role_policies(member.role_name)
+        if not forwards:
+            delivery.why_not = (
+                f"not forwarded by the member rule {member.rule_name}: {why_not_taken(event, member.rule_pattern)}"
+            )
+            return delivery
+        delivery.path.append(f"forwarded by the member rule {member.rule_name} to {member.target['Arn']}")
+        if member.target["Arn"] != bus["Arn"]:
+            delivery.why_not = f"the member rule's target {member.target['Arn']} is not the central bus"
+            return delivery
+        sender = Principal(member.target["RoleArn"], played.account, organization)
+    decision = decide(
+        principal=sender,
+        action=PUT_EVENTS,
+        resource=bus["Arn"],
+        resource_account=central.account,
+        resource_policy=bus.get("Policy"),
+        identity_policies=identity,
+    )
+    if not decision.allowed:
+        delivery.why_not = f"refused by the central bus's policy: {decision.why}"
+        return delivery
+    delivery.path.append(decision.why)
+    caught = [
+        name for name, _ in central.rules if rule_matches(name, event, central.account, central.region, bus["Name"])
+    ]
+    delivery.caught_by = caught
+    if not caught:
+        misses = "; ".join(why_not_taken(event, pattern) for _, pattern in central.rules)
+        delivery.why_not = f"on the central bus, no rule of the logger takes it: {misses}"
+    return delivery
 
 
 def alternatives(pattern: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -283,9 +285,63 @@ def why_not_taken(event: Mapping[str, Any], pattern: Mapping[str, Any]) -> str:
     return f"{cluster or event.get('resources')} is not one of the clusters the rule takes"
 
 
-def _member_alarm(stack: Any, as_account: Any) -> AlarmState:
+def _deployed_function(rehearsal: Any, lambda_client: Any, account: str, region: str) -> tuple[Any, Any, str]:
+    """The function's code as moto stored it, with its settings and the ARN Lambda invokes it by; its
+    environment; its log group (moto does not echo LoggingConfig: the one the program set)."""
+    from .aws import function_zip  # noqa: PLC0415
+
+    registered = rehearsal.run.one(FUNCTION)
+    settings = lambda_client.get_function_configuration(FunctionName=registered.outputs["name"])
+    logging_config = rehearsal.resolve(registered.inputs["loggingConfig"])
+    environment = (settings.get("Environment") or {}).get("Variables") or {}
+    function = deployed_code.load(
+        function_zip(registered.outputs["name"], account, region),
+        settings["Handler"],
+        logging_config["applicationLogLevel"],
+        environment,
+    )
+    function.function_arn = settings["FunctionArn"]
+    return function, environment, str(logging_config["logGroup"])
+
+
+def _member_stacks(
+    rehearsal: Any, cloudformation: Any, accounts: Sequence[str], regions: Sequence[str]
+) -> dict[tuple[str, str], MemberStack]:
+    """The stack set's template body and parameters, as moto stored them, created in each account and Region."""
+    from .member_stacks import create_member_stack  # noqa: PLC0415
+
+    registered = rehearsal.run.one(STACK_SET)
+    stack_set = cloudformation.describe_stack_set(StackSetName=registered.outputs["name"])["StackSet"]
+    parameters = {entry["ParameterKey"]: entry["ParameterValue"] for entry in stack_set["Parameters"]}
+    return {
+        (account, region): create_member_stack(
+            account=account,
+            region=region,
+            stack_name=_stack_name(stack_set["StackSetName"], account, region),
+            template_body=stack_set["TemplateBody"],
+            parameters=parameters,
+            capabilities=rehearsal.resolve(registered.inputs["capabilities"]),
+        )
+        for account in accounts
+        for region in regions
+    }
+
+
+def _central_alarms(rehearsal: Any, points: Sequence[Datapoint]) -> list[AlarmState]:
+    alarms = []
+    for alarm in rehearsal.run.of_type(ALARM):
+        inputs = rehearsal.resolve(alarm.inputs)
+        state, values = evaluate_alarm(inputs, points)
+        name, metric, description = alarm.outputs["name"], inputs["metricName"], inputs["alarmDescription"]
+        alarms.append(AlarmState(name, state, values, metric, description))
+    return sorted(alarms, key=lambda alarm: alarm.name)
+
+
+def _member_alarm(stack: MemberStack) -> AlarmState:
     """The member's dead-letter alarm, evaluated over its queue's depth as moto holds it now."""
     import boto3  # noqa: PLC0415
+
+    from .member_stacks import as_account  # noqa: PLC0415
 
     alarm = stack.alarm
     with as_account(stack.account):
@@ -309,7 +365,7 @@ def _member_alarm(stack: Any, as_account: Any) -> AlarmState:
     return AlarmState(name, state, values, alarm["MetricName"], alarm["AlarmDescription"])
 
 
-def _summary(stack: Any) -> MemberSummary:
+def _summary(stack: MemberStack) -> MemberSummary:
     return MemberSummary(
         account=stack.account,
         region=stack.region,
