@@ -159,7 +159,8 @@ def create_member_stack(
             create = NOT_IN_MOTOS_CLOUDFORMATION.get(declared["Type"])
             if create is None:
                 raise NotImplementedError(
-                    f"moto's CloudFormation skipped {declared['Type']} {logical}, and so would this"
+                    f"moto's CloudFormation skipped {declared['Type']} {logical}: add how to create it to "
+                    "NOT_IN_MOTOS_CLOUDFORMATION"
                 )
             made_here[logical] = create(resolve, logical, declared["Properties"], stack_name)
         events = boto3.client("events", region_name=region)
