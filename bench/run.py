@@ -305,6 +305,8 @@ def main(argv: list[str] | None = None) -> int:
     count = len(TASK_EVENTS)
     ours_cost = cost.per_million_events(ours_us, our_bytes / count)
     reference_cost = cost.per_million_events(reference_us, reference_bytes / count)
+    member_records = cost.per_million_events(ours_us, our_bytes / count + len(ORIGIN_FIELDS.encode()))
+    organization_cost = cost.organization_per_million_events(member_records, forwarded_event_bytes())
     load_before_suite = os.getloadavg()[0]  # the machine's own load, not the suite's
     suite_seconds, suite_samples = suite.measure(options.suite_runs) if options.suite_runs > 0 else (None, [])
     package = handler_zip()
@@ -374,6 +376,14 @@ def main(argv: list[str] | None = None) -> int:
         ),
         ("cost per million task events, this project (USD)", f"{ours_cost.total_usd:.3f}", _cost_note(ours_cost)),
         (
+            "  the same in organisation mode (USD)",
+            f"{organization_cost.total_usd:.3f}",
+            f"records +{len(ORIGIN_FIELDS.encode())} bytes (account, region): Lambda "
+            f"{member_records.lambda_usd:.3f} + logs {member_records.logs_usd:.3f} + forwarding to the central "
+            f"bus {organization_cost.forwarding_usd:.3f} ({organization_cost.chunks_per_event:g} billed event per "
+            "task event; data transfer between regions not counted)",
+        ),
+        (
             "cost per million task events, reference (USD)",
             f"{reference_cost.total_usd:.3f}",
             _cost_note(reference_cost),
@@ -387,7 +397,9 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"prices ({cost.PRICES_DATE}, us-east-1): Lambda ${cost.LAMBDA_REQUEST_USD * 1e6:.2f} per million requests, "
         f"${cost.LAMBDA_ARM64_GB_SECOND_USD:.10f} per GB-second (arm64, 128 MB, 1 ms billing); "
-        f"CloudWatch Logs ${cost.LOGS_INGESTION_USD_PER_GB:.2f} per GB ingested"
+        f"CloudWatch Logs ${cost.LOGS_INGESTION_USD_PER_GB:.2f} per GB ingested; "
+        f"EventBridge ({cost.EVENTBRIDGE_PRICES_DATE}) ${cost.EVENTBRIDGE_CUSTOM_EVENT_USD * 1e6:.2f} per million "
+        f"events sent to another bus, per {cost.EVENTBRIDGE_CHUNK_BYTES // 1024} KB chunk"
     )
 
     budgets = [
@@ -407,6 +419,15 @@ def main(argv: list[str] | None = None) -> int:
     for name, passed in budgets:
         print(f"{'PASS' if passed else 'FAIL'}  {name}")
     return 0 if all(passed for _, passed in budgets) else 1
+
+
+# What a member's record adds, at most: its account and a region other than the logger's (handler/origin.py).
+ORIGIN_FIELDS = ', "account": "444455556666", "region": "ap-southeast-2"'
+
+
+def forwarded_event_bytes() -> list[int]:
+    """The size of each sample task event as a member forwards it: the whole event, as EventBridge sends it."""
+    return [len(json.dumps(event, separators=(",", ":")).encode()) for event in TASK_EVENTS]
 
 
 def _cost_note(figures: cost.Cost) -> str:

@@ -1,4 +1,5 @@
 """python3 -m rehearse [EVENT_FILES...] [--config KEY=VALUE ...] [--stack-file FILE] [--wrap-detail] [--json]
+python3 -m rehearse --organization [EVENT_FILES...] [--config KEY=VALUE ...] [--json]
 
 Deploys this program, with the stack file's config (Pulumi.dev.yaml by default) and any --config overrides, into
 moto, the in-process AWS emulator, then plays ECS events through it: the default sequence, or the events in the
@@ -22,6 +23,8 @@ import yaml
 from . import ROOT
 from .event_files import EventFileError, read_events
 from .metrics import MetricTotal, totals
+from .org_morning import OrgEvent, organization_config, organization_sequence
+from .org_play import OrgDelivery, OrgReport, play_organization
 from .play import PROJECT, Report, play, with_overrides
 from .pulumi_cli import CliRefused, stack_file_values
 from .rehearsal_terms import in_rehearsal_terms, unknown_provider_keys
@@ -40,6 +43,41 @@ def render(report: Report, out: TextIO) -> None:
         write(f"  {delivery.label}: {delivery.detail_type} {delivery.event_id} -> {outcome}\n")
         if delivery.held:
             write(f"    its message to on-call was held back: {delivery.held.subject!r} (see Notifications)\n")
+    _render_outcomes(report, out)
+
+
+def render_organization(report: OrgReport, out: TextIO) -> None:
+    """The organisation rehearsal: the central stack, the member stacks, each event's account, region and path."""
+    write = out.write
+    write(f"Deployed into moto: the central stack in account {report.account}, {report.region}, for organisation ")
+    write(f"{report.organization_id}; function {report.function_name}, log group {report.log_group}, ")
+    write(f"{len(report.rules)} rule(s) on the central bus {report.event_bus}\n")
+    write(f"\n== Member stacks (the StackSet's template body, in {len(report.members)} account-regions)\n")
+    for member in report.members:
+        write(f"  {member.account} {member.region}: {member.stack_name}\n")
+        write(f"    rule {member.rule} -> {member.target}\n")
+        write(f"    dead letters {member.dead_letter_queue}\n")
+        write(f"    alarm {member.alarm} -> {', '.join(member.alarm_actions)}\n")
+        for logical, call in member.created_by_this_command.items():
+            write(f"    {logical}: made by this command with {call} (moto's CloudFormation skips its type)\n")
+    write("\n== Events\n")
+    for delivery in (played for played in report.deliveries if isinstance(played, OrgDelivery)):
+        if delivery.caught_by:
+            outcome = "caught" + (f", the function raised {delivery.error}" if delivery.error else "")
+        else:
+            outcome = f"not caught: {delivery.why_not}"
+        write(f"  {delivery.label} [account {delivery.account}, {delivery.region}]: {delivery.detail_type} ")
+        write(f"{delivery.event_id} -> {outcome}\n")
+        for step in delivery.path:
+            write(f"    - {step}\n")
+        if delivery.held:
+            write(f"    its message to on-call was held back: {delivery.held.subject!r} (see Notifications)\n")
+    _render_outcomes(report, out)
+
+
+def _render_outcomes(report: Report, out: TextIO) -> None:
+    """Records, metrics, alarms, notifications and who played AWS's part: the same for either rehearsal."""
+    write = out.write
     write(f"\n== Records in the log group (as `aws logs tail {report.log_group}` shows them)\n")
     for line in report.log_events:
         write(f"{line}\n")
@@ -115,10 +153,18 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         action="store_true",
         help="play an event file's bare detail (no source, detail-type, ...) in the envelope ECS would send it in",
     )
+    parser.add_argument(
+        "--organization",
+        action="store_true",
+        help="organisation mode: a central stack, the member stacks from its StackSet's template, and events of "
+        "member accounts in two regions and of an account outside the organisation (the stack file is not read)",
+    )
     parser.add_argument("--json", action="store_true", help="the same, as one JSON document")
     options = parser.parse_args(argv)
     output = out or sys.stdout
     stack_file = Path(options.stack_file)
+    if options.organization:
+        return _organization(options, output)
     try:
         stack = stack_file_values(stack_file.read_text(), stack_file.name)
         config = with_overrides(stack, options.config)
@@ -151,6 +197,44 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         output.write("\n")
     else:
         render(report, output)
+    return 0
+
+
+ORGANIZATION_STACK = "the organisation's config (rehearse/org_morning.py)"
+
+
+def _organization(options: argparse.Namespace, output: TextIO) -> int:
+    """``--organization``: the organisation of rehearse/org_morning.py; event files play from the account and
+    region their envelopes name."""
+    try:
+        config = with_overrides(organization_config(), options.config)
+        if options.files:
+            played = read_events(options.files, wrap=options.wrap_detail)
+            events = [
+                OrgEvent(label, str(event.get("account")), str(event.get("region")), event) for label, event in played
+            ]
+        else:
+            events = organization_sequence()
+        report = play_organization(config, events)
+    except EventFileError as error:
+        return _refused(
+            "the event files hold what cannot be played, nothing was deployed:\n"
+            + "\n".join(f"  - {line}" for line in error.lines)
+        )
+    except CliRefused as error:
+        said = in_rehearsal_terms(str(error), ORGANIZATION_STACK)
+        return _refused(f"`pulumi up` would stop here, before the program runs: error: {said}")
+    except (OSError, ValueError) as error:
+        return _refused(in_rehearsal_terms(str(error), ORGANIZATION_STACK))
+    except Exception as error:
+        if type(error).__name__ == "ConfigError":  # the program's own config errors (a RunError)
+            return _refused(in_rehearsal_terms(str(error), ORGANIZATION_STACK))
+        raise
+    if options.json:
+        json.dump(as_json(report), output, indent=2)
+        output.write("\n")
+    else:
+        render_organization(report, output)
     return 0
 
 

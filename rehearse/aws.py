@@ -63,7 +63,7 @@ class Rehearsal:
     def client(self, service: str) -> Any:
         """A client in the Region of the resource being rehearsed, refused where the service has no endpoint;
         its calls are checked against every constraint of the API model before moto sees them."""
-        region = (self.resource.inputs.get("region") if self.resource else None) or self.region
+        region = (self.resource.region if self.resource else None) or self.region
         if (service, region) not in self.clients:
             created = boto3.client(service, region_name=region)
             api_model.check_region(created, region)
@@ -94,8 +94,8 @@ class Rehearsal:
 
     def rehearse(self) -> None:
         for resource in self.run.mocks.resources:
-            if resource.type.startswith("ecs-task-events:"):
-                continue  # the component itself: nothing in AWS
+            if resource.type.startswith(("ecs-task-events:", "pulumi:providers:")):
+                continue  # the component itself, and providers (their Region is each resource's): nothing in AWS
             handler = HANDLERS.get(resource.type)
             if handler is None:
                 raise NotImplementedError(f"no rehearsal for {resource.type} ({resource.name}); add one to HANDLERS")
@@ -201,6 +201,7 @@ def event_rule(rehearsal: Rehearsal, resource: Registered) -> None:
     inputs = rehearsal.resolve(resource.inputs)
     created = rehearsal.client("events").put_rule(
         Name=resource.outputs["name"],
+        **({"EventBusName": inputs["eventBusName"]} if inputs.get("eventBusName") else {}),
         EventPattern=inputs["eventPattern"],
         State=inputs["state"],
         Description=inputs.get("description", ""),
@@ -231,7 +232,8 @@ def event_target(rehearsal: Rehearsal, resource: Registered) -> None:
         }
     if inputs.get("deadLetterConfig"):
         target["DeadLetterConfig"] = {"Arn": inputs["deadLetterConfig"]["arn"]}
-    response = rehearsal.client("events").put_targets(Rule=inputs["rule"], Targets=[target])
+    on_bus = {"EventBusName": inputs["eventBusName"]} if inputs.get("eventBusName") else {}
+    response = rehearsal.client("events").put_targets(Rule=inputs["rule"], Targets=[target], **on_bus)
     assert response["FailedEntryCount"] == 0, response["FailedEntries"]
 
 
@@ -239,6 +241,59 @@ def topic(rehearsal: Rehearsal, resource: Registered) -> None:
     inputs = rehearsal.resolve(resource.inputs)
     created = rehearsal.client("sns").create_topic(Name=resource.outputs["name"], Tags=_tags(inputs))
     rehearsal.swap(resource.outputs["arn"], created["TopicArn"])
+
+
+def topic_policy(rehearsal: Rehearsal, resource: Registered) -> None:
+    inputs = rehearsal.resolve(resource.inputs)
+    rehearsal.client("sns").set_topic_attributes(
+        TopicArn=inputs["arn"], AttributeName="Policy", AttributeValue=inputs["policy"]
+    )
+
+
+def event_bus(rehearsal: Rehearsal, resource: Registered) -> None:
+    inputs = rehearsal.resolve(resource.inputs)
+    created = rehearsal.client("events").create_event_bus(Name=resource.outputs["name"], Tags=_tags(inputs))
+    rehearsal.swap(resource.outputs["arn"], created["EventBusArn"])
+
+
+def event_bus_policy(rehearsal: Rehearsal, resource: Registered) -> None:
+    """The whole policy in one PutPermission call, as the provider's aws_cloudwatch_event_bus_policy makes it."""
+    inputs = rehearsal.resolve(resource.inputs)
+    rehearsal.client("events").put_permission(EventBusName=inputs["eventBusName"], Policy=inputs["policy"])
+
+
+def stack_set(rehearsal: Rehearsal, resource: Registered) -> None:
+    """CreateStackSet in the stack's account; moto keeps the template body, which the members' stacks run."""
+    inputs = rehearsal.resolve(resource.inputs)
+    automatic = inputs.get("autoDeployment") or {}
+    created = rehearsal.client("cloudformation").create_stack_set(
+        StackSetName=resource.outputs["name"],
+        Description=inputs.get("description", ""),
+        TemplateBody=inputs["templateBody"],
+        Parameters=[{"ParameterKey": key, "ParameterValue": value} for key, value in inputs["parameters"].items()],
+        Capabilities=inputs["capabilities"],
+        PermissionModel=inputs["permissionModel"],
+        AutoDeployment={
+            "Enabled": automatic["enabled"],
+            "RetainStacksOnAccountRemoval": automatic["retainStacksOnAccountRemoval"],
+        },
+        CallAs=inputs["callAs"],
+        Tags=_tags(inputs),
+    )
+    rehearsal.swap(resource.outputs["arn"], f"{resource.outputs['arn'].rsplit('/', 1)[0]}/{created['StackSetId']}")
+
+
+def stack_set_instance(rehearsal: Rehearsal, resource: Registered) -> None:
+    """CreateStackInstances for the OUs in one Region. moto's service-managed instances go to the accounts of
+    moto's own organisation, which this rehearsal does not create (moto draws its account IDs at random): the
+    members' stacks are created by rehearse/member_stacks.py instead."""
+    inputs = rehearsal.resolve(resource.inputs)
+    rehearsal.client("cloudformation").create_stack_instances(
+        StackSetName=inputs["stackSetName"],
+        DeploymentTargets={"OrganizationalUnitIds": inputs["deploymentTargets"]["organizationalUnitIds"]},
+        Regions=[inputs["stackSetInstanceRegion"]],
+        CallAs=inputs["callAs"],
+    )
 
 
 def subscription(rehearsal: Rehearsal, resource: Registered) -> None:
@@ -358,6 +413,11 @@ HANDLERS: dict[str, Handler] = {
     "aws:cloudwatch/eventTarget:EventTarget": event_target,
     "aws:sns/topic:Topic": topic,
     "aws:sns/topicSubscription:TopicSubscription": subscription,
+    "aws:sns/topicPolicy:TopicPolicy": topic_policy,
+    "aws:cloudwatch/eventBus:EventBus": event_bus,
+    "aws:cloudwatch/eventBusPolicy:EventBusPolicy": event_bus_policy,
+    "aws:cloudformation/stackSet:StackSet": stack_set,
+    "aws:cloudformation/stackSetInstance:StackSetInstance": stack_set_instance,
     "aws:cloudwatch/logMetricFilter:LogMetricFilter": metric_filter,
     "aws:cloudwatch/metricAlarm:MetricAlarm": metric_alarm,
     "aws:cloudwatch/queryDefinition:QueryDefinition": query_definition,
@@ -378,12 +438,13 @@ def policy_statements(lambda_client: Any, function_name: str) -> list[dict[str, 
     return json.loads(lambda_client.get_policy(FunctionName=function_name)["Policy"])["Statement"]
 
 
-def rule_matches(rule_name: str, event: dict[str, Any], account: str, region: str) -> bool:
-    """Would the emulator route ``event`` to this rule? moto's own matcher, on the rule it stored.
+def rule_matches(rule_name: str, event: dict[str, Any], account: str, region: str, bus: str | None = None) -> bool:
+    """Would the emulator route ``event`` to this rule (of the default bus, or of ``bus``)? moto's own matcher,
+    on the rule it stored.
 
     (moto's TestEventPattern API returns nothing, so the matcher it uses for PutEvents is asked directly.)
     """
     from moto.events.models import events_backends  # noqa: PLC0415 - only with moto active
 
-    rule = events_backends[account][region].describe_rule(rule_name, None)
+    rule = events_backends[account][region].describe_rule(rule_name, bus)
     return bool(rule.event_pattern.matches_event(event))  # type: ignore[arg-type]  # moto's TypedDict

@@ -51,6 +51,7 @@ class DeployedFunction:
     level: int
     environment: Mapping[str, str] = field(default_factory=dict)
     package: str = ""  # the name the archive's package was imported under
+    function_arn: str | None = None  # the ARN Lambda passes on each invocation's context, when the caller gives it
 
     def module(self, name: str) -> Any:
         """One of the archive's modules (``notify``, say), as the function imports it."""
@@ -71,7 +72,7 @@ class DeployedFunction:
         logger.propagate = False
         invocation = Invocation(request_id, [])
         try:
-            invocation.returned = self.handler(event, _Context(request_id))
+            invocation.returned = self.handler(event, _Context(request_id, self.function_arn))
         except Exception as error:  # noqa: BLE001 - Lambda catches everything a handler raises, and so does this
             invocation.error = f"{type(error).__name__}: {error}"
         finally:
@@ -86,8 +87,10 @@ class DeployedFunction:
 
 
 class _Context:
-    def __init__(self, request_id: str) -> None:
+    def __init__(self, request_id: str, function_arn: str | None = None) -> None:
         self.aws_request_id = request_id
+        if function_arn:
+            self.invoked_function_arn = function_arn
 
 
 def load(code: bytes, handler_setting: str, log_level: str, environment: Mapping[str, str]) -> DeployedFunction:

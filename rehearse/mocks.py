@@ -57,6 +57,7 @@ class Registered:
     inputs: dict[str, Any]
     outputs: dict[str, Any]
     id: str = ""
+    region: str = ""  # where the AWS provider creates it: its ``region`` input, else its provider's, else the stack's
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
@@ -68,14 +69,15 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         outputs = dict(args.inputs)
+        region = self._region_of(args)
         physical = outputs.get("name")
         if physical is None and args.typ in AUTONAMED:
             suffix = hashlib.sha256(args.name.encode()).hexdigest()[:7]
             physical = f"{args.name}-{suffix}"
             outputs["name"] = physical
-        arn = self._arn(args.typ, physical or args.name)
+        arn = self._arn(args.typ, physical or args.name, region)
         if args.typ == "aws:cloudwatch/eventRule:EventRule" and outputs.get("eventBusName") not in (None, "default"):
-            arn = f"arn:aws:events:{self.region}:{self.account}:rule/{outputs['eventBusName']}/{physical}"
+            arn = f"arn:aws:events:{region}:{self.account}:rule/{outputs['eventBusName']}/{physical}"
         if arn:
             outputs["arn"] = arn
         if args.typ == "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration":
@@ -83,12 +85,23 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 f"arn:aws:chatbot::{self.account}:chat-configuration/slack-channel/{outputs['configurationName']}"
             )
         if args.typ == "aws:sqs/queue:Queue":
-            outputs["url"] = f"https://sqs.{self.region}.amazonaws.com/{self.account}/{physical}"
+            outputs["url"] = f"https://sqs.{region}.amazonaws.com/{self.account}/{physical}"
         # Ids as the AWS provider sets them: a queue's URL, a topic's ARN, otherwise the physical name.
         resource_id = outputs.get("url") or (arn if args.typ == "aws:sns/topic:Topic" else None)
         resource_id = resource_id or physical or f"{args.name}-id"
-        self.resources.append(Registered(args.typ, args.name, dict(args.inputs), outputs, resource_id))
+        self.resources.append(Registered(args.typ, args.name, dict(args.inputs), outputs, resource_id, region))
         return resource_id, outputs
+
+    def _region_of(self, args: pulumi.runtime.MockResourceArgs) -> str:
+        """The resource's ``region`` input, else its explicit provider's region (a provider reference is
+        ``URN::ID``), else the stack's."""
+        if args.inputs.get("region"):
+            return str(args.inputs["region"])
+        provider_id = (args.provider or "").rpartition("::")[2]
+        for resource in self.resources:
+            if resource.type == "pulumi:providers:aws" and resource.id == provider_id and resource.inputs.get("region"):
+                return str(resource.inputs["region"])
+        return self.region
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         self.calls.append(args.token)
@@ -98,8 +111,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
             return {"accountId": self.account, "arn": f"arn:aws:iam::{self.account}:root", "id": self.account}, []
         raise NotImplementedError(f"no mock for {args.token}")
 
-    def _arn(self, typ: str, name: str) -> str | None:
-        where = f"{self.region}:{self.account}"
+    def _arn(self, typ: str, name: str, region: str) -> str | None:
+        where = f"{region}:{self.account}"
         return {
             "aws:cloudwatch/logGroup:LogGroup": f"arn:aws:logs:{where}:log-group:{name}",
             "aws:iam/role:Role": f"arn:aws:iam::{self.account}:role/{name}",

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from handler_capture import invoke, load_event
+from handler_capture import CentralContext, invoke, load_event
 from pytest import MonkeyPatch
 
 from bench import cost, program_bench, run, suite
@@ -82,6 +82,41 @@ def test_the_cost_counts_the_log_bytes_it_is_given_and_the_billed_milliseconds()
     assert figures.billed_ms == 1  # 50 us of CPU at a 128 MB share of a vCPU is under a millisecond
     assert figures.logs_usd == pytest.approx(0.50 * 1000 * 1e6 / 1e9)
     assert figures.lambda_usd == pytest.approx(0.20 + 1e6 * 0.125 * 0.001 * cost.LAMBDA_ARM64_GB_SECOND_USD)
+
+
+def test_organisation_mode_adds_one_custom_event_per_64_kb_chunk_of_each_forwarded_event() -> None:
+    """EventBridge User Guide, "Sending and receiving events between AWS accounts in Amazon EventBridge": events
+    sent to another account's bus are charged to the sender as custom events; "Amazon EventBridge pricing"
+    (aws.amazon.com/eventbridge/pricing/): custom events per million, each 64 KB chunk of a payload one event."""
+    logger = cost.per_million_events(cpu_us_here=50.0, log_bytes=1000.0)
+    small = cost.organization_per_million_events(logger, [2_000, 3_000])
+    assert small.chunks_per_event == 1
+    assert small.forwarding_usd == pytest.approx(1e6 * cost.EVENTBRIDGE_CUSTOM_EVENT_USD)
+    assert small.total_usd == pytest.approx(logger.total_usd + small.forwarding_usd)
+    # A 100 KB event is two chunks, a 64 KB one exactly one: on average 1.5 billed events per task event.
+    mixed = cost.organization_per_million_events(logger, [100 * 1024, 64 * 1024])
+    assert mixed.chunks_per_event == 1.5
+    assert mixed.forwarding_usd == pytest.approx(1.5 * small.forwarding_usd)
+    with pytest.raises(ValueError, match="no events"):
+        cost.organization_per_million_events(logger, [])
+
+
+def test_the_forwarded_bytes_are_the_sample_task_events_as_sent() -> None:
+    sizes = run.forwarded_event_bytes()
+    assert len(sizes) == len(run.TASK_EVENTS)
+    assert all(1_000 < size < cost.EVENTBRIDGE_CHUNK_BYTES for size in sizes)  # ECS task events: a few KB each
+
+
+def test_a_member_records_extra_bytes_are_what_the_handler_adds_for_another_account_and_region() -> None:
+    """The organisation figure counts the account and region a member's record carries (handler/origin.py)."""
+    event = load_event("task_stopped_oom")
+    home = len(invoke(event).lines[-1].encode())
+    elsewhere = json.loads(json.dumps(event).replace("eu-west-1", "ap-southeast-2"))
+    elsewhere["account"] = "444455556666"
+    member = len(invoke(elsewhere, context=CentralContext()).lines[-1].encode())
+    # The region also sits in the record's cluster ARN: count only what the two new fields add.
+    arn_growth = len("ap-southeast-2") - len("eu-west-1")
+    assert member - home - arn_growth == len(run.ORIGIN_FIELDS.encode())
 
 
 def test_measuring_leaves_the_handler_logger_as_it_was() -> None:

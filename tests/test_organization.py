@@ -77,7 +77,9 @@ def test_the_member_stack_set_deploys_itself_to_every_account_of_the_ous(deploye
 def test_only_the_organisation_may_put_events_on_the_central_bus(deployed: Run) -> None:
     """EventBridge API Reference, PutPermission: every account of an organisation is admitted by one statement,
     Principal "*" with the organisation ID as the condition (aws:PrincipalOrgID, IAM User Guide, "AWS global
-    condition context keys"); the bus policy is at most 10 KB."""
+    condition context keys"); the bus policy is at most 10 KB. EventBridge User Guide, "Permissions for event buses
+    in Amazon EventBridge": a bus admits other accounts, or an organisation, through its resource-based policy.
+    (moto enforces no such policy; tests/test_org_rehearsal.py refuses an outside account by evaluating it.)"""
     bus = deployed.one(BUS).outputs
     policy = deployed.one(BUS_POLICY).inputs
     assert policy["eventBusName"] == bus["name"]
@@ -150,7 +152,9 @@ def test_the_member_forwards_exactly_what_the_central_rule_takes(deployed: Run) 
 def test_the_member_role_may_only_put_events_on_the_central_bus(deployed: Run) -> None:
     """EventBridge User Guide, "Sending and receiving events between AWS accounts": a rule that targets another
     account's bus needs a role in the sending account that EventBridge assumes, allowed events:PutEvents on that
-    bus; the dead-letter queue admits only the forwarding rule ("Cross-service confused deputy prevention")."""
+    bus, within a Region and across Regions to a supported destination ("Sending and receiving events between AWS
+    Regions in Amazon EventBridge": a member in us-east-1 forwards to the central bus in eu-west-1); the dead-letter
+    queue admits only the forwarding rule ("Cross-service confused deputy prevention")."""
     resources = template_of(deployed)["Resources"]
     role = resources["ForwardRole"]["Properties"]
     (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
@@ -172,7 +176,8 @@ def test_forwarding_failures_reach_a_central_topic_in_the_members_region(deploye
     """A member's alarm on its dead-letter queue notifies the central account's topic of the member's own region
     (CloudWatch alarm actions name an SNS topic ARN; the topic's policy admits cloudwatch.amazonaws.com for the
     organisation's accounts, aws:SourceOrgID, IAM User Guide "AWS global condition context keys"); on-call's email
-    is subscribed to each."""
+    is subscribed to each. No AWS page says whether an alarm may notify a topic of another Region, so each member
+    Region has its own (docs/development.md, "What AWS does that the emulators do not: checked where")."""
     alarm = template_of(deployed)["Resources"]["DeadLettersAlarm"]["Properties"]
     assert alarm["Namespace"] == "AWS/SQS" and alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
     (action,) = alarm["AlarmActions"]

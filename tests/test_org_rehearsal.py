@@ -1,0 +1,210 @@
+"""`python3 -m rehearse --organization`: the organisation mode on the embedded emulator.
+
+The central stack and, from its StackSet's own template body, the member stacks in moto; events of member
+accounts in two regions, of the logger's own account and of an account outside the organisation.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+
+from rehearse.__main__ import main
+from rehearse.org_morning import (
+    CENTRAL_ACCOUNT,
+    ORGANIZATION_ID,
+    OUTSIDE_ACCOUNT,
+    PAYMENTS_ACCOUNT,
+    SEARCH_ACCOUNT,
+    organization_sequence,
+)
+
+OUTSIDER_LABEL = "outside the organisation, eu-west-1: PutEvents to the central bus"
+
+
+def rehearse(*argv: str) -> dict[str, Any]:
+    out = io.StringIO()
+    assert main(["--organization", *argv, "--json"], out=out) == 0
+    report: dict[str, Any] = json.loads(out.getvalue())
+    return report
+
+
+@pytest.fixture(scope="module")
+def organization_run() -> dict[str, Any]:
+    return rehearse()
+
+
+def delivery(report: dict[str, Any], label: str) -> dict[str, Any]:
+    (found,) = [played for played in report["deliveries"] if played["label"] == label]
+    return found
+
+
+def stored_records(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The records as the central log group holds them in moto."""
+    return [event["message"] for event in report["log_events"]]
+
+
+def test_the_outside_accounts_event_is_refused_by_the_bus_policy_and_never_logged(
+    organization_run: dict[str, Any],
+) -> None:
+    """IAM User Guide, "AWS global condition context keys": aws:PrincipalOrgID is the organisation of the
+    requesting principal's account, absent for an account in none. EventBridge User Guide, "Permissions for event
+    buses in Amazon EventBridge", and API Reference, PutPermission: the central bus admits every account of the
+    organisation through Principal "*" with the organisation's ID as condition, and no one else. moto enforces no
+    resource policy: rehearse/bus_policy.py evaluates the policy moto stored."""
+    outsider = delivery(organization_run, OUTSIDER_LABEL)
+    assert outsider["account"] == OUTSIDE_ACCOUNT
+    assert outsider["caught_by"] == [] and outsider["records"] == []
+    assert outsider["why_not"] == (
+        f"refused by the central bus's policy: account {OUTSIDE_ACCOUNT} is not in organisation {ORGANIZATION_ID}"
+    )
+    logged = json.dumps(organization_run["log_events"])
+    assert OUTSIDE_ACCOUNT not in logged and "cluster/intruder" not in logged
+    assert all(OUTSIDE_ACCOUNT not in note["message"] for note in organization_run["notifications"])
+
+
+def test_the_refusal_is_the_stored_policys_not_a_rule_of_the_rehearsal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a bus policy that admits any account, the same outside event reaches the log group: the refusal
+    above comes from evaluating the policy the program deployed."""
+    import components.organization  # noqa: PLC0415
+
+    def admits_anyone(bus_arn: str, organization_id: str) -> str:
+        statement = {"Sid": "AnyAccount", "Effect": "Allow", "Principal": "*", "Action": "events:PutEvents"}
+        statement["Resource"] = bus_arn
+        return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+    monkeypatch.setattr(components.organization, "central_bus_policy", admits_anyone)
+    outsider = delivery(rehearse(), OUTSIDER_LABEL)
+    assert outsider["why_not"] is None and outsider["records"]
+    assert outsider["records"][0]["account"] == OUTSIDE_ACCOUNT
+
+
+def test_members_events_reach_the_central_log_group_with_their_account_and_region(
+    organization_run: dict[str, Any],
+) -> None:
+    """EventBridge User Guide, "Sending and receiving events between AWS accounts in Amazon EventBridge": a rule
+    in the sending account targets the receiver's bus, with a role allowed to put events on it, within a region
+    and across regions to a supported destination ("Sending and receiving events between AWS Regions"); the
+    receiver's rules match the events. Each record names the account and region it came from where they are not
+    the logger's own (handler/origin.py)."""
+    by_cluster = {record.get("clusterArn"): record for record in stored_records(organization_run)}
+    payments = by_cluster[f"arn:aws:ecs:eu-west-1:{PAYMENTS_ACCOUNT}:cluster/payments"]
+    assert payments["account"] == PAYMENTS_ACCOUNT and "region" not in payments  # the logger's own region
+    search = by_cluster[f"arn:aws:ecs:us-east-1:{SEARCH_ACCOUNT}:cluster/search"]
+    assert (search["account"], search["region"]) == (SEARCH_ACCOUNT, "us-east-1")
+    own = by_cluster[f"arn:aws:ecs:eu-west-1:{CENTRAL_ACCOUNT}:cluster/tools"]
+    assert "account" not in own and "region" not in own
+    for label in ("payments, eu-west-1: a task starts", "search, us-east-1: a task cannot pull its image"):
+        played = delivery(organization_run, label)
+        assert played["caught_by"] == organization_run["rules"], label
+        assert played["path"][0].startswith("forwarded by the member rule StackSet-"), played["path"]
+        assert played["path"][1] == f"the bus's policy admits account {played['account']} (aws:PrincipalOrgID)"
+    subjects = {note["subject"]: note["message"] for note in organization_run["notifications"]}
+    image_pull = next(text for subject, text in subjects.items() if "failed to start" in subject)
+    assert f"Account:                        {SEARCH_ACCOUNT}" in image_pull
+    assert "https://us-east-1.console.aws.amazon.com/ecs/" in image_pull
+
+
+def test_the_member_rules_decide_what_is_forwarded(organization_run: dict[str, Any]) -> None:
+    """Events the member rule does not take, and accounts and regions without a member stack, never reach the
+    central bus."""
+    instance = delivery(organization_run, "search, us-east-1: a container instance changes")
+    assert instance["why_not"].startswith("not forwarded by the member rule StackSet-")
+    assert "other detail-type 'ECS Container Instance State Change'" in instance["why_not"]
+    elsewhere = delivery(organization_run, "payments, eu-central-1: a region outside memberRegions")
+    assert elsewhere["why_not"] == (
+        f"not forwarded: account {PAYMENTS_ACCOUNT} has no member stack in eu-central-1 (the stack set's instances "
+        "are in eu-west-1, us-east-1: memberRegions)"
+    )
+    assert "cluster/payments" not in json.dumps([r for r in stored_records(organization_run) if r.get("region")])
+
+
+def test_every_member_stack_forwards_to_the_central_bus_and_alarms_to_a_central_topic_in_its_region(
+    organization_run: dict[str, Any],
+) -> None:
+    """CloudFormation API Reference, CreateStackInstances: a service-managed stack set deploys to every account
+    of the target OUs in each Region given; a CloudWatch alarm notifies a topic of its own Region, here the
+    central account's."""
+    members = {(member["account"], member["region"]): member for member in organization_run["members"]}
+    accounts = {CENTRAL_ACCOUNT, PAYMENTS_ACCOUNT, SEARCH_ACCOUNT}
+    assert set(members) == {(account, region) for account in accounts for region in ("eu-west-1", "us-east-1")}
+    for (_, region), member in members.items():
+        assert member["target"] == organization_run["event_bus"]
+        (action,) = member["alarm_actions"]
+        assert action.startswith(f"arn:aws:sns:{region}:{CENTRAL_ACCOUNT}:") and action.endswith("-forwarding")
+        assert set(member["created_by_this_command"]) == {"DeadLettersPolicy", "DeadLettersAlarm"}
+    member_alarms = [alarm for alarm in organization_run["alarms"] if "DeadLettersAlarm" in alarm["name"]]
+    assert len(member_alarms) == len(members) and {alarm["state"] for alarm in member_alarms} == {"OK"}
+
+
+def test_the_text_says_each_events_account_region_and_who_carried_it_across() -> None:
+    out = io.StringIO()
+    assert main(["--organization"], out=out) == 0
+    text = out.getvalue()
+    assert f"for organisation {ORGANIZATION_ID}" in text
+    assert f"[account {SEARCH_ACCOUNT}, us-east-1]: ECS Task State Change" in text
+    assert (
+        f"not caught: refused by the central bus's policy: account {OUTSIDE_ACCOUNT} is not in organisation "
+        f"{ORGANIZATION_ID}" in text
+    )
+    assert "moto does not deliver cross-account targets as EventBridge does" in text
+    assert "it has no AWS::SQS::QueuePolicy or AWS::CloudWatch::Alarm" in text
+    for played in organization_sequence():
+        assert played.label in text
+
+
+def test_an_event_file_plays_from_the_account_and_region_of_its_envelope(tmp_path: Any) -> None:
+    (event,) = [played.event for played in organization_sequence() if played.account == SEARCH_ACCOUNT][:1]
+    path = tmp_path / "search.json"
+    path.write_text(json.dumps(event))
+    report = rehearse(str(path))
+    (played,) = report["deliveries"]
+    assert (played["account"], played["region"]) == (SEARCH_ACCOUNT, "us-east-1")
+    assert played["records"][0]["account"] == SEARCH_ACCOUNT
+
+
+def test_what_motos_cloudformation_skips_is_created_from_the_templates_own_properties() -> None:
+    """EventBridge User Guide, "Event retry policy and using dead-letter queues": the rule's dead-letter queue
+    admits events.amazonaws.com for that rule (aws:SourceArn); the alarm watches that queue. moto's CloudFormation
+    has neither AWS::SQS::QueuePolicy nor AWS::CloudWatch::Alarm, so rehearse/member_stacks.py makes them."""
+    import boto3  # noqa: PLC0415
+
+    from components.organization import member_template  # noqa: PLC0415
+    from rehearse.member_stacks import as_account, create_member_stack  # noqa: PLC0415
+    from rehearse.play import emulated_aws  # noqa: PLC0415
+
+    template = json.dumps(member_template(service_events=True, retry_attempts=185, max_event_age_seconds=86400))
+    bus = f"arn:aws:events:eu-west-1:{CENTRAL_ACCOUNT}:event-bus/central"
+    parameters = {"CentralEventBusArn": bus, "CentralAccountId": CENTRAL_ACCOUNT, "FailureTopicName": "failures"}
+    with emulated_aws("eu-west-1", CENTRAL_ACCOUNT):
+        stack = create_member_stack(
+            account=SEARCH_ACCOUNT,
+            region="us-east-1",
+            stack_name="StackSet-members-test",
+            template_body=template,
+            parameters=parameters,
+            capabilities=["CAPABILITY_IAM"],
+        )
+        with as_account(SEARCH_ACCOUNT):
+            sqs = boto3.client("sqs", region_name="us-east-1")
+            policy = sqs.get_queue_attributes(QueueUrl=stack.queue_url, AttributeNames=["Policy"])["Attributes"]
+            rule_arn = boto3.client("events", region_name="us-east-1").describe_rule(Name=stack.rule_name)["Arn"]
+    (statement,) = json.loads(policy["Policy"])["Statement"]
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": rule_arn}}
+    assert rule_arn.startswith(f"arn:aws:events:us-east-1:{SEARCH_ACCOUNT}:rule/StackSet-members-test-")
+    assert stack.alarm["Dimensions"] == [{"Name": "QueueName", "Value": stack.queue_url.rsplit("/", 1)[-1]}]
+    assert stack.alarm["AlarmActions"] == [f"arn:aws:sns:us-east-1:{CENTRAL_ACCOUNT}:failures"]
+    assert SEARCH_ACCOUNT in stack.alarm["AlarmDescription"] and "us-east-1" in stack.alarm["AlarmDescription"]
+    assert stack.target["Arn"] == bus and stack.target["RoleArn"].startswith(f"arn:aws:iam::{SEARCH_ACCOUNT}:role/")
+
+
+def test_a_bad_organisation_setting_stops_it_with_the_value_and_the_override_that_fixes_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["--organization", "--config", "organizationId=o-BAD"], out=io.StringIO()) == 2
+    said = capsys.readouterr().err
+    assert "organizationId = 'o-BAD'" in said and "Fix: --config organizationId=o-a1b2c3d4e5" in said
+    assert "Traceback" not in said
