@@ -764,9 +764,7 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
         if not settings.action_logs:
             return None
         clusters = cast(Sequence[pulumi.Input[str]], settings.cluster_arns or ())
-        return action_logs.create(
-            name, clusters, retention_days=settings.log_retention_days, tags=tags, parent=self
-        )
+        return action_logs.create(name, clusters, retention_days=settings.log_retention_days, tags=tags, parent=self)
 
     @staticmethod
     def _environment(
