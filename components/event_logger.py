@@ -641,7 +641,6 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
                 name, settings, topic_arn=topic_arn, log_group=log_group, role=role, tags=tags, parent=self
             )
         extra_policies = self._message_policies(name, settings, notify, role, log_group)
-        actions = self._action_logs(name, settings, tags)
         function = aws.lambda_.Function(
             f"{name}-function",
             description="Writes one concise log record per ECS task state change.",
@@ -658,7 +657,8 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
                 application_log_level=settings.log_level,
                 system_log_level=settings.system_log_level,
             ),
-            environment=self._environment(settings, notify, actions),
+            # The function learns the Action Logs group's name, for its links (made before it, so it exists).
+            environment=self._environment(settings, notify, actions := self._action_logs(name, settings, tags)),
             tags=tags,
             # The role must be able to write logs (and send messages) before the first event arrives.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy, *extra_policies]),
@@ -706,7 +706,6 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
             )
         self.notification_table_name = notify.table.name if notify else None
         self.slack_channel_configuration_arn = notify.slack_channel_arn if notify else None
-        self.action_log_group_name = actions.log_group.name if actions else None
         self._views(
             name,
             settings,
@@ -761,10 +760,13 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
         self, name: str, settings: EcsTaskEventLoggerArgs, tags: Mapping[str, str]
     ) -> action_logs.ActionLogs | None:
         """ECS Action Logs of the logger's clusters, into a log group of its own (components/action_logs.py)."""
+        self.action_log_group_name = None
         if not settings.action_logs:
             return None
-        clusters = cast(Sequence[pulumi.Input[str]], settings.cluster_arns or ())
-        return action_logs.create(name, clusters, retention_days=settings.log_retention_days, tags=tags, parent=self)
+        clusters = settings.cluster_arns or ()
+        made = action_logs.create(name, clusters, retention_days=settings.log_retention_days, tags=tags, parent=self)
+        self.action_log_group_name = made.log_group.name
+        return made
 
     @staticmethod
     def _environment(
