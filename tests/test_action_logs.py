@@ -34,9 +34,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
+import pulumi
 import pytest
 from config_refusals import config_error
 from handler_capture import load_event
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.mocks import MockMonitor
 from test_dashboard import insights_detail
 from test_notify import Aws, body_lines, run
 
@@ -45,7 +48,7 @@ from components import EcsTaskEventLogger, EcsTaskEventLoggerArgs
 from handler import action_logs, notify
 from rehearse import api_model
 from rehearse.aws import Rehearsal, documented_log_types
-from rehearse.mocks import ACCOUNT, CLUSTER_ARN, REGION, Run, run_program, stack_config
+from rehearse.mocks import ACCOUNT, CLUSTER_ARN, PROJECT, REGION, STACK, RecordingMocks, Run, run_program, stack_config
 from rehearse.mocks import run as run_under_mocks
 from rehearse.play import emulated_aws
 
@@ -125,9 +128,46 @@ def test_one_destination_a_group_of_its_own_with_the_loggers_retention_and_a_del
     assert destination["deliveryDestinationConfiguration"] == {"destinationResourceArn": group["arn"]}
     assert name_violations("PutDeliveryDestination", "outputFormat", destination["outputFormat"]) == []
     assert name_violations("PutDeliveryDestination", "name", destination["name"]) == []
-    pairs = {(d.outputs["deliverySourceName"], d.outputs["deliveryDestinationArn"]) for d in deployment.of_type(DELIVERY)}
+    pairs = {
+        (d.outputs["deliverySourceName"], d.outputs["deliveryDestinationArn"]) for d in deployment.of_type(DELIVERY)
+    }
     assert pairs == {(source.outputs["name"], destination["arn"]) for source in deployment.of_type(SOURCE)}
     assert deployment.outputs["actionLogGroupName"] == group["name"]
+
+
+class DependencyMonitor(MockMonitor):
+    """The mock monitor, keeping what each registration says it depends on (the engine orders creation by it)."""
+
+    def __init__(self, mocks: RecordingMocks) -> None:
+        super().__init__(mocks)
+        self.urns: dict[str, str] = {}
+        self.dependencies: dict[str, set[str]] = {}
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)
+        self.urns[request.name] = response.urn
+        self.dependencies[request.name] = set(request.dependencies)
+        return response
+
+
+def test_every_delivery_waits_for_the_groups_own_policy() -> None:
+    """CreateDelivery adds the group to the account's shared AWSLogDeliveryWrite20150319 policy when the group has
+    no policy of its own ("Logs sent to CloudWatch Logs"): the group's must exist first."""
+    mocks = RecordingMocks()
+    monitor = DependencyMonitor(mocks)
+    pulumi_settings.ROOT.set(None)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=STACK, preview=False, monitor=monitor)
+
+    @pulumi.runtime.test
+    def deployment() -> None:
+        EcsTaskEventLogger("orders", EcsTaskEventLoggerArgs(cluster_arns=[CLUSTER_ARN, BATCH_ARN], action_logs=True))
+
+    deployment()
+    (policy,) = [r.name for r in mocks.of_type(POLICY)]
+    deliveries = [r.name for r in mocks.of_type(DELIVERY)]
+    assert len(deliveries) == 2
+    for delivery in deliveries:
+        assert monitor.urns[policy] in monitor.dependencies[delivery], delivery
 
 
 def test_the_groups_policy_is_the_documented_statement_and_no_wider() -> None:
@@ -209,7 +249,7 @@ def test_clusters_a_source_cannot_cover_are_refused_with_the_fix(config: dict[st
 )
 def test_the_component_refuses_what_no_source_can_cover(overrides: dict[str, Any], complaint: str) -> None:
     clusters = {} if "all_clusters_prefix" in overrides else {"cluster_arns": [CLUSTER_ARN]}
-    with pytest.raises(ValueError, match="EcsTaskEventLoggerArgs.action_logs") as raised:
+    with pytest.raises(ValueError, match=r"EcsTaskEventLoggerArgs\.action_logs") as raised:
         EcsTaskEventLoggerArgs(action_logs=True, **clusters, **overrides).validated()
     assert complaint in str(raised.value)
 
