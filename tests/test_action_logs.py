@@ -248,7 +248,7 @@ def test_clusters_a_source_cannot_cover_are_refused_with_the_fix(config: dict[st
     ids=["all clusters", "organisation"],
 )
 def test_the_component_refuses_what_no_source_can_cover(overrides: dict[str, Any], complaint: str) -> None:
-    clusters = {} if "all_clusters_prefix" in overrides else {"cluster_arns": [CLUSTER_ARN]}
+    clusters: dict[str, Any] = {} if "all_clusters_prefix" in overrides else {"cluster_arns": [CLUSTER_ARN]}
     with pytest.raises(ValueError, match=r"EcsTaskEventLoggerArgs\.action_logs") as raised:
         EcsTaskEventLoggerArgs(action_logs=True, **clusters, **overrides).validated()
     assert complaint in str(raised.value)
@@ -347,7 +347,12 @@ def test_a_placement_failure_links_them_and_other_service_actions_do_not(
 ) -> None:
     called: list[str] = []
     real = notify.client
-    monkeypatch.setattr(notify, "client", lambda service: called.append(service) or real(service))
+
+    def recording(service: str) -> Any:
+        called.append(service)
+        return real(service)
+
+    monkeypatch.setattr(notify, "client", recording)
     monkeypatch.setenv(action_logs.GROUP_ENV, GROUP)
     run(load_event("service_task_placement_failure"))
     (placement,) = aws.messages()
@@ -381,7 +386,7 @@ def emulator() -> Iterator[None]:
         yield
 
 
-def rehearsed(**config: str) -> Rehearsal:
+def rehearsed(**config: Any) -> Rehearsal:
     rehearsal = Rehearsal(deployed(**config), REGION)
     rehearsal.rehearse()
     return rehearsal
