@@ -36,9 +36,11 @@ def wants_link(kind: str, event_name: Any) -> bool:
     return kind == "deployment" or event_name in LINKED_SERVICE_ACTIONS
 
 
-def service_query(cluster: str, service: str) -> str:
-    """Logs Insights: the service's Action Logs, oldest first."""
-    source = _literal(f"service/{cluster}/") + _literal(service)
+def service_query(cluster: str | None, service: str) -> str:
+    """Logs Insights: the service's Action Logs, oldest first; in any of the group's clusters when the event does
+    not say which (a short service ARN without a clusterArn)."""
+    source = _literal(f"service/{cluster}/" if cluster else "service/") + ("" if cluster else "[\\w-]+\\/")
+    source += _literal(service)
     return (
         "fields @timestamp, logLevel, eventName, detail.eventName, detail.statusReason, @logStream\n"
         f"| filter actionSourceId like /(^|:){source}$/\n"

@@ -225,13 +225,15 @@ def _add_action_logs(notice: Notice, fields: dict[str, Any], group: str) -> None
     service_arn = str(fields["serviceArn"])
     prefix, path = service_arn.split(":service/", 1)
     cluster, _, service = path.partition("/")
-    if not service:  # a short service ARN: the cluster is the event's
-        cluster, service = str(fields.get("clusterArn", "")).rsplit("/", 1)[-1], cluster
+    if not service:  # a short service ARN: the cluster is the event's, if it names one
+        cluster_arn = fields.get("clusterArn")
+        known = cluster_arn.rsplit("/", 1)[-1] if isinstance(cluster_arn, str) and ":cluster/" in cluster_arn else ""
+        cluster, service = known, cluster
     at = fields.get("eventTime")
     begin = _shift(at, -action_logs.BEFORE_EVENT_SECONDS)
     end = _shift(at, action_logs.AFTER_EVENT_SECONDS)
     where = f"arn:{prefix.split(':')[1]}:logs:{log_region(prefix.split(':')[3])}"
-    query = action_logs.service_query(cluster, service)
+    query = action_logs.service_query(cluster or None, service)
     notice.links.append(("ECS Action Logs in Logs Insights", insights_range_url(where, [group], query, begin, end)))
 
 

@@ -431,3 +431,35 @@ def test_the_test_bed_reads_the_log_types_from_the_model() -> None:
     assert documented_log_types("Amazon ECS") == ("ACTION_LOGS",)
     assert "S3_SERVER_ACCESS_LOGS" in documented_log_types("Amazon S3")
     assert documented_log_types("No Such Service") == ()
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"eventTime": 12345},
+        {"eventTime": "yesterday"},
+        {"serviceArn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/orders-api", "clusterArn": None},
+        {"serviceArn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/orders-api"},
+    ],
+    ids=["time a number", "time unreadable", "short ARN, no cluster", "short ARN"],
+)
+def test_an_odd_record_still_gets_its_message_and_a_link(fields: dict[str, Any]) -> None:
+    """The message never fails on the event's shape: without a time the link opens on the last day."""
+    record = {
+        "detailType": "ECS Deployment State Change",
+        "eventName": "SERVICE_DEPLOYMENT_FAILED",
+        "eventType": "ERROR",
+        "serviceArn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/demo/orders-api",
+        "clusterArn": CLUSTER_ARN,
+        "eventTime": "2024-05-14T09:20:00Z",
+        **fields,
+    }
+    notice = notify.build_notice(record, {"detail": {}}, None, None, GROUP)
+    assert notice is not None
+    (url,) = [url for label, url in notice.links if label == LINK]
+    detail = insights_detail(url)
+    assert detail["source"] == [GROUP]
+    if not isinstance(fields.get("eventTime", "2024"), str) or fields.get("eventTime") == "yesterday":
+        assert (detail["timeType"], detail["start"]) == ("RELATIVE", -86400)
+    service = console_reads(detail["editorString"])
+    assert service.search("service/demo/orders-api")
