@@ -57,6 +57,14 @@ LATEST_ABNORMAL_STOPS = (
     "| sort @timestamp desc\n"
     "| limit 50"
 )
+# ECS Action Logs' own fields ("Log schema overview", "Monitor Amazon ECS operations with Action Logs"; the
+# troubleshooting page's examples carry eventName and statusReason in detail too); the stream is the service.
+ACTION_LOG_PROBLEMS = (
+    "fields @timestamp, @logStream, logLevel, eventName, detail.eventName, detail.statusReason\n"
+    '| filter logLevel in ["ERROR", "WARN"]\n'
+    "| sort @timestamp desc\n"
+    "| limit 50"
+)
 SERVICE_FAILURES = (
     "fields @timestamp, detailType, eventName, eventType, serviceArn, deploymentId, reason\n"
     f"| filter detailType in {json.dumps(list(SERVICE_EVENT_TYPES))}\n"
@@ -79,6 +87,7 @@ class DashboardNames:
     failed_queue_name: str | None = None
     alarm_arns: tuple[str, ...] = ()
     saved_query_names: tuple[str, ...] = ()
+    action_log_group_name: str | None = None  # with actionLogs
 
 
 @dataclass(frozen=True)
@@ -131,6 +140,9 @@ def widgets(names: DashboardNames, settings: DashboardSettings) -> list[dict[str
         ]
     )
     rows.append([_insights(names, "Deployments and service actions: failures and rollbacks", SERVICE_FAILURES)])
+    if names.action_log_group_name:
+        title = "ECS Action Logs: errors and warnings, by service"
+        rows.append([_insights(names, title, ACTION_LOG_PROBLEMS, group=names.action_log_group_name)])
     if settings.organization:
         rows.append([_insights(names, "Events by account and region", QUERIES["events-by-account"])])
     health = [
@@ -268,12 +280,15 @@ def search_expressions(metric: LogMetric, stat: str, settings: DashboardSettings
     return [expression(chunk) for chunk in chunks]
 
 
-def insights_query(names: DashboardNames, query: str) -> str:
-    """A Logs Insights widget's query: the log group it runs on, then the query."""
-    return f"SOURCE '{names.log_group_name}' | {query}"
+def insights_query(names: DashboardNames, query: str, group: str | None = None) -> str:
+    """A Logs Insights widget's query: the log group it runs on (the logger's, unless another is named), then the
+    query."""
+    return f"SOURCE '{group or names.log_group_name}' | {query}"
 
 
-def _insights(names: DashboardNames, title: str, query: str, width: int = GRID_WIDTH) -> dict[str, Any]:
+def _insights(
+    names: DashboardNames, title: str, query: str, width: int = GRID_WIDTH, group: str | None = None
+) -> dict[str, Any]:
     return {
         "type": "log",
         "width": width,
@@ -282,7 +297,7 @@ def _insights(names: DashboardNames, title: str, query: str, width: int = GRID_W
             "title": title,
             "region": names.region,
             "view": "table",
-            "query": insights_query(names, query),
+            "query": insights_query(names, query, group),
         },
     }
 
@@ -374,12 +389,13 @@ def create(
     saved_query_names: Sequence[str] | None,
     settings: pulumi.Output[DashboardSettings],
     parent: pulumi.Resource,
+    action_log_group: aws.cloudwatch.LogGroup | None = None,
 ) -> pulumi.Output[str]:
     """The dashboard, its body made from the resources' names once they are known; returns its console URL."""
     undelivered, failed = queues
 
     def body_and_names(values: list[Any]) -> DashboardNames:
-        arn, group, function_name, undelivered_name, failed_name, *alarm_arns = values
+        arn, group, function_name, undelivered_name, failed_name, action_group, *alarm_arns = values
         _, partition, _, region, *_ = arn.split(":")
         return DashboardNames(
             partition=partition,
@@ -391,6 +407,7 @@ def create(
             failed_queue_name=failed_name,
             alarm_arns=tuple(alarm_arns),
             saved_query_names=tuple(saved_query_names or ()),
+            action_log_group_name=action_group,
         )
 
     names = pulumi.Output.all(
@@ -399,6 +416,7 @@ def create(
         function.name,
         undelivered.name if undelivered is not None else None,
         failed.name if failed is not None else None,
+        action_log_group.name if action_log_group is not None else None,
         *(alarm.arn for alarm in alarms),
     ).apply(body_and_names)
     board = aws.cloudwatch.Dashboard(

@@ -25,7 +25,7 @@ from typing import Any, TypeVar, cast
 import pulumi
 import pulumi_aws as aws
 
-from . import alarms, container_logs, dashboard, delivery, organization, validation
+from . import action_logs, alarms, container_logs, dashboard, delivery, organization, validation
 from . import notifications as notification_parts
 from . import routes as route_parts
 from .event_pattern import all_clusters_pattern, organization_clusters_pattern, pattern_json, split_patterns
@@ -305,6 +305,15 @@ class EcsTaskEventLoggerArgs:
         "may publish to exactly these. At most one message per service and window, whichever route. Needs "
         "notifications. Default: none (every message to the alarm topic)."
     )
+    action_logs: bool | None = setting(False, check=validation.check_boolean)
+    (
+        "Turn on ECS Action Logs for the logger's clusters: the steps ECS takes in a deployment (state "
+        "transitions, rollbacks, lifecycle hooks), delivered by CloudWatch Logs into a log group of the logger's "
+        "own with the same retention, at CloudWatch's vended-logs price. A delivery source names one cluster, so "
+        "this needs clusterArn or clusterArns (not allClusters) of the stack's own account. The messages about a "
+        "failed deployment or a placement failure then link that service's Action Logs around the event "
+        '(docs/alarms-and-messages.md, "ECS Action Logs"). Default: false.'
+    )
 
     def validated(self) -> "EcsTaskEventLoggerArgs":
         """A normalised copy, defaults filled in; raises ValueError naming the argument and the fix.
@@ -353,6 +362,8 @@ class EcsTaskEventLoggerArgs:
                 "EcsTaskEventLoggerArgs.container_log_groups: the groups are linked from the messages to on-call, "
                 "so they need notifications=True (and alarms=True)"
             )
+        if checked["action_logs"]:
+            _check_action_logs(checked)
         if checked["alarms"] and checked["log_level"] in validation.SILENCES_ABNORMAL_STOPS:
             raise ValueError(
                 f"EcsTaskEventLoggerArgs.log_level: {checked['log_level']} writes no ERROR records, so the "
@@ -386,6 +397,27 @@ def _check_organization_mode(values: Mapping[str, Any]) -> None:
         raise ValueError(
             f"EcsTaskEventLoggerArgs: organisation mode needs {', '.join(ORGANIZATION_FIELDS)} together; "
             f"{', '.join(given)} given without {', '.join(missing)}"
+        )
+
+
+def _check_action_logs(checked: Mapping[str, Any]) -> None:
+    """A delivery source names one cluster of this account: the clusters must be named, and be this account's."""
+    if checked["all_clusters_prefix"] is not None:
+        raise ValueError(
+            "EcsTaskEventLoggerArgs.action_logs: a delivery source names one cluster, so Action Logs cannot cover "
+            "every cluster of the account, nor clusters created later; give cluster_arns instead of "
+            "all_clusters_prefix, or action_logs=False"
+        )
+    if checked["member_organizational_unit_ids"]:
+        raise ValueError(
+            "EcsTaskEventLoggerArgs.action_logs: the member accounts' clusters can only be opted in from their own "
+            "accounts (a delivery source is created in the cluster's account); use action_logs=False in "
+            "organisation mode"
+        )
+    if isinstance(checked["cluster_arns"], pulumi.Output):
+        raise ValueError(
+            "EcsTaskEventLoggerArgs.action_logs: one delivery source is made per cluster, so the number of "
+            "clusters must be known before deploying; give cluster_arns as a list (its items may be outputs)"
         )
 
 
@@ -543,6 +575,8 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
     """The DynamoDB table that keeps the messages to on-call single and unflooded (with notifications)."""
     slack_channel_configuration_arn: pulumi.Output[str] | None
     """The Slack channel configuration (with slackWorkspaceId and slackChannelId)."""
+    action_log_group_name: pulumi.Output[str] | None
+    """The log group the clusters' ECS Action Logs are delivered to (with actionLogs)."""
 
     def __init__(
         self,
@@ -623,7 +657,8 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
                 application_log_level=settings.log_level,
                 system_log_level=settings.system_log_level,
             ),
-            environment=self._environment(settings, notify),
+            # The function learns the Action Logs group's name, for its links (made before it, so it exists).
+            environment=self._environment(settings, notify, actions := self._action_logs(name, settings, tags)),
             tags=tags,
             # The role must be able to write logs (and send messages) before the first event arrives.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy, *extra_policies]),
@@ -671,7 +706,15 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
             )
         self.notification_table_name = notify.table.name if notify else None
         self.slack_channel_configuration_arn = notify.slack_channel_arn if notify else None
-        self._views(name, settings, log_group, function, queues=(rule_dlq, failed_events), alarms=created_alarms)
+        self._views(
+            name,
+            settings,
+            log_group,
+            function,
+            queues=(rule_dlq, failed_events),
+            alarms=created_alarms,
+            actions=actions,
+        )
         self.register_outputs(self.stack_outputs())
 
     def _message_policies(
@@ -713,11 +756,26 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
         options = pulumi.ResourceOptions(parent=self)
         return [aws.iam.RolePolicy(f"{name}-read-container-logs", role=role.id, policy=policy, opts=options)]
 
+    def _action_logs(
+        self, name: str, settings: EcsTaskEventLoggerArgs, tags: Mapping[str, str]
+    ) -> action_logs.ActionLogs | None:
+        """ECS Action Logs of the logger's clusters, into a log group of its own (components/action_logs.py)."""
+        self.action_log_group_name = None
+        if not settings.action_logs:
+            return None
+        clusters = settings.cluster_arns or ()
+        made = action_logs.create(name, clusters, retention_days=settings.log_retention_days, tags=tags, parent=self)
+        self.action_log_group_name = made.log_group.name
+        return made
+
     @staticmethod
     def _environment(
-        settings: EcsTaskEventLoggerArgs, notify: notification_parts.Notifications | None
+        settings: EcsTaskEventLoggerArgs,
+        notify: notification_parts.Notifications | None,
+        actions: action_logs.ActionLogs | None = None,
     ) -> aws.lambda_.FunctionEnvironmentArgs | None:
-        """The messages' settings (notifications.py) and what the messages add: the containers' log groups."""
+        """The messages' settings (notifications.py) and what the messages add: the containers' log groups, the
+        Action Logs group (only a name for a link: no permission comes with it)."""
         if notify is None:
             return None
         variables: dict[str, pulumi.Input[str]] = dict(cast(Mapping[str, str], notify.environment.variables or {}))
@@ -727,6 +785,8 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
             variables[container_logs.GROUPS_ENV] = container_logs.groups_variable(settings.container_log_groups)
         if settings.container_log_lines:
             variables[container_logs.LINES_ENV] = str(settings.container_log_lines)
+        if actions is not None:
+            variables[action_logs.GROUP_ENV] = actions.log_group.name
         return aws.lambda_.FunctionEnvironmentArgs(variables=variables)
 
     def _views(
@@ -738,6 +798,7 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
         *,
         queues: tuple[aws.sqs.Queue | None, aws.sqs.Queue | None],
         alarms: list[aws.cloudwatch.MetricAlarm],
+        actions: action_logs.ActionLogs | None = None,
     ) -> None:
         """Where people look: the saved queries, the console links and the dashboard."""
         self.query_names = self._queries(name, log_group) if settings.saved_queries else None
@@ -751,6 +812,7 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
                 queues=queues,
                 alarms=alarms,
                 saved_query_names=self.query_names,
+                action_log_group=actions.log_group if actions else None,
                 settings=dashboard.settings_of(settings),
                 parent=self,
             )
@@ -778,6 +840,7 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
             "dashboardUrl": self.dashboard_url,
             "notificationTableName": self.notification_table_name,
             "slackChannelConfigurationArn": self.slack_channel_configuration_arn,
+            "actionLogGroupName": self.action_log_group_name,
         }
         return {key: value for key, value in outputs.items() if value is not None}
 

@@ -50,10 +50,15 @@ def function_policy(log_group_arn: str, failed_events_queue_arn: str | None = No
 
 
 def resource_policy(
-    sid: str, principal: str | dict[str, str], action: str, resource: str, condition: dict[str, Any] | None = None
+    sid: str,
+    principal: str | dict[str, str],
+    action: str | Sequence[str],
+    resource: str,
+    condition: dict[str, Any] | None = None,
 ) -> str:
     """A resource-based policy of one Allow statement: who may do one thing to one resource, on what condition."""
-    statement: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Principal": principal, "Action": action}
+    actions = action if isinstance(action, str) else list(action)
+    statement: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Principal": principal, "Action": actions}
     statement["Resource"] = resource
     if condition is not None:
         statement["Condition"] = condition
@@ -107,6 +112,37 @@ def failure_topic_policy(topic_arn: str, organization_id: str) -> str:
         topic_arn,
         {"StringEquals": {"aws:SourceOrgID": organization_id}},
     )
+
+
+def vended_logs_write_policy(log_group_arn: str) -> str:
+    """CloudWatch Logs' delivery service may write the ECS Action Logs into this log group, for this account only.
+
+    The statement "Logs sent to CloudWatch Logs" (CloudWatch Logs User Guide, "Enable logging from AWS services")
+    gives for delivery.logs.amazonaws.com, on this group's streams alone: logs:CreateLogStream and
+    logs:PutLogEvents, with aws:SourceAccount the account and aws:SourceArn the account's CloudWatch Logs ARNs
+    (the delivery sources). PutResourcePolicy (CloudWatch Logs API Reference) takes no other actions and only
+    service principals. With this policy in place first, CreateDelivery leaves the account's own
+    AWSLogDeliveryWrite20150319 policy alone.
+    """
+    partition, region, account = _arn_fields(log_group_arn, "logs")
+    return resource_policy(
+        "AWSLogDeliveryWrite20150319",
+        {"Service": "delivery.logs.amazonaws.com"},
+        ["logs:CreateLogStream", "logs:PutLogEvents"],
+        f"{log_group_arn.removesuffix(':*')}:log-stream:*",
+        {
+            "StringEquals": {"aws:SourceAccount": account},
+            "ArnLike": {"aws:SourceArn": f"arn:{partition}:logs:{region}:{account}:*"},
+        },
+    )
+
+
+def _arn_fields(arn: str, service: str) -> tuple[str, str, str]:
+    """(partition, region, account) of an ARN of ``service``."""
+    parts = arn.split(":")
+    if len(parts) < 6 or parts[0] != "arn" or parts[2] != service:
+        raise ValueError(f"{arn!r} is not an ARN of {service}")
+    return parts[1], parts[3], parts[4]
 
 
 # AWS Lambda quotas (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html): a function's

@@ -406,6 +406,8 @@ def _combination_problems(config: pulumi.Config, values: dict[str, Any], region:
             "containerLogGroups adds a link to the messages to on-call, but notifications are off",
             "pulumi config set notifications true, or pulumi config rm containerLogGroups",
         )
+    if values.get("action_logs"):
+        _action_logs_problems(config, values, region, problems)
     if values.get("alarms") is False and (values.get("alert_email") or topic):
         key = "alertEmail" if values.get("alert_email") else "alarmTopicArn"
         problems.add(
@@ -413,6 +415,39 @@ def _combination_problems(config: pulumi.Config, values: dict[str, Any], region:
             config.get(key),
             f"{key} is set but {config.name}:alarms is false, so nothing would be sent",
             f"pulumi config set alarms true, or pulumi config rm {key}",
+        )
+
+
+def _action_logs_problems(config: pulumi.Config, values: dict[str, Any], region: str, problems: Problems) -> None:
+    """A delivery source names one cluster, in the account that deploys it (components/action_logs.py)."""
+    raw = config.get("actionLogs")
+    if values.get("all_clusters_prefix") is not None:
+        problems.add(
+            "actionLogs",
+            raw,
+            "with allClusters there is no cluster to name, and a delivery source names one cluster (ECS Action Logs "
+            "cannot be turned on for every cluster of the account, nor for clusters created later)",
+            "pulumi config set actionLogs false, or name the clusters: pulumi config rm allClusters && pulumi config "
+            f"set --path 'clusterArns[0]' arn:aws:ecs:{region}:ACCOUNT_ID:cluster/NAME",
+        )
+        return
+    if values.get("member_organizational_unit_ids"):
+        problems.add(
+            "actionLogs",
+            raw,
+            "in organisation mode the member accounts' clusters can only be opted in from their own accounts",
+            "pulumi config set actionLogs false",
+        )
+        return
+    _, account = caller_account()
+    others = sorted({str(arn).split(":")[4] for arn in values.get("cluster_arns") or ()} - {account})
+    if others:
+        problems.add(
+            "actionLogs",
+            raw,
+            f"the clusters of account {', '.join(others)} can only be opted in from that account (a delivery source "
+            f"is created in the cluster's account, and this stack deploys to {account})",
+            "pulumi config set actionLogs false, or list only this account's clusters in clusterArns",
         )
 
 

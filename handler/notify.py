@@ -37,7 +37,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from . import container_lines, container_logs, routes
+from . import action_logs, container_lines, container_logs, routes
 from .classify import failure_reason
 
 TOPIC_ENV = "NOTIFY_TOPIC_ARN"
@@ -130,11 +130,13 @@ def build_notice(
     event: dict[str, Any],
     log_group: str | None,
     container_log_groups: list[str] | None = None,
+    action_log_group: str | None = None,
 ) -> Notice | None:
     """The message for a logged record, or None if it calls for none.
 
     ``container_log_groups``: the names and prefixes of the groups the services' containers log to
-    (containerLogGroups), for the link to a failed task's own streams.
+    (containerLogGroups), for the link to a failed task's own streams. ``action_log_group``: where the clusters'
+    ECS Action Logs are (actionLogs), for the link to a failed deployment's or a placement failure's own.
     """
     detail_type = fields.get("detailType")
     raw_detail = event.get("detail")
@@ -145,7 +147,10 @@ def build_notice(
             _add_container_logs(notice, fields, detail, container_log_groups)
         return notice
     if detail_type in (DEPLOYMENT_STATE_CHANGE, SERVICE_ACTION) and fields.get("eventName"):
-        return _service_notice(fields, event, log_group)
+        notice = _service_notice(fields, event, log_group)
+        if notice is not None and action_log_group and action_logs.wants_link(notice.kind, fields.get("eventName")):
+            _add_action_logs(notice, fields, action_log_group)
+        return notice
     return None
 
 
@@ -213,6 +218,23 @@ def _add_container_logs(notice: Notice, fields: dict[str, Any], detail: dict[str
     end = _shift(stop, container_logs.AFTER_STOP_SECONDS)
     query = container_logs.streams_query(str(fields["taskId"]))
     notice.links.append(("Container logs in Logs Insights", insights_range_url(prefix, groups, query, begin, end)))
+
+
+def _add_action_logs(notice: Notice, fields: dict[str, Any], group: str) -> None:
+    """The link to the service's ECS Action Logs around the event, in the log group's region (the function's)."""
+    service_arn = str(fields["serviceArn"])
+    prefix, path = service_arn.split(":service/", 1)
+    cluster, _, service = path.partition("/")
+    if not service:  # a short service ARN: the cluster is the event's, if it names one
+        cluster_arn = fields.get("clusterArn")
+        known = cluster_arn.rsplit("/", 1)[-1] if isinstance(cluster_arn, str) and ":cluster/" in cluster_arn else ""
+        cluster, service = known, cluster
+    at = fields.get("eventTime")
+    begin = _shift(at, -action_logs.BEFORE_EVENT_SECONDS)
+    end = _shift(at, action_logs.AFTER_EVENT_SECONDS)
+    where = f"arn:{prefix.split(':')[1]}:logs:{log_region(prefix.split(':')[3])}"
+    query = action_logs.service_query(cluster or None, service)
+    notice.links.append(("ECS Action Logs in Logs Insights", insights_range_url(where, [group], query, begin, end)))
 
 
 def _what_happened(fields: dict[str, Any]) -> tuple[str, int | None]:
@@ -572,7 +594,7 @@ def notify(fields: dict[str, Any], event: dict[str, Any], context: Any = None) -
     if not topic:
         return "nothing"
     log_group = os.environ.get(LOG_GROUP_ENV) or os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
-    notice = build_notice(fields, event, log_group, container_logs.configured_groups())
+    notice = build_notice(fields, event, log_group, container_logs.configured_groups(), action_logs.configured_group())
     if notice is None:
         return "nothing"
     topic = routes.topic_for(notice.route_key, routes.configured_routes(), topic)

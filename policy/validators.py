@@ -65,6 +65,7 @@ POLICY_DOCUMENT_INPUTS = {
     "aws:sns/topicPolicy:TopicPolicy": ("policy",),
     "aws:sns/topic:Topic": ("policy",),
     "aws:s3/bucketPolicy:BucketPolicy": ("policy",),
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": ("policyDocument",),
 }
 
 CLUSTER_ARN = re.compile(r"arn:[a-z-]+:ecs:[a-z]{2}(?:-[a-z]+)+-\d+:\d{12}:cluster/[A-Za-z0-9_-]{1,255}")

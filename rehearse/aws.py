@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -400,6 +401,109 @@ def dashboard(rehearsal: Rehearsal, resource: Registered) -> None:
     assert not response.get("DashboardValidationMessages"), response["DashboardValidationMessages"]
 
 
+# What PutResourcePolicy takes ("This API has the following restrictions", CloudWatch Logs API Reference, as
+# botocore's logs model documents the operation): these actions, and service principals only.
+RESOURCE_POLICY_ACTIONS = frozenset({"logs:PutLogEvents", "logs:CreateLogStream"})
+
+
+def documented_log_types(service: str) -> tuple[str, ...]:
+    """The log types PutDeliverySource's logType takes for ``service`` ("Amazon ECS"), as the API model documents
+    them ("For Amazon ECS, the valid value is ACTION_LOGS."): the model declares only a pattern for the member."""
+    member = boto3.client("logs", region_name="us-east-1").meta.service_model.operation_model("PutDeliverySource")
+    text = re.sub(r"<[^>]+>", "", member.input_shape.members["logType"].documentation)
+    found = re.search(rf"For {re.escape(service)}, the valid values? (?:is|are) ([^.]+)\.", text)
+    return tuple(re.findall(r"[A-Z][A-Z0-9_]+", found[1])) if found else ()
+
+
+def log_resource_policy(rehearsal: Rehearsal, resource: Registered) -> None:
+    inputs = rehearsal.resolve(resource.inputs)
+    document = json.loads(inputs["policyDocument"])
+    for statement in document["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        if not set(actions) <= RESOURCE_POLICY_ACTIONS or set(statement.get("Principal") or {}) != {"Service"}:
+            raise api_model.ModelViolation(
+                f"AWS would refuse logs PutResourcePolicy: {actions} for {statement.get('Principal')}; it takes "
+                f"only {sorted(RESOURCE_POLICY_ACTIONS)} for service principals (CloudWatch Logs API Reference)"
+            )
+    params = {"policyDocument": inputs["policyDocument"]}
+    params |= (
+        {"resourceArn": inputs["resourceArn"]} if inputs.get("resourceArn") else {"policyName": inputs["policyName"]}
+    )
+    rehearsal.check_only(
+        resource,
+        "logs",
+        "PutResourcePolicy",
+        params,
+        "moto does not implement log-group resource policies (PutResourcePolicy with resourceArn); the call was "
+        "checked against the API model and the operation's documented restrictions only",
+    )
+
+
+def log_delivery_source(rehearsal: Rehearsal, resource: Registered) -> None:
+    inputs = rehearsal.resolve(resource.inputs)
+    arn = inputs["resourceArn"]
+    if arn.split(":")[2:3] == ["ecs"]:
+        # "Getting started with Amazon ECS Action Logs": the source's resource is the cluster, of this account and
+        # Region; the log type is the one the API model documents for Amazon ECS.
+        if not re.fullmatch(rf"arn:[\w-]+:ecs:{rehearsal.region}:\d{{12}}:cluster/[\w-]+", arn):
+            raise api_model.ModelViolation(f"AWS would refuse logs PutDeliverySource: {arn!r} is not a cluster ARN")
+        allowed = documented_log_types("Amazon ECS")
+        if inputs["logType"] not in allowed:
+            raise api_model.ModelViolation(
+                f"AWS would refuse logs PutDeliverySource: logType {inputs['logType']!r} for an ECS cluster; the API "
+                f"model documents {', '.join(allowed) or 'none'} for Amazon ECS"
+            )
+    rehearsal.check_only(
+        resource,
+        "logs",
+        "PutDeliverySource",
+        {"name": inputs["name"], "resourceArn": arn, "logType": inputs["logType"], **_tags_map(inputs)},
+        "moto does not know ECS as a delivery source (its PutDeliverySource lists other services); the call was "
+        "checked against the API model and the log type it documents for Amazon ECS only",
+    )
+
+
+def log_delivery_destination(rehearsal: Rehearsal, resource: Registered) -> None:
+    inputs = rehearsal.resolve(resource.inputs)
+    target = inputs["deliveryDestinationConfiguration"]["destinationResourceArn"]
+    created = rehearsal.client("logs").put_delivery_destination(
+        name=inputs["name"],
+        outputFormat=inputs["outputFormat"],
+        deliveryDestinationConfiguration={"destinationResourceArn": target},
+        **_tags_map(inputs),
+    )["deliveryDestination"]
+    rehearsal.swap(resource.outputs["arn"], created["arn"])
+
+
+def log_delivery(rehearsal: Rehearsal, resource: Registered) -> None:
+    inputs = rehearsal.resolve(resource.inputs)
+    logs = rehearsal.client("logs")
+    destinations = {d["arn"] for d in logs.describe_delivery_destinations()["deliveryDestinations"]}
+    if inputs["deliveryDestinationArn"] not in destinations:
+        raise api_model.ModelViolation(f"no delivery destination {inputs['deliveryDestinationArn']!r}")
+    sources = {
+        s.inputs.get("name") for s in rehearsal.run.of_type("aws:cloudwatch/logDeliverySource:LogDeliverySource")
+    }
+    if inputs["deliverySourceName"] not in {rehearsal.resolve(name) for name in sources}:
+        raise api_model.ModelViolation(f"no delivery source {inputs['deliverySourceName']!r}")
+    rehearsal.check_only(
+        resource,
+        "logs",
+        "CreateDelivery",
+        {
+            "deliverySourceName": inputs["deliverySourceName"],
+            "deliveryDestinationArn": inputs["deliveryDestinationArn"],
+            **_tags_map(inputs),
+        },
+        "moto cannot hold an ECS delivery source, so it cannot pair one; the call was checked against the API model "
+        "and against the destination moto holds and the sources registered",
+    )
+
+
+def _tags_map(inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"tags": inputs["tags"]} if inputs.get("tags") else {}
+
+
 HANDLERS: dict[str, Handler] = {
     "aws:cloudwatch/logGroup:LogGroup": log_group,
     "aws:iam/role:Role": role,
@@ -424,6 +528,10 @@ HANDLERS: dict[str, Handler] = {
     "aws:cloudwatch/dashboard:Dashboard": dashboard,
     "aws:dynamodb/table:Table": table,
     "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration": slack_channel,
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": log_resource_policy,
+    "aws:cloudwatch/logDeliverySource:LogDeliverySource": log_delivery_source,
+    "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination": log_delivery_destination,
+    "aws:cloudwatch/logDelivery:LogDelivery": log_delivery,
 }
 
 

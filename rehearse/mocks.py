@@ -71,6 +71,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
         outputs = dict(args.inputs)
         region = self._region_of(args)
         physical = outputs.get("name")
+        if physical is None and outputs.get("namePrefix") and args.typ in AUTONAMED:
+            # The provider appends a unique suffix to a name prefix (26 characters for a log group).
+            physical = outputs["namePrefix"] + hashlib.sha256(args.name.encode()).hexdigest()[:26]
+            outputs["name"] = physical
         if physical is None and args.typ in AUTONAMED:
             suffix = hashlib.sha256(args.name.encode()).hexdigest()[:7]
             physical = f"{args.name}-{suffix}"
@@ -125,6 +129,12 @@ class RecordingMocks(pulumi.runtime.Mocks):
             "aws:ecs/cluster:Cluster": f"arn:aws:ecs:{where}:cluster/{name}",
             "aws:cloudwatch/metricAlarm:MetricAlarm": f"arn:aws:cloudwatch:{where}:alarm:{name}",
             "aws:dynamodb/table:Table": f"arn:aws:dynamodb:{where}:table/{name}",
+            # CloudWatch Logs' delivery ARNs ("Logs sent to CloudWatch Logs", CloudWatch Logs User Guide).
+            "aws:cloudwatch/logDeliverySource:LogDeliverySource": f"arn:aws:logs:{where}:delivery-source:{name}",
+            "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination": (
+                f"arn:aws:logs:{where}:delivery-destination:{name}"
+            ),
+            "aws:cloudwatch/logDelivery:LogDelivery": f"arn:aws:logs:{where}:delivery:{name}",
         }.get(typ)
 
     # Queries for assertions.

@@ -40,6 +40,7 @@ STACK_OUTPUTS = frozenset(
         "dashboardUrl",
         "notificationTableName",
         "slackChannelConfigurationArn",
+        "actionLogGroupName",
     }
 )
 OPTIONAL_OUTPUTS = frozenset(
@@ -52,5 +53,6 @@ OPTIONAL_OUTPUTS = frozenset(
         "dashboardUrl",
         "notificationTableName",
         "slackChannelConfigurationArn",
+        "actionLogGroupName",
     }
 )

@@ -7,7 +7,9 @@ documents with a Principal are linted (resource, trust and function policies) is
 AWS pages and sources relied on:
 - "Service Authorization Reference" (docs.aws.amazon.com/service-authorization/latest/reference/): the actions,
   resource types and condition keys, as parliament 1.6.4 bundles them.
-- "AWS global condition context keys" (IAM User Guide): aws:SourceArn and the other global keys.
+- "AWS global condition context keys" (IAM User Guide): aws:SourceArn, aws:SourceAccount and the other global keys.
+- "Logs sent to CloudWatch Logs" (CloudWatch Logs User Guide): the log group policy for delivery.logs.amazonaws.com
+  (actionLogs), a resource policy like the queue and topic ones.
 - AddPermission (Lambda API Reference; botocore's lambda model): StatementId, 1 to 100 of [a-zA-Z0-9-_].
 - "AWS JSON policy elements: Principal" (IAM User Guide): a role trust policy is the role's resource-based policy.
 """
@@ -61,6 +63,7 @@ CONFIGS: dict[str, dict[str, StackValue]] = {
         "containerLogGroups": ["/ecs/", "/shared/app"],
         "containerLogLines": "5",
     },
+    "action logs": {"clusterArns": [CLUSTER_ARN, CLUSTER_ARN.replace("demo", "batch")], "actionLogs": "true"},
     "routes": {
         "clusterArn": CLUSTER_ARN,
         "routes": json.dumps(
@@ -91,12 +94,15 @@ def test_every_rendered_policy_passes_parliament(name: str) -> None:
         "aws:sqs/queuePolicy:QueuePolicy",
         "aws:cloudwatch/eventBusPolicy:EventBusPolicy",
         "aws:sns/topicPolicy:TopicPolicy",
+        "aws:cloudwatch/logResourcePolicy:LogResourcePolicy",
     )
     assert kinds["resource"] == sum(len(run.of_type(kind)) for kind in resource_policies)
     if name == "organisation":
         assert len(run.of_type("aws:cloudwatch/eventBusPolicy:EventBusPolicy")) == 1
     (function_policy,) = [policy for policy in policies if policy.kind == "function"]
     assert len(function_policy.statements) == 1  # one permission, however many rules
+    if name == "action logs":
+        assert len(run.of_type("aws:cloudwatch/logResourcePolicy:LogResourcePolicy")) == 1
     if name == "split cluster list":
         assert len(run.of_type(RULE)) > 1
 

@@ -275,3 +275,16 @@ def test_the_pack_registers_every_rule_with_its_enforcement(monkeypatch: pytest.
     args = SimpleNamespace(resource_type=validators.LOG_GROUP, props={"retentionInDays": 8})
     by_name["log-group-retention"].validate(args, lambda message, urn: reported.append(message))
     assert reported and "retention_in_days 8" in reported[0]
+
+
+def test_the_action_logs_resources_comply_and_their_group_policy_is_checked() -> None:
+    """With actionLogs the delivery resources and the group's policy pass every rule; the pack reads that policy, so
+    a wildcard resource in it is reported (iam-no-wildcards)."""
+    with_action_logs = run_program(stack_config(clusterArn=CLUSTER_ARN, actionLogs="true"))
+    for resource in with_action_logs.mocks.resources:
+        assert violations(resource.type, resource.inputs) == {}, (resource.type, resource.name)
+    policy = with_action_logs.one("aws:cloudwatch/logResourcePolicy:LogResourcePolicy")
+    document = json.loads(policy.inputs["policyDocument"])
+    document["Statement"][0]["Resource"] = "*"
+    widened = violations(policy.type, {**policy.inputs, "policyDocument": json.dumps(document)})
+    assert list(widened) == ["iam-no-wildcards"]

@@ -22,8 +22,8 @@ from components.stack_config import SETTINGS, UNSET_VALUES
 from rehearse.mocks import ACCOUNT, CLUSTER_ARN, REGION, ROOT, RecordingMocks, Run, run_program, stack_config
 from rehearse.pulumi_cli import stack_file_values
 
-# What a stack with the default settings exports: every output but the Slack channel's.
-EXPORTS = STACK_OUTPUTS - {"slackChannelConfigurationArn"}
+# What a stack with the default settings exports: every output but the Slack channel's and the Action Logs group's.
+EXPORTS = STACK_OUTPUTS - {"slackChannelConfigurationArn", "actionLogGroupName"}
 
 
 @pytest.fixture(autouse=True)
