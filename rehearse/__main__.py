@@ -25,7 +25,7 @@ from .metrics import MetricTotal, totals
 from .play import PROJECT, Report, play, with_overrides
 from .pulumi_cli import CliRefused, stack_file_values
 from .rehearsal_terms import in_rehearsal_terms, unknown_provider_keys
-from .sequence import default_sequence
+from .sequence import AppStream, app_streams, default_sequence
 
 
 def render(report: Report, out: TextIO) -> None:
@@ -51,10 +51,11 @@ def render(report: Report, out: TextIO) -> None:
     for alarm in report.alarms:
         values = ", ".join(f"{value:g}" for value in alarm.values) or "no data"
         write(f"  {alarm.state:5} {alarm.name} ({alarm.metric}: {values})\n")
-    write("\n== Notifications (as the email would read)\n")
+    write("\n== Notifications (as the email would read), each with the topic it reached\n")
     if not report.notifications:
-        write("  (none reached the alarm topic)\n")
+        write("  (none reached any topic)\n")
     for notification in report.notifications:
+        write(f"  Reached {notification['reached']}, {notification['topic']} (from: {notification['event']})\n")
         write(f"  Subject: {notification['subject']}\n")
         for line in notification["message"].splitlines():
             write(f"  | {line}\n")
@@ -123,6 +124,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         stack = stack_file_values(stack_file.read_text(), stack_file.name)
         config = with_overrides(stack, options.config)
         events = read_events(options.files, wrap=options.wrap_detail) if options.files else default_sequence()
+        # The default morning's containers wrote their own logs; event files of one's own bring none.
+        streams: list[AppStream] = [] if options.files else app_streams(events)
     except EventFileError as error:
         return _refused(
             "the event files hold what cannot be played, nothing was deployed:\n"
@@ -136,7 +139,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         listing = "\n".join(f"  - {line}" for line in provider_problems)
         return _refused(f"`pulumi up` would stop here, the AWS provider refuses its config:\n{listing}")
     try:
-        report = play(config, events)
+        report = play(config, events, streams)
     except CliRefused as error:  # what the Pulumi CLI would say before running the program (rehearse/pulumi_cli.py)
         said = in_rehearsal_terms(str(error), stack_file.name)
         return _refused(f"`pulumi up` would stop here, before the program runs: error: {said}")
