@@ -24,7 +24,7 @@ import boto3
 import pytest
 
 from rehearse.__main__ import main
-from rehearse.mocks import ACCOUNT, REGION
+from rehearse.mocks import ACCOUNT, REGION, ROOT
 from rehearse.play import emulated_aws, with_overrides, write_app_streams
 from rehearse.sequence import LOGGED_SECRET, OOM_TASK, PAYMENTS_TASK, AppStream, app_streams, default_sequence
 
@@ -185,3 +185,25 @@ def test_a_route_topic_the_rehearsal_cannot_hold_is_one_line_naming_it(capsys: p
     assert main(["--config", f"routes={routes}"], out=io.StringIO()) == 2
     (line,) = capsys.readouterr().err.splitlines()
     assert elsewhere in line and f"give it {PAYMENTS_TOPIC}" in line
+
+
+def normalised(text: str) -> list[str]:
+    """Lines with every ISO time as TIME: the sample is one run's, and a run's times are those of its morning."""
+    return [re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z", "TIME", line) for line in text.splitlines()]
+
+
+def test_the_docs_sample_email_is_what_the_rehearsal_sends(with_lines: tuple[dict[str, Any], str]) -> None:
+    """docs/alarms-and-messages.md shows the OOM task's email as the rehearsal renders it; a link shortened there
+    with '...' must start as the rendered one does."""
+    page = (ROOT / "docs" / "alarms-and-messages.md").read_text()
+    sample = page.split("A sample email,", 1)[1].split("```\n", 2)[1]
+    report, _ = with_lines
+    oom = notification(report, "orders-api: task 5e1c2a9b OOM-killed")
+    rendered = normalised(f"Subject: {oom['subject']}\n\n{oom['message']}")
+    shown = normalised(sample)
+    assert len(shown) == len(rendered)
+    for doc_line, line in zip(shown, rendered, strict=True):
+        if doc_line.endswith("..."):
+            assert line.startswith(doc_line[:-3]) and len(line) > len(doc_line), doc_line
+        else:
+            assert doc_line == line
