@@ -56,8 +56,14 @@ def render(report: Report, out: TextIO) -> None:
         write("  (none reached any topic)\n")
     for notification in report.notifications:
         write(f"  Reached {notification['reached']}, {notification['topic']} (from: {notification['event']})\n")
-        write(f"  Subject: {notification['subject']}\n")
-        for line in notification["message"].splitlines():
+        chat = _chat_content(notification)
+        if chat is not None:  # the chat format: as the channel shows it, its title and text
+            write(f"  Chat: {chat.get('title', '')}\n")
+            text = str(chat.get("description", ""))
+        else:
+            write(f"  Subject: {notification['subject']}\n")
+            text = notification["message"]
+        for line in text.splitlines():
             write(f"  | {line}\n")
     for delivery in report.deliveries:
         if delivery.held:
@@ -68,6 +74,18 @@ def render(report: Report, out: TextIO) -> None:
     write("\n== Who played AWS's part\n")
     for note in report.notes:
         write(f"  - {note}\n")
+
+
+def _chat_content(notification: dict[str, str]) -> dict[str, Any] | None:
+    """The content of a custom chat notification (no subject, a JSON message with source 'custom'), else None."""
+    if notification["subject"]:
+        return None
+    try:
+        document = json.loads(notification["message"])
+    except ValueError:
+        return None
+    content = document.get("content") if isinstance(document, dict) and document.get("source") == "custom" else None
+    return content if isinstance(content, dict) else None
 
 
 def _statistics(total: MetricTotal) -> str:

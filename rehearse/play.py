@@ -326,8 +326,8 @@ class Inbox:
 
 
 def subscribe_inboxes(alarm_topic: str | None, variables: Mapping[str, str], region: str) -> list[Inbox]:
-    """A queue subscribed to each topic the function may publish to: the alarm topic, the chat topic, and each
-    route's topic, created in moto first (a team's topic exists before the stack; the stack only publishes)."""
+    """A queue subscribed to each topic the function may publish to: the alarm topic, the chat topic, each route's
+    topic, created in moto first, and each route channel's chat topic, the stack's (a team's topic exists before the stack; the stack only publishes)."""
     import boto3  # noqa: PLC0415
 
     sqs, sns = boto3.client("sqs", region_name=region), boto3.client("sns", region_name=region)
@@ -339,6 +339,8 @@ def subscribe_inboxes(alarm_topic: str | None, variables: Mapping[str, str], reg
     for index, route in enumerate(json.loads(variables.get(ROUTES_ENV) or "[]")):
         if route["topicArn"] not in topics:
             topics[route["topicArn"]] = f"routes[{index}]'s topic ({', '.join(route['services'])})"
+        if route.get("chatTopicArn") and route["chatTopicArn"] not in topics:
+            topics[route["chatTopicArn"]] = f"routes[{index}]'s chat topic ({', '.join(route['services'])})"
     existing = {topic["TopicArn"] for topic in sns.list_topics()["Topics"]}
     inboxes = []
     for index, (topic, reached) in enumerate(topics.items()):
