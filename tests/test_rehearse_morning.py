@@ -207,3 +207,22 @@ def test_the_docs_sample_email_is_what_the_rehearsal_sends(with_lines: tuple[dic
             assert line.startswith(doc_line[:-3]) and len(line) > len(doc_line), doc_line
         else:
             assert doc_line == line
+
+
+def test_with_a_team_channel_the_second_teams_chat_messages_reach_its_chat_topic_only() -> None:
+    """The whole wiring in moto: the component's chat topics and NOTIFY_ROUTES, the function's publishes."""
+    routes = json.dumps([{"services": ["payments-*"], "topicArn": PAYMENTS_TOPIC, "slackChannelId": "C0PAYMENTS1"}])
+    slack = ("--config", "slackWorkspaceId=T07EA123LEP", "--config", "slackChannelId=C07EZ1ABC23")
+    report, _ = rehearse_json(*slack, "--config", f"routes={routes}")
+    chats = [n for n in report["notifications"] if not n["subject"]]
+    reached = sorted((n["reached"], json.loads(n["message"])["content"]["title"]) for n in chats)
+    assert reached == [
+        ("routes[0]'s chat topic (payments-*)", ":rotating_light: payments-api: deployment failed"),
+        ("routes[0]'s chat topic (payments-*)", ":rotating_light: payments-api: task 9b4f1e7c app exited 1"),
+        ("the chat topic", ":rotating_light: orders-api: deployment failed"),
+        ("the chat topic", ":rotating_light: orders-api: task 5e1c2a9b OOM-killed (exit 137)"),
+    ]
+    team_chat = {n["topic"] for n in chats if n["reached"].startswith("routes[0]")}
+    assert len(team_chat) == 1 and team_chat != {n["topic"] for n in chats if n["reached"] == "the chat topic"}
+    text = rehearse_text(*slack, "--config", f"routes={routes}")
+    assert "  Chat: :rotating_light: payments-api: deployment failed\n" in text
