@@ -302,8 +302,11 @@ class EcsTaskEventLoggerArgs:
         "or family:NAME (tasks outside a service), * matching any characters; a message goes to the topic of the "
         "first route that matches its service, or else to the alarm topic. The topics must be standard topics in "
         "the logger's region (an encrypted one also needs its key to let the function's role use it); the function "
-        "may publish to exactly these. At most one message per service and window, whichever route. Needs "
-        "notifications. Default: none (every message to the alarm topic)."
+        "may publish to exactly these. At most one message per service and window, whichever route. A route may "
+        'name its team\'s Slack channel ("slackChannelId": "C...", in slackWorkspaceId, which with slackChannelId '
+        "it needs): the route's chat messages then go to that channel, through a chat topic and channel "
+        "configuration of its own, instead of the stack's. Needs notifications. Default: none (every message to "
+        "the alarm topic)."
     )
 
     def validated(self) -> "EcsTaskEventLoggerArgs":
