@@ -86,7 +86,6 @@ def check_routes(value: object) -> tuple[dict[str, Any], ...]:
     return tuple(checked)
 
 
-
 def topic_arns(routes: Sequence[Mapping[str, Any]]) -> list[str]:
     """Every route's topic, once each, in order."""
     return list(dict.fromkeys(route["topicArn"] for route in routes))

@@ -2,8 +2,9 @@
 
 ``NOTIFY_ROUTES`` holds the routes as components/routes.py writes them: ``[{"services": [...], "topicArn": ...}]``,
 services as names or ``family:NAME``, ``*`` matching any characters (and nothing else special); a route with a
-Slack channel of its own also has ``chatTopicArn``, where its chat format goes instead of the stack's chat topic. The window that
-holds back a crash loop's messages is the service's, whichever route it takes (handler/notify.py, window_key).
+Slack channel of its own also has ``chatTopicArn``, where its chat format goes instead of the stack's chat topic.
+The window that holds back a crash loop's messages is the service's, whichever route it takes (handler/notify.py,
+window_key).
 """
 
 from __future__ import annotations

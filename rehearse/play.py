@@ -268,12 +268,7 @@ def play(
 
         filters = [rehearsal.resolve(f.inputs) for f in deployed.of_type(METRIC_FILTER)]
         points = [*publish(filters, lines), *lambda_points, *_queue_depths(rehearsal, sqs)]
-        alarms = []
-        for alarm in deployed.of_type(ALARM):
-            inputs = rehearsal.resolve(alarm.inputs)
-            state, values = evaluate_alarm(inputs, points)
-            name, metric, description = alarm.outputs["name"], inputs["metricName"], inputs["alarmDescription"]
-            alarms.append(AlarmState(name, state, values, metric, description))
+        alarms = _alarm_states(rehearsal, points)
         stored = logs.filter_log_events(logGroupName=log_group)["events"]
         return Report(
             region=region,
@@ -287,6 +282,17 @@ def play(
             notifications=notifications,
             log_events=[tail_line(event["message"], event["logStreamName"]) for event in stored],
         )
+
+
+def _alarm_states(rehearsal: Any, points: list[Datapoint]) -> list[AlarmState]:
+    """Each alarm's state: its statistic over its period against its threshold (moto evaluates no alarms)."""
+    alarms = []
+    for alarm in rehearsal.run.of_type(ALARM):
+        inputs = rehearsal.resolve(alarm.inputs)
+        state, values = evaluate_alarm(inputs, points)
+        name, metric, description = alarm.outputs["name"], inputs["metricName"], inputs["alarmDescription"]
+        alarms.append(AlarmState(name, state, values, metric, description))
+    return alarms
 
 
 def _now() -> str:
@@ -327,7 +333,8 @@ class Inbox:
 
 def subscribe_inboxes(alarm_topic: str | None, variables: Mapping[str, str], region: str) -> list[Inbox]:
     """A queue subscribed to each topic the function may publish to: the alarm topic, the chat topic, each route's
-    topic, created in moto first, and each route channel's chat topic, the stack's (a team's topic exists before the stack; the stack only publishes)."""
+    topic, created in moto first (a team's topic exists before the stack; the stack only publishes to it), and each
+    route channel's chat topic, which the stack created."""
     import boto3  # noqa: PLC0415
 
     sqs, sns = boto3.client("sqs", region_name=region), boto3.client("sns", region_name=region)

@@ -151,7 +151,7 @@ def test_the_first_matching_route_wins() -> None:
     assert handler_routes.topic_for("payments-api", routes, "alarm") == "first"
     assert handler_routes.topic_for("family:nightly", routes, "alarm") == "batch"
     assert handler_routes.topic_for("nightly", routes, "alarm") == "alarm"  # a service is not a family
-    assert handler_routes.topic_for("pa.ments", [(routes[0][0], "x")], "alarm") == "alarm"  # only * is special
+    assert handler_routes.topic_for("pa.ments", [(routes[0][0], "x", None)], "alarm") == "alarm"  # only * is special
     assert handler_routes.topic_for(None, routes, "alarm") == "alarm"
     for unreadable in ("[", '{"services": []}', '[{"services": "payments-api", "topicArn": "t"}]', '[{"topicArn": 1}]'):
         assert handler_routes.configured_routes({handler_routes.ROUTES_ENV: unreadable}) == []
