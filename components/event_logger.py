@@ -302,8 +302,11 @@ class EcsTaskEventLoggerArgs:
         "or family:NAME (tasks outside a service), * matching any characters; a message goes to the topic of the "
         "first route that matches its service, or else to the alarm topic. The topics must be standard topics in "
         "the logger's region (an encrypted one also needs its key to let the function's role use it); the function "
-        "may publish to exactly these. At most one message per service and window, whichever route. Needs "
-        "notifications. Default: none (every message to the alarm topic)."
+        "may publish to exactly these. At most one message per service and window, whichever route. A route may "
+        'name its team\'s Slack channel ("slackChannelId": "C...", in slackWorkspaceId, which with slackChannelId '
+        "it needs): the route's chat messages then go to that channel, through a chat topic and channel "
+        "configuration of its own, instead of the stack's. Needs notifications. Default: none (every message to "
+        "the alarm topic)."
     )
     action_logs: bool | None = setting(False, check=validation.check_boolean)
     (
@@ -730,17 +733,25 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
             return []
         return [
             notify.policy,
-            *self._routes_policy(name, settings, role),
+            *self._routes_policy(name, settings, role, notify),
             *self._container_logs_policy(name, settings, role, log_group),
         ]
 
     def _routes_policy(
-        self, name: str, settings: EcsTaskEventLoggerArgs, role: aws.iam.Role
+        self,
+        name: str,
+        settings: EcsTaskEventLoggerArgs,
+        role: aws.iam.Role,
+        notify: notification_parts.Notifications,
     ) -> list[aws.iam.RolePolicy]:
-        """Publish to the routes' topics (the alarm topic is the notifications policy's)."""
+        """Publish to the routes' topics and their channels' chat topics (the alarm topic is the notifications
+        policy's)."""
         if not settings.routes:
             return []
-        policy = route_parts.routes_policy(settings.routes)
+        routes = settings.routes
+        policy = pulumi.Output.all(*notify.route_chat_topic_arns.values()).apply(
+            lambda chat_topics: route_parts.routes_policy(routes, chat_topics)
+        )
         return [
             aws.iam.RolePolicy(f"{name}-routes", role=role.id, policy=policy, opts=pulumi.ResourceOptions(parent=self))
         ]
@@ -780,7 +791,10 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
             return None
         variables: dict[str, pulumi.Input[str]] = dict(cast(Mapping[str, str], notify.environment.variables or {}))
         if settings.routes:
-            variables[route_parts.ROUTES_ENV] = route_parts.routes_variable(settings.routes)
+            routes, channels = settings.routes, list(notify.route_chat_topic_arns)
+            variables[route_parts.ROUTES_ENV] = pulumi.Output.all(*notify.route_chat_topic_arns.values()).apply(
+                lambda chat_topics: route_parts.routes_variable(routes, dict(zip(channels, chat_topics, strict=True)))
+            )
         if settings.container_log_groups:
             variables[container_logs.GROUPS_ENV] = container_logs.groups_variable(settings.container_log_groups)
         if settings.container_log_lines:

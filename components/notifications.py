@@ -11,6 +11,10 @@ on the alarm topic, which may be the user's own with a PagerDuty webhook on it, 
 text. The alarms notify both topics. The channel configuration lives in a Region that serves the chat API (four
 do) and subscribes to the chat topic in the logger's Region: a configuration may combine topics of several Regions
 ("Regions and quotas for Amazon Q Developer in chat applications").
+
+A route that names a Slack channel of its own (``slackChannelId`` in a route, in the same workspace) gets its own
+chat topic and channel configuration, beside the stack's, with the same role and guardrail: the team's channel
+reads only the team's messages. The alarms are the stack's and go to the stack's channel only.
 """
 
 from __future__ import annotations
@@ -153,6 +157,11 @@ def resolved_settings(values: Mapping[str, Any]) -> dict[str, Any]:
             "EcsTaskEventLoggerArgs.slack_channel_id: the channel receives the messages to on-call; set "
             "notifications=True"
         )
+    if route_channels(values.get("routes") or ()) and workspace is None:
+        raise ValueError(
+            "EcsTaskEventLoggerArgs.routes: a route names a Slack channel, which is in the stack's workspace; give "
+            "slack_workspace_id and slack_channel_id (the channel for the messages no team's channel takes)"
+        )
     return {"notifications": wanted}
 
 
@@ -214,8 +223,16 @@ class Notifications:
         )
         # The chat format only where only the chat channel reads it: a topic of the component's own.
         self.chat_topic_arn: pulumi.Output[str] | None = None
+        # A team's channel (a route's slackChannelId) -> its chat topic's ARN.
+        self.route_chat_topic_arns: dict[str, pulumi.Output[str]] = {}
         if settings.slack_workspace_id and settings.slack_channel_id:
             self.chat_topic_arn = aws.sns.Topic(f"{name}-chat", tags=dict(tags), opts=child).arn
+            for channel in route_channels(settings.routes or ()):
+                if channel == settings.slack_channel_id:  # the stack's own channel: its chat topic
+                    self.route_chat_topic_arns[channel] = self.chat_topic_arn
+                    continue
+                topic = aws.sns.Topic(f"{name}-chat-{channel.lower()}", tags=dict(tags), opts=child)
+                self.route_chat_topic_arns[channel] = topic.arn
         self.policy = aws.iam.RolePolicy(
             f"{name}-notify",
             role=role.id,
@@ -246,8 +263,8 @@ class Notifications:
         """The topics the alarms notify besides the alarm topic: the chat topic, so the channel sees them too."""
         return [self.chat_topic_arn] if self.chat_topic_arn is not None else []
 
-    @staticmethod
     def _slack(
+        self,
         name: str,
         settings: EcsTaskEventLoggerArgs,
         *,
@@ -256,6 +273,7 @@ class Notifications:
         tags: Mapping[str, str],
         parent: pulumi.Resource,
     ) -> pulumi.Output[str]:
+        """The stack's channel configuration, and one per team channel of the routes; the stack's ARN."""
         child = pulumi.ResourceOptions(parent=parent)
         # No permissions of its own: the channel only receives messages. The guardrail caps it at read-only
         # should anyone attach more (without one, AWS applies AdministratorAccess as the guardrail).
@@ -268,19 +286,31 @@ class Notifications:
         )
         logger_region = log_group.arn.apply(lambda arn: arn.split(":")[3])
         project, stack = pulumi.get_project(), pulumi.get_stack()
-        channel = aws.chatbot.SlackChannelConfiguration(
-            f"{name}-slack",
-            region=settings.slack_channel_region or logger_region.apply(default_chat_region),
-            configuration_name=logger_region.apply(
-                lambda region: channel_configuration_name(project, stack, name, region)
-            ),
-            iam_role_arn=role.arn,
-            slack_team_id=settings.slack_workspace_id,
-            slack_channel_id=settings.slack_channel_id,
-            sns_topic_arns=[chat_topic_arn],
-            guardrail_policy_arns=[READ_ONLY_GUARDRAIL],
-            logging_level="ERROR",
-            tags=dict(tags),
-            opts=child,
-        )
-        return channel.chat_configuration_arn
+
+        def configuration(resource_name: str, channel_id: str | None, topic_arn: pulumi.Output[str]) -> Any:
+            return aws.chatbot.SlackChannelConfiguration(
+                resource_name,
+                region=settings.slack_channel_region or logger_region.apply(default_chat_region),
+                configuration_name=logger_region.apply(
+                    lambda region: channel_configuration_name(project, stack, resource_name, region)
+                ),
+                iam_role_arn=role.arn,
+                slack_team_id=settings.slack_workspace_id,
+                slack_channel_id=channel_id,
+                sns_topic_arns=[topic_arn],
+                guardrail_policy_arns=[READ_ONLY_GUARDRAIL],
+                logging_level="ERROR",
+                tags=dict(tags),
+                opts=child,
+            )
+
+        stack_channel = configuration(f"{name}-slack", settings.slack_channel_id, chat_topic_arn)
+        for channel, topic_arn in self.route_chat_topic_arns.items():
+            if channel != settings.slack_channel_id:
+                configuration(f"{name}-slack-{channel.lower()}", channel, topic_arn)
+        return stack_channel.chat_configuration_arn
+
+
+def route_channels(routes: Any) -> list[str]:
+    """The Slack channels the routes name, once each, in order: one chat topic and configuration per channel."""
+    return list(dict.fromkeys(route["slackChannelId"] for route in routes if route.get("slackChannelId")))

@@ -5,6 +5,10 @@ tasks started outside a service, with ``*`` matching any characters. The first r
 the message; a message no route takes goes to the alarm topic. The function may publish to exactly these topics.
 handler/routes.py reads the same list from the function's environment.
 
+A route may name its team's Slack channel (``slackChannelId``, in the stack's ``slackWorkspaceId``): the channel
+gets a chat topic and a channel configuration of its own (components/notifications.py), and the route's messages
+go there in the chat format instead of to the stack's channel.
+
 No ``from __future__ import annotations``: Pulumi's analyzer reads RouteArgs' annotations at runtime for the
 package schema.
 """
@@ -12,7 +16,9 @@ package schema.
 import json
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
+
+from .notifications import check_slack_channel_id
 
 ROUTES_ENV = "NOTIFY_ROUTES"
 # SNS topic ARN (CreateTopic, SNS API Reference: names of 1 to 256 of [A-Za-z0-9_-], '.fifo' for FIFO topics).
@@ -32,6 +38,8 @@ class RouteArgs(TypedDict):
     """Service names, or family:NAME for tasks outside a service; * matches any characters."""
     topic_arn: str
     """The team's SNS topic, in the logger's region."""
+    slack_channel_id: NotRequired[str]
+    """The team's Slack channel (C...), in the stack's slackWorkspaceId: its messages go there, not to the stack's."""
 
 
 def check_routes(value: object) -> tuple[dict[str, Any], ...]:
@@ -46,9 +54,12 @@ def check_routes(value: object) -> tuple[dict[str, Any], ...]:
         where = f"route {index}"
         if not isinstance(route, dict):
             raise ValueError(f"{where}: {route!r} is not an object like {example[1:-1]}")
-        unknown = set(route) - {"services", "topicArn", "topic_arn"}
+        unknown = set(route) - {"services", "topicArn", "topic_arn", "slackChannelId", "slack_channel_id"}
         if unknown:
-            raise ValueError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; a route has services and topicArn")
+            raise ValueError(
+                f"{where}: unknown key(s) {', '.join(sorted(unknown))}; a route has services, topicArn and, "
+                "optionally, slackChannelId"
+            )
         topic = route.get("topicArn", route.get("topic_arn"))
         match = TOPIC_ARN.fullmatch(topic) if isinstance(topic, str) else None
         if match is None:
@@ -64,7 +75,14 @@ def check_routes(value: object) -> tuple[dict[str, Any], ...]:
                     f"{where}: {service!r} is not a service name or family:NAME (letters, digits, - and _, * for "
                     "any characters)"
                 )
-        checked.append({"services": tuple(services), "topicArn": topic})
+        entry: dict[str, Any] = {"services": tuple(services), "topicArn": topic}
+        channel = route.get("slackChannelId", route.get("slack_channel_id"))
+        if channel is not None:
+            try:
+                entry["slackChannelId"] = check_slack_channel_id(channel)
+            except ValueError as error:
+                raise ValueError(f"{where}: slackChannelId {error}") from None
+        checked.append(entry)
     return tuple(checked)
 
 
@@ -77,14 +95,23 @@ def regions_of(routes: Sequence[Mapping[str, Any]]) -> set[str]:
     return {topic.split(":")[3] for topic in topic_arns(routes)}
 
 
-def routes_variable(routes: Sequence[Mapping[str, Any]]) -> str:
-    """The handler's NOTIFY_ROUTES: the routes as compact JSON."""
-    listed = [{"services": list(route["services"]), "topicArn": route["topicArn"]} for route in routes]
+def routes_variable(routes: Sequence[Mapping[str, Any]], chat_topics: Mapping[str, str] | None = None) -> str:
+    """The handler's NOTIFY_ROUTES: the routes as compact JSON, each with its channel's chat topic if it has one.
+
+    ``chat_topics`` maps a Slack channel ID to the ARN of its chat topic."""
+    listed = []
+    for route in routes:
+        entry = {"services": list(route["services"]), "topicArn": route["topicArn"]}
+        channel = route.get("slackChannelId")
+        if channel:
+            entry["chatTopicArn"] = (chat_topics or {})[channel]
+        listed.append(entry)
     return json.dumps(listed, separators=(",", ":"))
 
 
-def routes_policy(routes: Sequence[Mapping[str, Any]]) -> str:
-    """Publish to the routes' topics, and only to them (the alarm topic is the notifications policy's)."""
+def routes_policy(routes: Sequence[Mapping[str, Any]], chat_topic_arns: Sequence[str] = ()) -> str:
+    """Publish to the routes' topics and their channels' chat topics, and only to them (the alarm topic and the
+    stack's chat topic are the notifications policy's)."""
     return json.dumps(
         {
             "Version": "2012-10-17",
@@ -93,7 +120,7 @@ def routes_policy(routes: Sequence[Mapping[str, Any]]) -> str:
                     "Sid": "PublishToTeamTopics",
                     "Effect": "Allow",
                     "Action": "sns:Publish",
-                    "Resource": topic_arns(routes),
+                    "Resource": list(dict.fromkeys([*topic_arns(routes), *chat_topic_arns])),
                 }
             ],
         }

@@ -384,6 +384,16 @@ def _combination_problems(config: pulumi.Config, values: dict[str, Any], region:
             f'pulumi config set routes \'[{{"services": ["NAME"], "topicArn": "arn:aws:sns:{region}:'
             "ACCOUNT_ID:NAME\"}]'",
         )
+    team_channels = notification_settings.route_channels(values.get("routes") or ())
+    if team_channels and values.get("slack_workspace_id") is None:
+        problems.add(
+            "routes",
+            config.get("routes"),
+            f"a route names the Slack channel {team_channels[0]}, which is in the stack's Slack workspace, and "
+            "slackWorkspaceId is not set (nor slackChannelId, the channel of the messages no team's channel takes)",
+            "pulumi config set slackWorkspaceId T07EA123LEP && pulumi config set slackChannelId C07EZ1ABC23 (yours), "
+            "or remove slackChannelId from the routes",
+        )
     if values.get("routes") and not values.get("notifications", values.get("alarms", True)):
         problems.add(
             "routes",

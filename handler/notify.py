@@ -597,7 +597,9 @@ def notify(fields: dict[str, Any], event: dict[str, Any], context: Any = None) -
     notice = build_notice(fields, event, log_group, container_logs.configured_groups(), action_logs.configured_group())
     if notice is None:
         return "nothing"
-    topic = routes.topic_for(notice.route_key, routes.configured_routes(), topic)
+    team_routes = routes.configured_routes()
+    topic = routes.topic_for(notice.route_key, team_routes, topic)
+    chat_topic = routes.chat_topic_for(notice.route_key, team_routes, os.environ.get(CHAT_TOPIC_ENV))
     window = int(os.environ.get(WINDOW_ENV) or DEFAULT_WINDOW_SECONDS)
     table = os.environ.get(TABLE_ENV)
     now = CLOCK()
@@ -608,7 +610,7 @@ def notify(fields: dict[str, Any], event: dict[str, Any], context: Any = None) -
     if not table:
         sns = client("sns")
         add_container_lines(notice, deadline, sns, sns)
-        publish(sns, topic, notice, (held, held_since, window), deadline=deadline, mark_with=sns)
+        publish(sns, topic, notice, (held, held_since, window), deadline=deadline, mark_with=sns, chat_topic=chat_topic)
         return "sent"
     dynamodb = client("dynamodb")
     state = State(dynamodb, table, int(now))
@@ -624,7 +626,9 @@ def notify(fields: dict[str, Any], event: dict[str, Any], context: Any = None) -
         held, held_since = opened
         sns = client("sns")
         add_container_lines(notice, deadline, sns, dynamodb)
-        publish(sns, topic, notice, (held, held_since, window), deadline=deadline, mark_with=dynamodb)
+        publish(
+            sns, topic, notice, (held, held_since, window), deadline=deadline, mark_with=dynamodb, chat_topic=chat_topic
+        )
     except Exception:
         release(state, notice.message_key)
         raise
@@ -640,13 +644,20 @@ def notify(fields: dict[str, Any], event: dict[str, Any], context: Any = None) -
 
 
 def publish(
-    sns: Any, topic: str, notice: Notice, window: tuple[int, int | None, int], *, deadline: Deadline, mark_with: Any
+    sns: Any,
+    topic: str,
+    notice: Notice,
+    window: tuple[int, int | None, int],
+    *,
+    deadline: Deadline,
+    mark_with: Any,
+    chat_topic: str | None = None,
 ) -> None:
-    """The readable text to the topic and, with a chat channel, the chat format to its own topic; each call only
-    if it still leaves time to mark the claim failed. ``window`` is (held back, held since, window seconds)."""
+    """The readable text to the topic and, with a chat channel, the chat format to its own topic (the route's
+    channel's, or the stack's); each call only if it still leaves time to mark the claim failed. ``window`` is
+    (held back, held since, window seconds)."""
     deadline.check("publish", sns, mark_with)
     sns.publish(TopicArn=topic, **sns_message(notice, *window))
-    chat_topic = os.environ.get(CHAT_TOPIC_ENV)
     if chat_topic:
         deadline.check("publish to the chat topic", sns, mark_with)
         sns.publish(TopicArn=chat_topic, **chat_publish(notice, *window))

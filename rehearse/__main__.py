@@ -28,7 +28,7 @@ from .org_play import OrgDelivery, OrgReport, play_organization
 from .play import PROJECT, Report, play, with_overrides
 from .pulumi_cli import CliRefused, stack_file_values
 from .rehearsal_terms import in_rehearsal_terms, unknown_provider_keys
-from .sequence import default_sequence
+from .sequence import AppStream, app_streams, default_sequence
 
 
 def render(report: Report, out: TextIO) -> None:
@@ -89,12 +89,19 @@ def _render_outcomes(report: Report, out: TextIO) -> None:
     for alarm in report.alarms:
         values = ", ".join(f"{value:g}" for value in alarm.values) or "no data"
         write(f"  {alarm.state:5} {alarm.name} ({alarm.metric}: {values})\n")
-    write("\n== Notifications (as the email would read)\n")
+    write("\n== Notifications (as the email would read), each with the topic it reached\n")
     if not report.notifications:
-        write("  (none reached the alarm topic)\n")
+        write("  (none reached any topic)\n")
     for notification in report.notifications:
-        write(f"  Subject: {notification['subject']}\n")
-        for line in notification["message"].splitlines():
+        write(f"  Reached {notification['reached']}, {notification['topic']} (from: {notification['event']})\n")
+        chat = _chat_content(notification)
+        if chat is not None:  # the chat format: as the channel shows it, its title and text
+            write(f"  Chat: {chat.get('title', '')}\n")
+            text = str(chat.get("description", ""))
+        else:
+            write(f"  Subject: {notification['subject']}\n")
+            text = notification["message"]
+        for line in text.splitlines():
             write(f"  | {line}\n")
     for delivery in report.deliveries:
         if delivery.held:
@@ -105,6 +112,18 @@ def _render_outcomes(report: Report, out: TextIO) -> None:
     write("\n== Who played AWS's part\n")
     for note in report.notes:
         write(f"  - {note}\n")
+
+
+def _chat_content(notification: dict[str, str]) -> dict[str, Any] | None:
+    """The content of a custom chat notification (no subject, a JSON message with source 'custom'), else None."""
+    if notification["subject"]:
+        return None
+    try:
+        document = json.loads(notification["message"])
+    except ValueError:
+        return None
+    content = document.get("content") if isinstance(document, dict) and document.get("source") == "custom" else None
+    return content if isinstance(content, dict) else None
 
 
 def _statistics(total: MetricTotal) -> str:
@@ -169,6 +188,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         stack = stack_file_values(stack_file.read_text(), stack_file.name)
         config = with_overrides(stack, options.config)
         events = read_events(options.files, wrap=options.wrap_detail) if options.files else default_sequence()
+        # The default morning's containers wrote their own logs; event files of one's own bring none.
+        streams: list[AppStream] = [] if options.files else app_streams(events)
     except EventFileError as error:
         return _refused(
             "the event files hold what cannot be played, nothing was deployed:\n"
@@ -182,7 +203,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         listing = "\n".join(f"  - {line}" for line in provider_problems)
         return _refused(f"`pulumi up` would stop here, the AWS provider refuses its config:\n{listing}")
     try:
-        report = play(config, events)
+        report = play(config, events, streams)
     except CliRefused as error:  # what the Pulumi CLI would say before running the program (rehearse/pulumi_cli.py)
         said = in_rehearsal_terms(str(error), stack_file.name)
         return _refused(f"`pulumi up` would stop here, before the program runs: error: {said}")

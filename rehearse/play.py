@@ -19,7 +19,8 @@ from typing import Any
 from . import deployed_code
 from .held_messages import HeldMessage, OnCallMessages
 from .metrics import Datapoint, evaluate_alarm, publish
-from .pulumi_cli import StackValue
+from .pulumi_cli import StackValue, project
+from .sequence import AppStream
 
 PROJECT = "ecs-task-events"
 DEFAULT_ACCOUNT = "111122223333"
@@ -28,6 +29,9 @@ RULE = "aws:cloudwatch/eventRule:EventRule"
 METRIC_FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 QUEUE = "aws:sqs/queue:Queue"
+# The function's environment: its chat topic and its routes (handler/notify.py, handler/routes.py).
+CHAT_TOPIC_ENV = "NOTIFY_CHAT_TOPIC_ARN"
+ROUTES_ENV = "NOTIFY_ROUTES"
 
 NOTES = (
     "resources: created in moto with the calls the AWS provider makes (boto3 checks each against the AWS API)",
@@ -40,7 +44,10 @@ NOTES = (
     "AWS/Lambda and AWS/SQS figures from the invocations and moto's queues",
     "alarms: each alarm's statistic over its period against its threshold, by rehearse/metrics.py (moto evaluates "
     "no alarms)",
-    "notifications: what reached the alarm topic in moto, read through an SQS queue subscribed to it",
+    "notifications: what reached each of the stack's topics in moto (the alarm topic, the chat topic, the routes' "
+    "topics, which the rehearsal creates as the teams' own), read through an SQS queue subscribed to each",
+    "containers' own logs: the default morning's application streams, written to moto's log groups before the "
+    "events play (moto refuses log events older than 14 days, as CloudWatch Logs does)",
 )
 
 
@@ -75,7 +82,7 @@ class Report:
     deliveries: list[Delivery]
     datapoints: list[Datapoint]
     alarms: list[AlarmState]
-    notifications: list[dict[str, str]]
+    notifications: list[dict[str, str]]  # each: subject, message, topic, reached (whose topic), event (its label)
     log_events: list[str] = field(default_factory=list)  # the log group's events, read back from moto
     notes: Sequence[str] = NOTES
 
@@ -87,6 +94,7 @@ def with_overrides(config: Mapping[str, StackValue], overrides: Sequence[str]) -
     `pulumi config set --path` would build it; any other value is a string, as `pulumi config set` stores it.
     """
     given: dict[str, StackValue] = {}
+    declared = project().config
     for override in overrides:
         key, separator, value = override.partition("=")
         if not separator or not key:
@@ -104,7 +112,11 @@ def with_overrides(config: Mapping[str, StackValue], overrides: Sequence[str]) -
             entries[index : index + 1] = [value]
             given[full] = entries
             continue
-        given[key if ":" in key else f"{PROJECT}:{key}"] = _structured(value)
+        full = key if ":" in key else f"{PROJECT}:{key}"
+        declaration = declared.get(full.removeprefix(f"{PROJECT}:")) if full.startswith(f"{PROJECT}:") else None
+        # A key Pulumi.yaml declares a string (routes, tags) holds JSON as text, as `pulumi config set` stores it.
+        text = declaration is not None and declaration.type == "string"
+        given[full] = value if text else _structured(value)
     merged = dict(config)
     cluster_keys = {f"{PROJECT}:{key}" for key in ("clusterArn", "clusterArns", "allClusters")}
     if cluster_keys & given.keys():
@@ -187,8 +199,13 @@ def explain_miss(event: Mapping[str, Any], patterns: Sequence[Mapping[str, Any]]
     return "no rule's pattern matches it"
 
 
-def play(config: Mapping[str, StackValue], events: Sequence[tuple[str, dict[str, Any]]]) -> Report:
-    """Deploy the program with this config into moto and play ``events`` through it, in order."""
+def play(
+    config: Mapping[str, StackValue],
+    events: Sequence[tuple[str, dict[str, Any]]],
+    app_streams: Sequence[AppStream] = (),
+) -> Report:
+    """Deploy the program with this config into moto, write the containers' ``app_streams`` to their log groups,
+    and play ``events`` through it, in order."""
     region = str(config.get("aws:region") or "")
     if not region:
         raise ValueError("no aws:region in the config; pass --config aws:region=eu-west-1 (the clusters' region)")
@@ -218,7 +235,10 @@ def play(config: Mapping[str, StackValue], events: Sequence[tuple[str, dict[str,
         stream = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]rehearse"
         logs.create_log_stream(logGroupName=log_group, logStreamName=stream)
 
-        inbox = _subscribe_inbox(rehearsal, deployed.outputs.get("alarmTopicArn"), region)
+        write_app_streams(logs, app_streams)
+        variables = (settings.get("Environment") or {}).get("Variables") or {}
+        inboxes = subscribe_inboxes(rehearsal.resolve(deployed.outputs.get("alarmTopicArn")), variables, region)
+        notifications: list[dict[str, str]] = []
         rules = [(rule.outputs["name"], json.loads(rule.inputs["eventPattern"])) for rule in deployed.of_type(RULE)]
         messages = OnCallMessages(function, (settings.get("Environment") or {}).get("Variables") or {}, region)
         deliveries, lines, lambda_points = [], [], []
@@ -232,6 +252,7 @@ def play(config: Mapping[str, StackValue], events: Sequence[tuple[str, dict[str,
                 invocation = function.invoke(event)
                 delivery.lines, delivery.error = invocation.lines, invocation.error
                 delivery.held = messages.held_back(label, event, invocation.returned, before)
+                notifications += [{**message, "event": label} for message in read_inboxes(sqs, inboxes)]
                 lines.extend(invocation.lines)
                 now = _now()
                 dimensions = {"FunctionName": function_name}
@@ -247,13 +268,7 @@ def play(config: Mapping[str, StackValue], events: Sequence[tuple[str, dict[str,
 
         filters = [rehearsal.resolve(f.inputs) for f in deployed.of_type(METRIC_FILTER)]
         points = [*publish(filters, lines), *lambda_points, *_queue_depths(rehearsal, sqs)]
-        alarms = []
-        for alarm in deployed.of_type(ALARM):
-            inputs = rehearsal.resolve(alarm.inputs)
-            state, values = evaluate_alarm(inputs, points)
-            name, metric, description = alarm.outputs["name"], inputs["metricName"], inputs["alarmDescription"]
-            alarms.append(AlarmState(name, state, values, metric, description))
-        notifications = _read_inbox(sqs, inbox) if inbox else []
+        alarms = _alarm_states(rehearsal, points)
         stored = logs.filter_log_events(logGroupName=log_group)["events"]
         return Report(
             region=region,
@@ -269,6 +284,17 @@ def play(config: Mapping[str, StackValue], events: Sequence[tuple[str, dict[str,
         )
 
 
+def _alarm_states(rehearsal: Any, points: list[Datapoint]) -> list[AlarmState]:
+    """Each alarm's state: its statistic over its period against its threshold (moto evaluates no alarms)."""
+    alarms = []
+    for alarm in rehearsal.run.of_type(ALARM):
+        inputs = rehearsal.resolve(alarm.inputs)
+        state, values = evaluate_alarm(inputs, points)
+        name, metric, description = alarm.outputs["name"], inputs["metricName"], inputs["alarmDescription"]
+        alarms.append(AlarmState(name, state, values, metric, description))
+    return alarms
+
+
 def _now() -> str:
     """This moment as a record's timestamp, for the figures AWS/Lambda and AWS/SQS would report now."""
     return f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%S}.000Z"
@@ -279,29 +305,83 @@ def _millis(line: str) -> int:
     return int(datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).timestamp() * 1000)
 
 
-def _subscribe_inbox(rehearsal: Any, topic: str | None, region: str) -> str | None:
-    """An SQS queue subscribed to the alarm topic, to read what on-call would receive."""
-    if not topic:
-        return None
+def write_app_streams(logs: Any, streams: Sequence[AppStream]) -> None:
+    """The containers' own streams, as the awslogs driver writes them; a line CloudWatch Logs refuses (older than
+    14 days, or more than 2 hours ahead: "PutLogEvents", CloudWatch Logs API Reference) stops the rehearsal."""
+    groups = {group["logGroupName"] for group in logs.describe_log_groups()["logGroups"]}
+    for stream in streams:
+        if stream.group not in groups:
+            logs.create_log_group(logGroupName=stream.group)
+            groups.add(stream.group)
+        logs.create_log_stream(logGroupName=stream.group, logStreamName=stream.stream)
+        events = [{"timestamp": when, "message": text} for when, text in stream.lines]
+        rejected = logs.put_log_events(logGroupName=stream.group, logStreamName=stream.stream, logEvents=events)
+        if rejected.get("rejectedLogEventsInfo"):
+            raise ValueError(
+                f"CloudWatch Logs refused lines of {stream.group} {stream.stream}: {rejected['rejectedLogEventsInfo']}"
+            )
+
+
+@dataclass(frozen=True)
+class Inbox:
+    """An SQS queue subscribed to one topic, and whose topic that is, in the words a report prints."""
+
+    topic: str
+    reached: str
+    url: str
+
+
+def subscribe_inboxes(alarm_topic: str | None, variables: Mapping[str, str], region: str) -> list[Inbox]:
+    """A queue subscribed to each topic the function may publish to: the alarm topic, the chat topic, each route's
+    topic, created in moto first (a team's topic exists before the stack; the stack only publishes to it), and each
+    route channel's chat topic, which the stack created."""
     import boto3  # noqa: PLC0415
 
     sqs, sns = boto3.client("sqs", region_name=region), boto3.client("sns", region_name=region)
-    url = sqs.create_queue(QueueName="rehearse-inbox")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=rehearsal.resolve(topic), Protocol="sqs", Endpoint=arn)
-    return str(url)
+    topics: dict[str, str] = {}
+    if alarm_topic:
+        topics[alarm_topic] = "the alarm topic"
+    if variables.get(CHAT_TOPIC_ENV):
+        topics[variables[CHAT_TOPIC_ENV]] = "the chat topic"
+    for index, route in enumerate(json.loads(variables.get(ROUTES_ENV) or "[]")):
+        if route["topicArn"] not in topics:
+            topics[route["topicArn"]] = f"routes[{index}]'s topic ({', '.join(route['services'])})"
+        if route.get("chatTopicArn") and route["chatTopicArn"] not in topics:
+            topics[route["chatTopicArn"]] = f"routes[{index}]'s chat topic ({', '.join(route['services'])})"
+    existing = {topic["TopicArn"] for topic in sns.list_topics()["Topics"]}
+    inboxes = []
+    for index, (topic, reached) in enumerate(topics.items()):
+        if topic not in existing:
+            created = sns.create_topic(Name=topic.rsplit(":", 1)[-1])["TopicArn"]
+            if created != topic:
+                raise ValueError(
+                    f"routes: topic {topic} is of another account or region than the rehearsal's, which plays one "
+                    f"account and region; to rehearse the route, give it {created} in --config routes=..."
+                )
+        url = sqs.create_queue(QueueName=f"rehearse-inbox-{index}")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+        inboxes.append(Inbox(topic, reached, str(url)))
+    return inboxes
 
 
-def _read_inbox(sqs: Any, url: str) -> list[dict[str, str]]:
+def read_inboxes(sqs: Any, inboxes: Sequence[Inbox]) -> list[dict[str, str]]:
+    """What reached each topic since the last read: subject, message, the topic and whose it is."""
     received: list[dict[str, str]] = []
-    while True:
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        if not messages:
-            return received
-        for message in messages:
-            envelope = json.loads(message["Body"])
-            received.append({"subject": envelope.get("Subject") or "", "message": envelope.get("Message") or ""})
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    for inbox in inboxes:
+        while messages := sqs.receive_message(QueueUrl=inbox.url, MaxNumberOfMessages=10).get("Messages", []):
+            for message in messages:
+                envelope = json.loads(message["Body"])
+                received.append(
+                    {
+                        "subject": envelope.get("Subject") or "",
+                        "message": envelope.get("Message") or "",
+                        "topic": inbox.topic,
+                        "reached": inbox.reached,
+                    }
+                )
+                sqs.delete_message(QueueUrl=inbox.url, ReceiptHandle=message["ReceiptHandle"])
+    return received
 
 
 def _queue_depths(rehearsal: Any, sqs: Any) -> list[Datapoint]:

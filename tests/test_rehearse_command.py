@@ -60,12 +60,13 @@ def test_the_oom_task_is_one_error_one_abnormal_stop_and_the_alarm_fires(default
     own = [
         p for p in default_run["datapoints"] if p["metric"] == "AbnormalTaskStops" and p["namespace"] != "EcsTaskEvents"
     ]
-    assert len(own) == 2  # the OOM task and the task that could not pull its image: one each
+    # The OOM task, the task that could not pull its image and the payments team's task: one each.
+    assert len(own) == 3
     alarms = {
         alarm["name"].rsplit("-", 2)[0].removeprefix("ecs-task-events-"): alarm for alarm in default_run["alarms"]
     }
-    # Two stops in the run, in one 60 s period or split over two when the run crosses a minute: ALARM either way.
-    assert alarms["abnormal-stops"]["state"] == "ALARM" and sum(alarms["abnormal-stops"]["values"]) == 2.0
+    # Three stops in the run, in one 60 s period or split over two when the run crosses a minute: ALARM either way.
+    assert alarms["abnormal-stops"]["state"] == "ALARM" and sum(alarms["abnormal-stops"]["values"]) == 3.0
     assert {name: alarm["state"] for name, alarm in alarms.items() if name != "abnormal-stops"} == {
         "undelivered": "OK",
         "failed": "OK",
@@ -77,7 +78,7 @@ def test_the_oom_task_is_one_error_one_abnormal_stop_and_the_alarm_fires(default
 def test_the_records_are_in_the_emulated_log_group(default_run: dict[str, Any]) -> None:
     written = records(default_run)
     stored = default_run["log_events"]
-    assert len(stored) == len(written) == 10
+    assert len(stored) == len(written) == 12  # the payments team's task stop and deployment among them
     for tail, record in zip(stored, written, strict=True):
         assert tail["message"] == record and "[$LATEST]" in tail["logStreamName"]
         assert tail["timestamp"].startswith(record["timestamp"][:-1])
@@ -345,15 +346,17 @@ def test_datapoints_are_totalled_and_alarms_sorted(default_run: dict[str, Any]) 
     assert main([], out=text) == 0
     section = text.getvalue().split("== Metric datapoints\n", 1)[1].split("\n\n", 1)[0].splitlines()
     invocations = [line for line in section if " Invocations " in line]
-    assert len(invocations) == 1 and invocations[0].startswith("  AWS/Lambda Invocations = 10 (Sum of 10 datapoints)")
+    assert len(invocations) == 1 and invocations[0].startswith("  AWS/Lambda Invocations = 12 (Sum of 12 datapoints)")
     assert any(
         line.startswith("  EcsTaskEvents TaskStartupSeconds = 16.488 (Average of 2 datapoints") for line in section
     )
     names = [(t["namespace"], t["metric"]) for t in default_run["totals"]]
-    assert names == sorted(names) and len(names) == len(set(names))
+    # One total per metric and dimensions: two services' AbnormalTaskStops are two totals.
+    keys = [(t["namespace"], t["metric"], json.dumps(t["dimensions"], sort_keys=True)) for t in default_run["totals"]]
+    assert names == sorted(names) and len(keys) == len(set(keys))
     raw = [p for p in default_run["datapoints"] if p["metric"] == "Invocations"]
     (total,) = [t for t in default_run["totals"] if t["metric"] == "Invocations"]
-    assert total["sum"] == sum(p["value"] for p in raw) == 10 and total["sample_count"] == len(raw)
+    assert total["sum"] == sum(p["value"] for p in raw) == 12 and total["sample_count"] == len(raw)
     alarms = [alarm["name"] for alarm in default_run["alarms"]]
     assert alarms == sorted(alarms)
     shown = [line.split()[1] for line in text.getvalue().split("== Alarms\n", 1)[1].split("\n\n", 1)[0].splitlines()]
