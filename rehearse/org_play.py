@@ -30,10 +30,10 @@ from .play import (
     _millis,
     _now,
     _queue_depths,
-    _read_inbox,
-    _subscribe_inbox,
     account_of,
     emulated_aws,
+    read_inboxes,
+    subscribe_inboxes,
     tail_line,
 )
 from .pulumi_cli import StackValue
@@ -137,7 +137,8 @@ def play_organization(config: Mapping[str, StackValue], events: Sequence[OrgEven
         function_name = deployed.one(FUNCTION).outputs["name"]
         stream = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]rehearse"
         logs.create_log_stream(logGroupName=log_group, logStreamName=stream)
-        inbox = _subscribe_inbox(rehearsal, deployed.outputs.get("alarmTopicArn"), region)
+        inboxes = subscribe_inboxes(rehearsal.resolve(deployed.outputs.get("alarmTopicArn")), environment, region)
+        notifications: list[dict[str, str]] = []
         rules = [(rule.outputs["name"], json.loads(rule.inputs["eventPattern"])) for rule in deployed.of_type(RULE)]
         messages = OnCallMessages(function, environment, region)
 
@@ -155,6 +156,7 @@ def play_organization(config: Mapping[str, StackValue], events: Sequence[OrgEven
             invocation = function.invoke(event)
             delivery.lines, delivery.error = invocation.lines, invocation.error
             delivery.held = messages.held_back(played.label, event, invocation.returned, before)
+            notifications += [{**message, "event": played.label} for message in read_inboxes(sqs, inboxes)]
             lines.extend(invocation.lines)
             now = _now()
             dimensions = {"FunctionName": function_name}
@@ -171,7 +173,6 @@ def play_organization(config: Mapping[str, StackValue], events: Sequence[OrgEven
         points = [*publish(filters, lines), *lambda_points, *_queue_depths(rehearsal, sqs)]
         alarms = _central_alarms(rehearsal, points)
         member_alarms = [_member_alarm(stack) for stack in members.values()]
-        notifications = _read_inbox(sqs, inbox) if inbox else []
         stored = logs.filter_log_events(logGroupName=log_group)["events"]
         return OrgReport(
             region=region,
