@@ -26,14 +26,10 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.dates as mdates
-import matplotlib.pyplot as plt
-from matplotlib.figure import Figure
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from scripts.week_of_events import START, Logged, week_records
@@ -224,8 +220,20 @@ def _fit_title(ax: Any, title: str) -> None:
         text.set_fontsize(size)
 
 
+def pyplot() -> Any:
+    """matplotlib, drawing off-screen. Imported only to draw: it (and numpy) take about a second to import, which
+    the tests that only read the example body or query the week's records need not pay."""
+    import matplotlib  # noqa: PLC0415
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    return plt
+
+
 def draw(body: dict[str, Any], records: Sequence[Logged] | None = None) -> Figure:
     """The figure of ``body``'s widgets, filled with ``records`` (default: the generated week)."""
+    plt = pyplot()
     records = week_records() if records is None else records
     widgets = body.get("widgets", [])
     rows = max((w["y"] + w["height"] for w in widgets), default=1)
@@ -269,6 +277,8 @@ def _metric(ax: Any, properties: dict[str, Any], records: Sequence[Logged]) -> N
         ax.plot(hours, values, label=label, color=COLOURS[index % len(COLOURS)], linewidth=0.9)
     ax.set_xlim(START, START + timedelta(days=7))
     ax.set_ylim(bottom=0, top=max([1.0, *(max(values, default=0) * 1.15 for _, _, values in series)]))
+    import matplotlib.dates as mdates  # noqa: PLC0415  (loaded by pyplot() already)
+
     ax.xaxis.set_major_locator(mdates.DayLocator())
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%a"))
     ax.tick_params(labelsize=7)
@@ -340,6 +350,7 @@ def render(body: dict[str, Any], records: Sequence[Logged] | None = None, file_f
     import io  # noqa: PLC0415
 
     figure = draw(body, records)
+    plt = pyplot()
     out = io.BytesIO()
     with plt.rc_context({"svg.hashsalt": "ecs-task-events", "svg.fonttype": "none"}):
         figure.savefig(out, format=file_format, metadata={"Date": None} if file_format == "svg" else None)

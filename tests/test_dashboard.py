@@ -15,7 +15,6 @@ from urllib.parse import unquote
 
 import pytest
 from insights_fields import handler_records, member_records, unknown_fields, written_fields
-from matplotlib.text import Text
 from resource_types import ALARM, DASHBOARD, FUNCTION, LOG_GROUP, METRIC_FILTER, QUEUE
 from user_docs import user_docs
 
@@ -397,6 +396,8 @@ def test_the_example_picture_is_a_real_stacks_layout() -> None:
 def test_the_picture_shows_the_deployed_body_with_data_and_whole_titles() -> None:
     """Each widget of the body is drawn with its whole title inside its box; the charts have lines, the tables the
     rows their queries select from the handler's records of the week, the alarms a state."""
+    from matplotlib.text import Text  # noqa: PLC0415  (matplotlib only where a test draws)
+
     body = example_body()
     records = week_records()
     figure = draw(body, records)

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from arn_like import admits
-from cfnlint.api import ManualArgs, lint  # type: ignore[import-untyped]
 from config_refusals import config_error
 from handler_capture import load_event
 from moto.events.models import EventPattern
@@ -124,6 +123,8 @@ def test_the_loggers_rules_sit_on_the_central_bus_and_alone_may_invoke(deployed:
 def test_the_member_template_passes_cfn_lint(deployed: Run) -> None:
     """cfn-lint (AWS's CloudFormation linter, on the resource specifications) finds no error in the template the
     StackSet deploys, in each member region; a broken copy shows that it would."""
+    from cfnlint.api import ManualArgs, lint  # type: ignore[import-untyped]  # noqa: PLC0415  (a second to import)
+
     body = deployed.one(STACK_SET).inputs["templateBody"]
     config = ManualArgs(regions=[REGION, OTHER_REGION])
     errors = [match for match in lint(body, config=config) if match.rule.id.startswith("E")]

@@ -16,11 +16,13 @@ import ast
 import io
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pulumi_aws
 import pytest
-from mypy.config_parser import parse_config_file
-from mypy.options import Options
+
+if TYPE_CHECKING:
+    from mypy.options import Options
 
 ROOT = Path(__file__).resolve().parent.parent
 SDK = Path(pulumi_aws.__file__).parent
@@ -29,6 +31,10 @@ TOP_LEVEL_MODULES = frozenset(path.stem for path in SDK.glob("*.py") if path.ste
 
 
 def mypy_options() -> Options:
+    # mypy's compiled modules take a quarter of a second to import: only the tests that read the config pay it.
+    from mypy.config_parser import parse_config_file  # noqa: PLC0415
+    from mypy.options import Options  # noqa: PLC0415
+
     options = Options()
     parse_config_file(options, lambda: None, str(ROOT / "pyproject.toml"), io.StringIO(), io.StringIO())
     return options
