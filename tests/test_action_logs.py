@@ -151,8 +151,8 @@ class DependencyMonitor(MockMonitor):
 
 
 def test_every_delivery_waits_for_the_groups_own_policy() -> None:
-    """CreateDelivery adds the group to the account's shared AWSLogDeliveryWrite20150319 policy when the group has
-    no policy of its own ("Logs sent to CloudWatch Logs"): the group's must exist first."""
+    """On a group without a policy, CloudWatch Logs writes one itself when a delivery starts ("Logs sent to
+    CloudWatch Logs"): the stack's must exist first."""
     mocks = RecordingMocks()
     monitor = DependencyMonitor(mocks)
     pulumi_settings.ROOT.set(None)
@@ -191,6 +191,25 @@ def test_the_groups_policy_is_the_documented_statement_and_no_wider() -> None:
             }
         ],
     }
+
+
+# "Logs sent to CloudWatch Logs" (CloudWatch Logs User Guide): "The log group's resource policy limit is 51,200
+# bytes"; PutResourcePolicy's policyDocument is at most 51,200 long (botocore's logs model).
+MAX_LOG_GROUP_POLICY_BYTES = 51_200
+
+
+def test_the_groups_policy_is_one_statement_whatever_the_number_of_clusters() -> None:
+    """Every cluster's delivery writes through the same statement: the policy does not grow towards the limit."""
+    many = [CLUSTER_ARN.replace("cluster/demo", f"cluster/team-{index:02d}") for index in range(40)]
+    policies = [
+        deployed(clusterArns=clusters, actionLogs="true").one(POLICY).outputs["policyDocument"]
+        for clusters in ([CLUSTER_ARN], many)
+    ]
+    few, lots = (json.loads(policy) for policy in policies)
+    assert len(lots["Statement"]) == 1
+    assert lots["Statement"][0]["Resource"].endswith(":log-stream:*")
+    assert lots["Statement"][0] == {**few["Statement"][0], "Resource": lots["Statement"][0]["Resource"]}
+    assert len(policies[1].encode()) == len(policies[0].encode()) < MAX_LOG_GROUP_POLICY_BYTES
 
 
 def test_off_by_default_no_delivery_no_group_no_variable() -> None:
