@@ -7,8 +7,9 @@ AWS behaviour relied on, by page:
   PutDeliveryDestination (a log group, json) and CreateDelivery; the log group's resource policy lets
   delivery.logs.amazonaws.com CreateLogStream and PutLogEvents on the group's streams.
 - PutDeliverySource (CloudWatch Logs API Reference; botocore's logs model): name 1 to 60 of [\\w-]*, unique in the
-  account; logType "For Amazon ECS, the valid value is ACTION_LOGS" (the ECS guide's CLI example writes
-  EcsActionLogs; the API Reference is the one AWS checks a call against, and the test bed holds to it); resourceArn
+  account; logType "For Amazon ECS, the valid value is ACTION_LOGS" (the AWS CDK's generated CfnClusterLogsMixin
+  uses the same; the ECS guide's CLI example writes EcsActionLogs, which no model gives; the test bed holds to the
+  API Reference); resourceArn
   takes a wildcard only for the Security Hub and Logs Insights log types, so a source covers one existing cluster.
   PutDeliveryDestination: the same name rule, outputFormat one of its enum. CreateDelivery: a source's name and a
   destination's ARN.
