@@ -143,6 +143,11 @@ def test_the_fixes_say_exactly_what_to_run() -> None:
         f'"arn:aws:sns:{REGION}:{ACCOUNT}:payments", "slackChannelId": "C0PAYMENTS1"}}]\' '
         "(C0PAYMENTS1: your channel ID)"
     ]
+    two_problems = [{"services": ["payments-*"], "topicArn": "payments", "slackChannelId": "#payments"}]
+    assert fixes(stack_config(clusterArn=CLUSTER_ARN, routes=json.dumps(two_problems))) == [
+        'pulumi config set routes \'[{"services": ["payments-*"], "topicArn": '
+        '"arn:aws:sns:eu-west-1:ACCOUNT_ID:payments-oncall", "slackChannelId": "C0PAYMENTS1"}]\''
+    ]
     assert fixes(BROKEN["bad container log group"]) == [
         "pulumi config rm containerLogGroups && pulumi config set --path 'containerLogGroups[0]' /ecs/"
     ]
