@@ -9,8 +9,9 @@ and it opts in per cluster with the CloudWatch Logs delivery APIs ("Getting star
 - a delivery per source (CreateDelivery), pairing it with the destination.
 
 The log group keeps the logger's retention and has the resource policy the CloudWatch Logs User Guide gives for
-``delivery.logs.amazonaws.com`` (``iam_policies.vended_logs_write_policy``), in place before any delivery, so that
-CreateDelivery does not widen the account's own policy. ECS names each stream after the sub-resource it acts on
+``delivery.logs.amazonaws.com`` (``iam_policies.vended_logs_write_policy``), in place before any delivery: on a
+group without one, CloudWatch Logs writes its own when a delivery starts ("Logs sent to CloudWatch Logs"), and the
+group's policy would then not be the stack's. ECS names each stream after the sub-resource it acts on
 (``service/CLUSTER/SERVICE``), so the clusters can share the group.
 
 A delivery source names one resource: PutDeliverySource takes a wildcard ARN only for the Security Hub and Logs
@@ -32,7 +33,9 @@ import pulumi_aws as aws
 from .iam_policies import vended_logs_write_policy
 
 # PutDeliverySource, logType: "For Amazon ECS, the valid value is ACTION_LOGS" (CloudWatch Logs API Reference, as
-# botocore's logs model documents it; the AWS CDK's generated AWS::ECS::Cluster mixin has the same log type).
+# botocore's logs model documents it; the AWS CDK's generated ECS cluster log mixin, CfnClusterLogsMixin, uses the
+# same). The ECS guide's CLI example writes EcsActionLogs, which botocore's model does not give
+# (docs/alarms-and-messages.md, "ECS Action Logs").
 LOG_TYPE = "ACTION_LOGS"
 # The log format of the destination: the only one the ECS log type offers for a log group (the CDK mixin above).
 OUTPUT_FORMAT = "json"
@@ -121,7 +124,7 @@ def create(
             delivery_source_name=source.name,
             delivery_destination_arn=destination.arn,
             tags=dict(tags) or None,
-            # The group's own policy first, or CreateDelivery adds the group to the account's shared policy.
+            # The group's own policy first, or CloudWatch Logs writes one of its own when the delivery starts.
             opts=pulumi.ResourceOptions(parent=parent, depends_on=[policy]),
         )
         sources.append(source)

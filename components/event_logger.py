@@ -293,7 +293,7 @@ class EcsTaskEventLoggerArgs:
     routes: Sequence[route_parts.RouteArgs] | None = setting(
         (),
         check=route_parts.check_routes,
-        example='\'[{"services": ["payments-*"], "topicArn": "arn:aws:sns:eu-west-1:ACCOUNT_ID:payments-oncall"}]\'',
+        example=route_parts.fix_example,
         config_note="""As JSON text: pulumi config set routes '[{"services": ["payments-*"], "topicArn":
         "arn:aws:sns:eu-west-1:111122223333:payments-oncall"}]'.""",
     )

@@ -121,8 +121,8 @@ def vended_logs_write_policy(log_group_arn: str) -> str:
     gives for delivery.logs.amazonaws.com, on this group's streams alone: logs:CreateLogStream and
     logs:PutLogEvents, with aws:SourceAccount the account and aws:SourceArn the account's CloudWatch Logs ARNs
     (the delivery sources). PutResourcePolicy (CloudWatch Logs API Reference) takes no other actions and only
-    service principals. With this policy in place first, CreateDelivery leaves the account's own
-    AWSLogDeliveryWrite20150319 policy alone.
+    service principals; a log group's policy is at most 51,200 bytes, and this one does not grow with the clusters.
+    In place first, it is the group's policy, not one CloudWatch Logs writes when the first delivery starts.
     """
     partition, region, account = _arn_fields(log_group_arn, "logs")
     return resource_policy(

@@ -86,6 +86,44 @@ def check_routes(value: object) -> tuple[dict[str, Any], ...]:
     return tuple(checked)
 
 
+# The channel a Fix: line puts in place of a malformed one: Slack's shape, to be replaced by the team's own.
+EXAMPLE_CHANNEL_ID = "C0PAYMENTS1"
+GENERIC_EXAMPLE = [{"services": ["payments-*"], "topicArn": "arn:aws:sns:eu-west-1:ACCOUNT_ID:payments-oncall"}]
+
+
+def fix_example(raw: str) -> str:
+    """The routes a Fix: line sets: the given ones with each malformed slackChannelId replaced, when that is all
+    that is wrong; otherwise an example route, with a slackChannelId if the given routes name channels."""
+    try:
+        given = json.loads(raw)
+    except ValueError:
+        given = None
+    routes = given if isinstance(given, list) and all(isinstance(route, dict) for route in given) else []
+    repaired = [_with_example_channel(route) for route in routes]
+    if repaired != routes:
+        try:
+            check_routes(repaired)
+        except ValueError:
+            pass
+        else:
+            return f"'{json.dumps(repaired)}' ({EXAMPLE_CHANNEL_ID}: your channel ID)"
+    example = [dict(GENERIC_EXAMPLE[0])]
+    if any("slackChannelId" in route or "slack_channel_id" in route for route in routes):
+        example[0]["slackChannelId"] = EXAMPLE_CHANNEL_ID
+    return f"'{json.dumps(example)}'"
+
+
+def _with_example_channel(route: dict[str, Any]) -> dict[str, Any]:
+    """The route with the example channel in place of a malformed slackChannelId."""
+    for key in ("slackChannelId", "slack_channel_id"):
+        if key in route:
+            try:
+                check_slack_channel_id(route[key])
+            except ValueError:
+                return {**route, key: EXAMPLE_CHANNEL_ID}
+    return route
+
+
 def topic_arns(routes: Sequence[Mapping[str, Any]]) -> list[str]:
     """Every route's topic, once each, in order."""
     return list(dict.fromkeys(route["topicArn"] for route in routes))

@@ -222,13 +222,7 @@ def _add_container_logs(notice: Notice, fields: dict[str, Any], detail: dict[str
 
 def _add_action_logs(notice: Notice, fields: dict[str, Any], group: str) -> None:
     """The link to the service's ECS Action Logs around the event, in the log group's region (the function's)."""
-    service_arn = str(fields["serviceArn"])
-    prefix, path = service_arn.split(":service/", 1)
-    cluster, _, service = path.partition("/")
-    if not service:  # a short service ARN: the cluster is the event's, if it names one
-        cluster_arn = fields.get("clusterArn")
-        known = cluster_arn.rsplit("/", 1)[-1] if isinstance(cluster_arn, str) and ":cluster/" in cluster_arn else ""
-        cluster, service = known, cluster
+    prefix, cluster, service = service_parts(fields)
     at = fields.get("eventTime")
     begin = _shift(at, -action_logs.BEFORE_EVENT_SECONDS)
     end = _shift(at, action_logs.AFTER_EVENT_SECONDS)
@@ -270,15 +264,27 @@ def _container_text(container: dict[str, Any]) -> str:
     return ", ".join(parts) or "no exit code"
 
 
+def service_parts(fields: dict[str, Any]) -> tuple[str, str, str]:
+    """(ARN prefix, cluster, service) of the record's serviceArn; cluster '' when nobody names it.
+
+    A short service ARN (arn:aws:ecs:REGION:ACCOUNT:service/NAME, "Migrate an Amazon ECS short service ARN to a long
+    ARN", Amazon ECS Developer Guide) has no cluster: the event's clusterArn names it, when the event has one (a
+    deployment event never does).
+    """
+    prefix, path = str(fields["serviceArn"]).split(":service/", 1)
+    cluster, _, service = path.partition("/")
+    if not service:
+        cluster_arn = fields.get("clusterArn")
+        known = cluster_arn.rsplit("/", 1)[-1] if isinstance(cluster_arn, str) and ":cluster/" in cluster_arn else ""
+        cluster, service = known, cluster
+    return prefix, cluster, service
+
+
 def _service_notice(fields: dict[str, Any], event: dict[str, Any], log_group: str | None) -> Notice | None:
     service_arn = fields.get("serviceArn")
     if not isinstance(service_arn, str) or ":service/" not in service_arn:
         return None
-    prefix, path = service_arn.split(":service/", 1)
-    cluster, _, service = path.partition("/")
-    if not service:  # the old service ARN format has no cluster name: use the event's clusterArn
-        service = cluster
-        cluster = str(fields.get("clusterArn", "")).rsplit("/", 1)[-1]
+    prefix, cluster, service = service_parts(fields)
     region = prefix.split(":")[3]
     name, reason = fields.get("eventName"), fields.get("reason")
     if fields.get("detailType") == DEPLOYMENT_STATE_CHANGE:
@@ -291,15 +297,17 @@ def _service_notice(fields: dict[str, Any], event: dict[str, Any], log_group: st
         if reason:
             what += f" ({reason})"
         key = f"action#{fields.get('eventId') or json.dumps(event, sort_keys=True)[:200]}"
-    notice = Notice(kind, key, f"window#{kind}#{prefix}:service/{cluster}/{service}", f"{service}: {what}")
+    window = f"{prefix}:service/{cluster}/{service}" if cluster else service_arn
+    notice = Notice(kind, key, f"window#{kind}#{window}", f"{service}: {what}")
     notice.add("Service", service)
-    notice.add("Cluster", f"{cluster} ({region})")
+    notice.add("Cluster", f"{cluster or 'not named by the event'} ({region})")
     notice.add("Account", prefix.split(":")[4])
     notice.add("Event", f"{name} ({fields.get('eventType')})")
     notice.add("Deployment", fields.get("deploymentId"))
     notice.add("Reason", reason)
     notice.add("At", fields.get("eventTime"))
-    notice.links.append(("The service's deployments", ecs_deployments_url(prefix, cluster, service)))
+    if cluster:  # the console addresses a service by its cluster
+        notice.links.append(("The service's deployments", ecs_deployments_url(prefix, cluster, service)))
     if log_group:
         query = (
             "fields @timestamp, level, message\n"

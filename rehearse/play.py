@@ -34,7 +34,8 @@ CHAT_TOPIC_ENV = "NOTIFY_CHAT_TOPIC_ARN"
 ROUTES_ENV = "NOTIFY_ROUTES"
 
 NOTES = (
-    "resources: created in moto with the calls the AWS provider makes (boto3 checks each against the AWS API)",
+    "resources: created in moto with the calls the AWS provider makes (boto3 checks each against the AWS API); any "
+    "that moto cannot hold are listed last, as only checked",
     "caught or not: moto's EventBridge pattern matcher, on the rules as moto stored them",
     "delivery to the function: done by this command, which calls the handler in this process (moto would run "
     "Lambda code in Docker); the code is the zip moto stored, with the function's environment and the log level "
@@ -281,7 +282,16 @@ def play(
             alarms=sorted(alarms, key=lambda alarm: alarm.name),
             notifications=notifications,
             log_events=[tail_line(event["message"], event["logStreamName"]) for event in stored],
+            notes=(*NOTES, *checked_only_notes(rehearsal.not_emulated)),
         )
+
+
+def checked_only_notes(not_emulated: Mapping[str, str]) -> list[str]:
+    """A line per reason for the resources moto could not hold: checked against the API model, never created."""
+    by_reason: dict[str, list[str]] = {}
+    for name, why in not_emulated.items():
+        by_reason.setdefault(why, []).append(name)
+    return [f"not created, only checked: {', '.join(names)}: {why}" for why, names in by_reason.items()]
 
 
 def _alarm_states(rehearsal: Any, points: list[Datapoint]) -> list[AlarmState]:

@@ -7,8 +7,9 @@ AWS behaviour relied on, by page:
   PutDeliveryDestination (a log group, json) and CreateDelivery; the log group's resource policy lets
   delivery.logs.amazonaws.com CreateLogStream and PutLogEvents on the group's streams.
 - PutDeliverySource (CloudWatch Logs API Reference; botocore's logs model): name 1 to 60 of [\\w-]*, unique in the
-  account; logType "For Amazon ECS, the valid value is ACTION_LOGS" (the ECS guide's CLI example writes
-  EcsActionLogs; the API Reference is the one AWS checks a call against, and the test bed holds to it); resourceArn
+  account; logType "For Amazon ECS, the valid value is ACTION_LOGS" (the AWS CDK's generated CfnClusterLogsMixin
+  uses the same; the ECS guide's CLI example writes EcsActionLogs, which no model gives; the test bed holds to the
+  API Reference); resourceArn
   takes a wildcard only for the Security Hub and Logs Insights log types, so a source covers one existing cluster.
   PutDeliveryDestination: the same name rule, outputFormat one of its enum. CreateDelivery: a source's name and a
   destination's ARN.
@@ -151,8 +152,8 @@ class DependencyMonitor(MockMonitor):
 
 
 def test_every_delivery_waits_for_the_groups_own_policy() -> None:
-    """CreateDelivery adds the group to the account's shared AWSLogDeliveryWrite20150319 policy when the group has
-    no policy of its own ("Logs sent to CloudWatch Logs"): the group's must exist first."""
+    """On a group without a policy, CloudWatch Logs writes one itself when a delivery starts ("Logs sent to
+    CloudWatch Logs"): the stack's must exist first."""
     mocks = RecordingMocks()
     monitor = DependencyMonitor(mocks)
     pulumi_settings.ROOT.set(None)
@@ -191,6 +192,25 @@ def test_the_groups_policy_is_the_documented_statement_and_no_wider() -> None:
             }
         ],
     }
+
+
+# "Logs sent to CloudWatch Logs" (CloudWatch Logs User Guide): "The log group's resource policy limit is 51,200
+# bytes"; PutResourcePolicy's policyDocument is at most 51,200 long (botocore's logs model).
+MAX_LOG_GROUP_POLICY_BYTES = 51_200
+
+
+def test_the_groups_policy_is_one_statement_whatever_the_number_of_clusters() -> None:
+    """Every cluster's delivery writes through the same statement: the policy does not grow towards the limit."""
+    many = [CLUSTER_ARN.replace("cluster/demo", f"cluster/team-{index:02d}") for index in range(40)]
+    policies = [
+        deployed(clusterArns=clusters, actionLogs="true").one(POLICY).outputs["policyDocument"]
+        for clusters in ([CLUSTER_ARN], many)
+    ]
+    few, lots = (json.loads(policy) for policy in policies)
+    assert len(lots["Statement"]) == 1
+    assert lots["Statement"][0]["Resource"].endswith(":log-stream:*")
+    assert lots["Statement"][0] == {**few["Statement"][0], "Resource": lots["Statement"][0]["Resource"]}
+    assert len(policies[1].encode()) == len(policies[0].encode()) < MAX_LOG_GROUP_POLICY_BYTES
 
 
 def test_off_by_default_no_delivery_no_group_no_variable() -> None:

@@ -58,6 +58,21 @@ BROKEN = {
         routes=json.dumps([{"services": ["payments-*"], "topicArn": f"arn:aws:sns:us-east-1:{ACCOUNT}:payments"}]),
     ),
     "route without topic": stack_config(clusterArn=CLUSTER_ARN, routes='[{"services": ["payments-*"]}]'),
+    "route with a malformed channel": stack_config(
+        clusterArn=CLUSTER_ARN,
+        slackWorkspaceId="T07EA123LEP",
+        slackChannelId="C07EZ1ABC23",
+        routes=json.dumps(
+            [
+                {"services": ["search-*"], "topicArn": f"arn:aws:sns:{REGION}:{ACCOUNT}:search"},
+                {
+                    "services": ["payments-*"],
+                    "topicArn": f"arn:aws:sns:{REGION}:{ACCOUNT}:payments",
+                    "slackChannelId": "#payments",
+                },
+            ]
+        ),
+    ),
     "lines without groups": stack_config(clusterArn=CLUSTER_ARN, containerLogLines="5"),
     "container logs without messages": stack_config(
         clusterArn=CLUSTER_ARN, containerLogGroups=["/ecs/"], notifications="false"
@@ -121,6 +136,17 @@ def test_the_fixes_say_exactly_what_to_run() -> None:
     assert fixes(BROKEN["lines without groups"]) == [
         "pulumi config set --path 'containerLogGroups[0]' /ecs/ (the groups your containers log to), or "
         "pulumi config set containerLogLines 0"
+    ]
+    assert fixes(BROKEN["route with a malformed channel"]) == [
+        'pulumi config set routes \'[{"services": ["search-*"], "topicArn": '
+        f'"arn:aws:sns:{REGION}:{ACCOUNT}:search"}}, {{"services": ["payments-*"], "topicArn": '
+        f'"arn:aws:sns:{REGION}:{ACCOUNT}:payments", "slackChannelId": "C0PAYMENTS1"}}]\' '
+        "(C0PAYMENTS1: your channel ID)"
+    ]
+    two_problems = [{"services": ["payments-*"], "topicArn": "payments", "slackChannelId": "#payments"}]
+    assert fixes(stack_config(clusterArn=CLUSTER_ARN, routes=json.dumps(two_problems))) == [
+        'pulumi config set routes \'[{"services": ["payments-*"], "topicArn": '
+        '"arn:aws:sns:eu-west-1:ACCOUNT_ID:payments-oncall", "slackChannelId": "C0PAYMENTS1"}]\''
     ]
     assert fixes(BROKEN["bad container log group"]) == [
         "pulumi config rm containerLogGroups && pulumi config set --path 'containerLogGroups[0]' /ecs/"

@@ -238,6 +238,53 @@ def test_a_failed_deployment_and_its_rollback(aws: Aws) -> None:
     assert rollback["Subject"] == "orders-api: deployment rolling back"
 
 
+SHORT_SERVICE_ARN = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/orders-api"
+
+
+def short_arned(name: str, cluster_arn: object) -> dict[str, Any]:
+    """The sample with the short service ARN (no cluster) and ``cluster_arn`` as detail.clusterArn (absent: ...)."""
+    event = load_event(name)
+    event["resources"] = [SHORT_SERVICE_ARN]
+    event["detail"].pop("clusterArn", None)
+    if cluster_arn is not ...:
+        event["detail"]["clusterArn"] = cluster_arn
+    return event
+
+
+@pytest.mark.parametrize(
+    ("name", "cluster_arn"),
+    [
+        ("deployment_state_change", ...),
+        ("service_task_placement_failure", ...),
+        ("service_task_placement_failure", None),
+        ("service_task_placement_failure", ""),
+    ],
+    ids=["deployment", "action without clusterArn", "action with clusterArn null", "action with clusterArn empty"],
+)
+def test_a_short_service_arn_without_a_cluster_says_the_cluster_is_unknown(
+    aws: Aws, name: str, cluster_arn: object
+) -> None:
+    """A service created before 2021 may keep its short ARN, arn:aws:ecs:REGION:ACCOUNT:service/NAME ("Migrate an
+    Amazon ECS short service ARN to a long ARN", Amazon ECS Developer Guide), and a deployment event has no
+    clusterArn ("Amazon ECS service deployment state change events"): the message says the event names no
+    cluster, and links no console page it cannot address."""
+    run(short_arned(name, cluster_arn))
+    (message,) = aws.messages()
+    lines = body_lines(message)
+    assert lines["Service"] == "orders-api"
+    assert lines["Cluster"] == f"not named by the event ({REGION})"
+    assert "None" not in message["Message"] and "clusters//" not in message["Message"]
+    assert "The service's deployments" not in lines
+
+
+def test_a_short_service_arn_with_the_events_cluster_names_it(aws: Aws) -> None:
+    run(short_arned("service_task_placement_failure", f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/demo"))
+    (message,) = aws.messages()
+    lines = body_lines(message)
+    assert lines["Cluster"] == f"demo ({REGION})"
+    assert urlsplit(lines["The service's deployments"]).path == "/ecs/v2/clusters/demo/services/orders-api/deployments"
+
+
 def test_a_placement_failure_and_a_steady_state(aws: Aws) -> None:
     run(load_event("service_task_placement_failure"))
     (message,) = aws.messages()

@@ -226,3 +226,16 @@ def test_with_a_team_channel_the_second_teams_chat_messages_reach_its_chat_topic
     assert len(team_chat) == 1 and team_chat != {n["topic"] for n in chats if n["reached"] == "the chat topic"}
     text = rehearse_text(*slack, "--config", f"routes={routes}")
     assert "  Chat: :rotating_light: payments-api: deployment failed\n" in text
+
+
+def test_with_action_logs_the_rehearsal_says_which_resources_it_only_checked() -> None:
+    """moto holds no ECS delivery source and no log-group resource policy (rehearse/aws.py), nor a saved query: the
+    report's "Who played AWS's part" names those resources as checked against the API model only, not created."""
+    report, _ = rehearse_json("--config", "actionLogs=true")
+    checked = [note for note in report["notes"] if note.startswith("not created, only checked:")]
+    named = " ".join(checked)
+    for resource in ("action-logs-demo", "action-logs-demo-delivery", "action-logs-policy"):
+        assert re.search(rf"\b[\w-]*{resource}\b", named), (resource, checked)
+    assert all("API model" in note for note in checked)
+    plain, _ = rehearse_json()
+    assert "action-logs" not in " ".join(plain["notes"])
