@@ -10,30 +10,23 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-from . import deployed_code, org_morning
+from . import org_morning
 from .bus_policy import Principal, decide
-from .held_messages import OnCallMessages
-from .metrics import Datapoint, evaluate_alarm, publish
+from .metrics import Datapoint, evaluate_alarm
 from .org_morning import OrgEvent
 from .play import (
     ALARM,
-    FUNCTION,
-    METRIC_FILTER,
     NOTES,
     RULE,
     AlarmState,
     Delivery,
+    FunctionInMoto,
     Report,
-    _millis,
     _now,
-    _queue_depths,
     account_of,
     emulated_aws,
-    read_inboxes,
-    subscribe_inboxes,
     tail_line,
 )
 from .pulumi_cli import StackValue
@@ -124,66 +117,39 @@ def play_organization(config: Mapping[str, StackValue], events: Sequence[OrgEven
         deployed = run_program(dict(config), RecordingMocks(region=region, account=account))
         rehearsal = Rehearsal(deployed, region)
         rehearsal.rehearse()
-        lambda_client, logs, sqs, events_client, cloudformation = (
-            boto3.client(name, region_name=region) for name in ("lambda", "logs", "sqs", "events", "cloudformation")
-        )
+        events_client = boto3.client("events", region_name=region)
+        cloudformation = boto3.client("cloudformation", region_name=region)
         bus = events_client.describe_event_bus(Name=deployed.one(BUS).outputs["name"])
         ous = list(config[f"{org_morning.PROJECT}:memberOrganizationalUnitIds"])  # type: ignore[arg-type]
         regions = [instance.inputs["stackSetInstanceRegion"] for instance in deployed.of_type(INSTANCE)]
         members = _member_stacks(rehearsal, cloudformation, org_morning.covered_accounts(ous), regions)
         organization_id = str(config[f"{org_morning.PROJECT}:organizationId"])
 
-        function, environment, log_group = _deployed_function(rehearsal, lambda_client, account, region)
-        function_name = deployed.one(FUNCTION).outputs["name"]
-        stream = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]rehearse"
-        logs.create_log_stream(logGroupName=log_group, logStreamName=stream)
-        inboxes = subscribe_inboxes(rehearsal.resolve(deployed.outputs.get("alarmTopicArn")), environment, region)
-        notifications: list[dict[str, str]] = []
+        function = FunctionInMoto.from_moto(rehearsal, account, region)
         rules = [(rule.outputs["name"], json.loads(rule.inputs["eventPattern"])) for rule in deployed.of_type(RULE)]
-        messages = OnCallMessages(function, environment, region)
-
         deliveries: list[OrgDelivery] = []
-        lines: list[str] = []
-        lambda_points: list[Datapoint] = []
         central = CentralBus(account, region, bus, rules, regions, members)
         for played in events:
             delivery = route(played, central)
             deliveries.append(delivery)
             if not delivery.caught_by:
                 continue
-            event = played.event
-            before = messages.status_before(event)
-            invocation = function.invoke(event)
-            delivery.lines, delivery.error = invocation.lines, invocation.error
-            delivery.held = messages.held_back(played.label, event, invocation.returned, before)
-            notifications += [{**message, "event": played.label} for message in read_inboxes(sqs, inboxes)]
-            lines.extend(invocation.lines)
-            now = _now()
-            dimensions = {"FunctionName": function_name}
-            lambda_points.append(Datapoint("AWS/Lambda", "Invocations", 1.0, dimensions, now))
-            lambda_points.append(Datapoint("AWS/Lambda", "Errors", float(bool(invocation.error)), dimensions, now))
-            if invocation.lines:
-                logs.put_log_events(
-                    logGroupName=log_group,
-                    logStreamName=stream,
-                    logEvents=[{"timestamp": _millis(line), "message": line} for line in invocation.lines],
-                )
+            function.deliver(delivery, played.event)
 
-        filters = [rehearsal.resolve(f.inputs) for f in deployed.of_type(METRIC_FILTER)]
-        points = [*publish(filters, lines), *lambda_points, *_queue_depths(rehearsal, sqs)]
+        points = function.datapoints(rehearsal)
         alarms = _central_alarms(rehearsal, points)
         member_alarms = [_member_alarm(stack) for stack in members.values()]
-        stored = logs.filter_log_events(logGroupName=log_group)["events"]
+        stored = function.stored_records()
         return OrgReport(
             region=region,
             account=account,
-            function_name=function_name,
-            log_group=log_group,
+            function_name=function.name,
+            log_group=function.log_group,
             rules=[name for name, _ in rules],
             deliveries=list(deliveries),
             datapoints=[p for p in points if p.namespace not in ("AWS/Lambda", "AWS/SQS") or p.value],
             alarms=alarms + member_alarms,
-            notifications=notifications,
+            notifications=function.notifications,
             log_events=[tail_line(event["message"], event["logStreamName"]) for event in stored],
             notes=ORGANIZATION_NOTES,
             organization_id=organization_id,
@@ -284,25 +250,6 @@ def why_not_taken(event: Mapping[str, Any], pattern: Mapping[str, Any]) -> str:
     detail = event.get("detail")
     cluster = detail.get("clusterArn") if isinstance(detail, Mapping) else None
     return f"{cluster or event.get('resources')} is not one of the clusters the rule takes"
-
-
-def _deployed_function(rehearsal: Any, lambda_client: Any, account: str, region: str) -> tuple[Any, Any, str]:
-    """The function's code as moto stored it, with its settings and the ARN Lambda invokes it by; its
-    environment; its log group (moto does not echo LoggingConfig: the one the program set)."""
-    from .aws import function_zip  # noqa: PLC0415
-
-    registered = rehearsal.run.one(FUNCTION)
-    settings = lambda_client.get_function_configuration(FunctionName=registered.outputs["name"])
-    logging_config = rehearsal.resolve(registered.inputs["loggingConfig"])
-    environment = (settings.get("Environment") or {}).get("Variables") or {}
-    function = deployed_code.load(
-        function_zip(registered.outputs["name"], account, region),
-        settings["Handler"],
-        logging_config["applicationLogLevel"],
-        environment,
-    )
-    function.function_arn = settings["FunctionArn"]
-    return function, environment, str(logging_config["logGroup"])
 
 
 def _member_stacks(

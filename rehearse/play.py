@@ -200,6 +200,90 @@ def explain_miss(event: Mapping[str, Any], patterns: Sequence[Mapping[str, Any]]
     return "no rule's pattern matches it"
 
 
+@dataclass
+class FunctionInMoto:
+    """The function as moto stored it, invoked the way EventBridge would invoke it, and what its invocations left:
+    the records written to its log group, the AWS/Lambda datapoints, and every message that reached a topic."""
+
+    function: deployed_code.DeployedFunction
+    name: str
+    log_group: str
+    stream: str
+    messages: OnCallMessages
+    inboxes: list[Inbox]
+    logs: Any
+    sqs: Any
+    lines: list[str] = field(default_factory=list)
+    lambda_points: list[Datapoint] = field(default_factory=list)
+    notifications: list[dict[str, str]] = field(default_factory=list)
+
+    @classmethod
+    def from_moto(cls, rehearsal: Any, account: str, region: str) -> FunctionInMoto:
+        """Its code and settings as moto holds them, with the ARN Lambda passes on each invocation's context; a log
+        stream of its own in its log group (moto does not echo LoggingConfig: the log settings are the program's),
+        and a queue on each topic it may publish to."""
+        import boto3  # noqa: PLC0415
+
+        from .aws import function_zip  # noqa: PLC0415 - boto3 and moto load here
+
+        lambda_client, logs, sqs = (boto3.client(name, region_name=region) for name in ("lambda", "logs", "sqs"))
+        registered = rehearsal.run.one(FUNCTION)
+        name = registered.outputs["name"]
+        settings = lambda_client.get_function_configuration(FunctionName=name)
+        logging_config = rehearsal.resolve(registered.inputs["loggingConfig"])
+        environment = (settings.get("Environment") or {}).get("Variables") or {}
+        function = deployed_code.load(
+            function_zip(name, account, region),
+            settings["Handler"],
+            logging_config["applicationLogLevel"],
+            environment,
+        )
+        function.function_arn = settings["FunctionArn"]
+        log_group = str(logging_config["logGroup"])
+        stream = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]rehearse"
+        logs.create_log_stream(logGroupName=log_group, logStreamName=stream)
+        alarm_topic = rehearsal.resolve(rehearsal.run.outputs.get("alarmTopicArn"))
+        return cls(
+            function=function,
+            name=name,
+            log_group=log_group,
+            stream=stream,
+            messages=OnCallMessages(function, environment, region),
+            inboxes=subscribe_inboxes(alarm_topic, environment, region),
+            logs=logs,
+            sqs=sqs,
+        )
+
+    def deliver(self, delivery: Delivery, event: dict[str, Any]) -> None:
+        """Invoke the function with ``event``; note on ``delivery`` its records, its error and any message held
+        back; keep the records, the datapoints and the messages that reached the topics."""
+        before = self.messages.status_before(event)
+        invocation = self.function.invoke(event)
+        delivery.lines, delivery.error = invocation.lines, invocation.error
+        delivery.held = self.messages.held_back(delivery.label, event, invocation.returned, before)
+        self.notifications += [{**message, "event": delivery.label} for message in read_inboxes(self.sqs, self.inboxes)]
+        self.lines.extend(invocation.lines)
+        now = _now()
+        dimensions = {"FunctionName": self.name}
+        self.lambda_points.append(Datapoint("AWS/Lambda", "Invocations", 1.0, dimensions, now))
+        self.lambda_points.append(Datapoint("AWS/Lambda", "Errors", float(bool(invocation.error)), dimensions, now))
+        if invocation.lines:
+            self.logs.put_log_events(
+                logGroupName=self.log_group,
+                logStreamName=self.stream,
+                logEvents=[{"timestamp": _millis(line), "message": line} for line in invocation.lines],
+            )
+
+    def datapoints(self, rehearsal: Any) -> list[Datapoint]:
+        """The metric filters' datapoints from the records, the function's own, and the queues' depths."""
+        filters = [rehearsal.resolve(f.inputs) for f in rehearsal.run.of_type(METRIC_FILTER)]
+        return [*publish(filters, self.lines), *self.lambda_points, *_queue_depths(rehearsal, self.sqs)]
+
+    def stored_records(self) -> list[dict[str, Any]]:
+        """The records as the log group holds them now."""
+        return list(self.logs.filter_log_events(logGroupName=self.log_group)["events"])
+
+
 def play(
     config: Mapping[str, StackValue],
     events: Sequence[tuple[str, dict[str, Any]]],
@@ -212,75 +296,39 @@ def play(
         raise ValueError("no aws:region in the config; pass --config aws:region=eu-west-1 (the clusters' region)")
     account = account_of(config)
     with emulated_aws(region, account):
-        import boto3  # noqa: PLC0415
-
-        from .aws import Rehearsal, function_zip, rule_matches  # noqa: PLC0415 - boto3 and moto load here
+        from .aws import Rehearsal, rule_matches  # noqa: PLC0415 - boto3 and moto load here
         from .mocks import RecordingMocks, run_program  # noqa: PLC0415
 
         deployed = run_program(dict(config), RecordingMocks(region=region, account=account))
         rehearsal = Rehearsal(deployed, region)
         rehearsal.rehearse()
 
-        lambda_client, logs, sqs = (boto3.client(name, region_name=region) for name in ("lambda", "logs", "sqs"))
-        function_name = deployed.one(FUNCTION).outputs["name"]
-        settings = lambda_client.get_function_configuration(FunctionName=function_name)
-        # moto does not echo LoggingConfig back: the function's log settings are the ones the program set.
-        logging_config = rehearsal.resolve(deployed.one(FUNCTION).inputs["loggingConfig"])
-        function = deployed_code.load(
-            function_zip(function_name, account, region),
-            settings["Handler"],
-            logging_config["applicationLogLevel"],
-            (settings.get("Environment") or {}).get("Variables") or {},
-        )
-        log_group = logging_config["logGroup"]
-        stream = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]rehearse"
-        logs.create_log_stream(logGroupName=log_group, logStreamName=stream)
-
-        write_app_streams(logs, app_streams)
-        variables = (settings.get("Environment") or {}).get("Variables") or {}
-        inboxes = subscribe_inboxes(rehearsal.resolve(deployed.outputs.get("alarmTopicArn")), variables, region)
-        notifications: list[dict[str, str]] = []
+        function = FunctionInMoto.from_moto(rehearsal, account, region)
+        write_app_streams(function.logs, app_streams)
         rules = [(rule.outputs["name"], json.loads(rule.inputs["eventPattern"])) for rule in deployed.of_type(RULE)]
-        messages = OnCallMessages(function, (settings.get("Environment") or {}).get("Variables") or {}, region)
-        deliveries, lines, lambda_points = [], [], []
+        deliveries = []
         for label, event in events:
             caught = [name for name, _ in rules if rule_matches(name, event, account, region)]
             delivery = Delivery(label, str(event.get("id")), str(event.get("detail-type")), caught)
             if not caught:
                 delivery.why_not = explain_miss(event, [pattern for _, pattern in rules], region)
             else:
-                before = messages.status_before(event)
-                invocation = function.invoke(event)
-                delivery.lines, delivery.error = invocation.lines, invocation.error
-                delivery.held = messages.held_back(label, event, invocation.returned, before)
-                notifications += [{**message, "event": label} for message in read_inboxes(sqs, inboxes)]
-                lines.extend(invocation.lines)
-                now = _now()
-                dimensions = {"FunctionName": function_name}
-                lambda_points.append(Datapoint("AWS/Lambda", "Invocations", 1.0, dimensions, now))
-                lambda_points.append(Datapoint("AWS/Lambda", "Errors", float(bool(invocation.error)), dimensions, now))
-                if invocation.lines:
-                    logs.put_log_events(
-                        logGroupName=log_group,
-                        logStreamName=stream,
-                        logEvents=[{"timestamp": _millis(line), "message": line} for line in invocation.lines],
-                    )
+                function.deliver(delivery, event)
             deliveries.append(delivery)
 
-        filters = [rehearsal.resolve(f.inputs) for f in deployed.of_type(METRIC_FILTER)]
-        points = [*publish(filters, lines), *lambda_points, *_queue_depths(rehearsal, sqs)]
+        points = function.datapoints(rehearsal)
         alarms = _alarm_states(rehearsal, points)
-        stored = logs.filter_log_events(logGroupName=log_group)["events"]
+        stored = function.stored_records()
         return Report(
             region=region,
             account=account,
-            function_name=function_name,
-            log_group=log_group,
+            function_name=function.name,
+            log_group=function.log_group,
             rules=[name for name, _ in rules],
             deliveries=deliveries,
             datapoints=[p for p in points if p.namespace not in ("AWS/Lambda", "AWS/SQS") or p.value],
             alarms=sorted(alarms, key=lambda alarm: alarm.name),
-            notifications=notifications,
+            notifications=function.notifications,
             log_events=[tail_line(event["message"], event["logStreamName"]) for event in stored],
             notes=(*NOTES, *checked_only_notes(rehearsal.not_emulated)),
         )
