@@ -25,7 +25,7 @@ from .event_files import EventFileError, read_events
 from .metrics import MetricTotal, totals
 from .org_morning import OrgEvent, organization_config, organization_sequence
 from .org_play import OrgDelivery, OrgReport, play_organization
-from .play import PROJECT, Report, play, with_overrides
+from .play import PROJECT, Delivery, Report, play, with_overrides
 from .pulumi_cli import CliRefused, stack_file_values
 from .rehearsal_terms import in_rehearsal_terms, unknown_provider_keys
 from .sequence import AppStream, app_streams, default_sequence
@@ -36,10 +36,7 @@ def render(report: Report, out: TextIO) -> None:
     write(f"Deployed into moto: account {report.account}, {report.region}; function {report.function_name}, ")
     write(f"log group {report.log_group}, {len(report.rules)} rule(s)\n\n== Events\n")
     for delivery in report.deliveries:
-        if delivery.caught_by:
-            outcome = "caught" + (f", the function raised {delivery.error}" if delivery.error else "")
-        else:
-            outcome = f"not caught: {delivery.why_not}"
+        outcome = _outcome(delivery)
         write(f"  {delivery.label}: {delivery.detail_type} {delivery.event_id} -> {outcome}\n")
         if delivery.held:
             write(f"    its message to on-call was held back: {delivery.held.subject!r} (see Notifications)\n")
@@ -62,10 +59,7 @@ def render_organization(report: OrgReport, out: TextIO) -> None:
             write(f"    {logical}: made by this command with {call} (moto's CloudFormation skips its type)\n")
     write("\n== Events\n")
     for delivery in (played for played in report.deliveries if isinstance(played, OrgDelivery)):
-        if delivery.caught_by:
-            outcome = "caught" + (f", the function raised {delivery.error}" if delivery.error else "")
-        else:
-            outcome = f"not caught: {delivery.why_not}"
+        outcome = _outcome(delivery)
         write(f"  {delivery.label} [account {delivery.account}, {delivery.region}]: {delivery.detail_type} ")
         write(f"{delivery.event_id} -> {outcome}\n")
         for step in delivery.path:
@@ -73,6 +67,12 @@ def render_organization(report: OrgReport, out: TextIO) -> None:
         if delivery.held:
             write(f"    its message to on-call was held back: {delivery.held.subject!r} (see Notifications)\n")
     _render_outcomes(report, out)
+
+
+def _outcome(delivery: Delivery) -> str:
+    if delivery.caught_by:
+        return "caught" + (f", the function raised {delivery.error}" if delivery.error else "")
+    return f"not caught: {delivery.why_not}"
 
 
 def _render_outcomes(report: Report, out: TextIO) -> None:

@@ -27,7 +27,6 @@ from .play import (
     _now,
     account_of,
     emulated_aws,
-    tail_line,
 )
 from .pulumi_cli import StackValue
 
@@ -139,18 +138,12 @@ def play_organization(config: Mapping[str, StackValue], events: Sequence[OrgEven
         points = function.datapoints(rehearsal)
         alarms = _central_alarms(rehearsal, points)
         member_alarms = [_member_alarm(stack) for stack in members.values()]
-        stored = function.stored_records()
         return OrgReport(
             region=region,
             account=account,
-            function_name=function.name,
-            log_group=function.log_group,
-            rules=[name for name, _ in rules],
             deliveries=list(deliveries),
-            datapoints=[p for p in points if p.namespace not in ("AWS/Lambda", "AWS/SQS") or p.value],
             alarms=alarms + member_alarms,
-            notifications=function.notifications,
-            log_events=[tail_line(event["message"], event["logStreamName"]) for event in stored],
+            **function.report_fields(rules, points),
             notes=ORGANIZATION_NOTES,
             organization_id=organization_id,
             event_bus=bus["Arn"],

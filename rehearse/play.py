@@ -279,9 +279,18 @@ class FunctionInMoto:
         filters = [rehearsal.resolve(f.inputs) for f in rehearsal.run.of_type(METRIC_FILTER)]
         return [*publish(filters, self.lines), *self.lambda_points, *_queue_depths(rehearsal, self.sqs)]
 
-    def stored_records(self) -> list[dict[str, Any]]:
-        """The records as the log group holds them now."""
-        return list(self.logs.filter_log_events(logGroupName=self.log_group)["events"])
+    def report_fields(self, rules: Sequence[tuple[str, Any]], points: Sequence[Datapoint]) -> dict[str, Any]:
+        """What a report says of the function's run: its name, log group and rules, the datapoints worth showing,
+        the messages, and the records as the log group holds them now, as `aws logs tail` prints them."""
+        stored = self.logs.filter_log_events(logGroupName=self.log_group)["events"]
+        return {
+            "function_name": self.name,
+            "log_group": self.log_group,
+            "rules": [name for name, _ in rules],
+            "datapoints": [p for p in points if p.namespace not in ("AWS/Lambda", "AWS/SQS") or p.value],
+            "notifications": self.notifications,
+            "log_events": [tail_line(event["message"], event["logStreamName"]) for event in stored],
+        }
 
 
 def play(
@@ -318,18 +327,12 @@ def play(
 
         points = function.datapoints(rehearsal)
         alarms = _alarm_states(rehearsal, points)
-        stored = function.stored_records()
         return Report(
             region=region,
             account=account,
-            function_name=function.name,
-            log_group=function.log_group,
-            rules=[name for name, _ in rules],
             deliveries=deliveries,
-            datapoints=[p for p in points if p.namespace not in ("AWS/Lambda", "AWS/SQS") or p.value],
             alarms=sorted(alarms, key=lambda alarm: alarm.name),
-            notifications=function.notifications,
-            log_events=[tail_line(event["message"], event["logStreamName"]) for event in stored],
+            **function.report_fields(rules, points),
             notes=(*NOTES, *checked_only_notes(rehearsal.not_emulated)),
         )
 
