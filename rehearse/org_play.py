@@ -17,7 +17,6 @@ from .bus_policy import Principal, decide
 from .metrics import Datapoint, evaluate_alarm
 from .org_morning import OrgEvent
 from .play import (
-    ALARM,
     NOTES,
     RULE,
     AlarmState,
@@ -26,6 +25,7 @@ from .play import (
     Report,
     _now,
     account_of,
+    alarm_states,
     emulated_aws,
 )
 from .pulumi_cli import StackValue
@@ -136,7 +136,7 @@ def play_organization(config: Mapping[str, StackValue], events: Sequence[OrgEven
             function.deliver(delivery, played.event)
 
         points = function.datapoints(rehearsal)
-        alarms = _central_alarms(rehearsal, points)
+        alarms = alarm_states(rehearsal, points)
         member_alarms = [_member_alarm(stack) for stack in members.values()]
         return OrgReport(
             region=region,
@@ -266,16 +266,6 @@ def _member_stacks(
         for account in accounts
         for region in regions
     }
-
-
-def _central_alarms(rehearsal: Any, points: Sequence[Datapoint]) -> list[AlarmState]:
-    alarms = []
-    for alarm in rehearsal.run.of_type(ALARM):
-        inputs = rehearsal.resolve(alarm.inputs)
-        state, values = evaluate_alarm(inputs, points)
-        name, metric, description = alarm.outputs["name"], inputs["metricName"], inputs["alarmDescription"]
-        alarms.append(AlarmState(name, state, values, metric, description))
-    return sorted(alarms, key=lambda alarm: alarm.name)
 
 
 def _member_alarm(stack: MemberStack) -> AlarmState:

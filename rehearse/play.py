@@ -326,12 +326,12 @@ def play(
             deliveries.append(delivery)
 
         points = function.datapoints(rehearsal)
-        alarms = _alarm_states(rehearsal, points)
+        alarms = alarm_states(rehearsal, points)
         return Report(
             region=region,
             account=account,
             deliveries=deliveries,
-            alarms=sorted(alarms, key=lambda alarm: alarm.name),
+            alarms=alarms,
             **function.report_fields(rules, points),
             notes=(*NOTES, *checked_only_notes(rehearsal.not_emulated)),
         )
@@ -345,15 +345,16 @@ def checked_only_notes(not_emulated: Mapping[str, str]) -> list[str]:
     return [f"not created, only checked: {', '.join(names)}: {why}" for why, names in by_reason.items()]
 
 
-def _alarm_states(rehearsal: Any, points: list[Datapoint]) -> list[AlarmState]:
-    """Each alarm's state: its statistic over its period against its threshold (moto evaluates no alarms)."""
+def alarm_states(rehearsal: Any, points: Sequence[Datapoint]) -> list[AlarmState]:
+    """Each alarm's state, by name: its statistic over its period against its threshold (moto evaluates no
+    alarms)."""
     alarms = []
     for alarm in rehearsal.run.of_type(ALARM):
         inputs = rehearsal.resolve(alarm.inputs)
         state, values = evaluate_alarm(inputs, points)
         name, metric, description = alarm.outputs["name"], inputs["metricName"], inputs["alarmDescription"]
         alarms.append(AlarmState(name, state, values, metric, description))
-    return alarms
+    return sorted(alarms, key=lambda alarm: alarm.name)
 
 
 def _now() -> str:

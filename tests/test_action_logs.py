@@ -365,14 +365,7 @@ def test_a_failed_deployment_links_the_services_action_logs_around_it(
 def test_a_placement_failure_links_them_and_other_service_actions_do_not(
     aws: Aws, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    called: list[str] = []
-    real = notify.client
-
-    def recording(service: str) -> Any:
-        called.append(service)
-        return real(service)
-
-    monkeypatch.setattr(notify, "client", recording)
+    called = aws.record_services()
     monkeypatch.setenv(action_logs.GROUP_ENV, GROUP)
     run(load_event("service_task_placement_failure"))
     (placement,) = aws.messages()

@@ -117,14 +117,7 @@ def test_the_message_links_the_tasks_own_streams_before_the_stop(aws: Aws, monke
 
 def test_the_link_costs_no_aws_call(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
     """The same calls as a message without it: the table and the topic, nothing of CloudWatch Logs."""
-    called: list[str] = []
-    real = notify.client
-
-    def recording(service: str) -> Any:
-        called.append(service)
-        return real(service)
-
-    monkeypatch.setattr(notify, "client", recording)
+    called = aws.record_services()
     monkeypatch.setenv(container_logs.GROUPS_ENV, '["/ecs/"]')
     run(stopped(8, "no-call"))
     (message,) = aws.messages()

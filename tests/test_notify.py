@@ -67,6 +67,19 @@ class Aws:
         monkeypatch.setattr(notify, "CLOCK", lambda: self.now)
         monkeypatch.setattr(notify, "SLEEP", self.sleep)  # a wait for another copy's claim passes on this clock
         monkeypatch.setattr(notify, "_CLIENTS", {})
+        self.monkeypatch = monkeypatch
+
+    def record_services(self) -> list[str]:
+        """From now on, the name of every AWS service the function makes a client for, in order."""
+        called: list[str] = []
+        real = notify.client
+
+        def recording(service: str) -> Any:
+            called.append(service)
+            return real(service)
+
+        self.monkeypatch.setattr(notify, "client", recording)
+        return called
 
     def sleep(self, seconds: float) -> None:
         self.now += seconds
