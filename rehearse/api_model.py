@@ -52,21 +52,32 @@ _POSIX_CLASSES = {"Print": "\\x20-\\x7e", "Alnum": "0-9A-Za-z", "Alpha": "A-Za-z
 
 
 @functools.cache
+def _categories() -> dict[str, list[list[int]]]:
+    """Every code point's general category, as runs of consecutive code points: one pass over Unicode, once."""
+    runs: dict[str, list[list[int]]] = {}
+    category_of = unicodedata.category
+    previous = ""
+    for code in range(sys.maxunicode + 1):
+        category = category_of(chr(code))
+        if category == previous:
+            runs[category][-1][1] = code
+        else:
+            runs.setdefault(category, []).append([code, code])
+            previous = category
+    return runs
+
+
+@functools.cache
 def _category_ranges(category: str) -> str:
     """The code points of a Unicode general category (``L``, or ``Zs``) as class ranges for Python's re."""
-    ranges: list[str] = []
-    start = previous = None
-    for code in range(sys.maxunicode + 1):
-        if unicodedata.category(chr(code)).startswith(category):
-            if start is None:
-                start = code
-            previous = code
-        elif start is not None and previous is not None:
-            ranges.append(_class_range(start, previous))
-            start = None
-    if start is not None and previous is not None:
-        ranges.append(_class_range(start, previous))
-    return "".join(ranges)
+    spans = sorted(span for name, runs in _categories().items() if name.startswith(category) for span in runs)
+    merged: list[list[int]] = []
+    for first, last in spans:
+        if merged and first == merged[-1][1] + 1:
+            merged[-1][1] = last
+        else:
+            merged.append([first, last])
+    return "".join(_class_range(first, last) for first, last in merged)
 
 
 def _class_range(first: int, last: int) -> str:

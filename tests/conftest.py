@@ -12,6 +12,10 @@
 - Hypothesis runs under a profile: "ci" when CI is set (no example database: a fresh clone has nowhere to keep
   one), "dev" otherwise (failing examples saved under .hypothesis/, which git ignores, and replayed first).
   The example counts are each test's own and the same in both.
+- moto's SNS signs each message with a key of its subscription's own, a 2048-bit RSA key made for every new
+  subscription (about 60 ms each, and the tests make hundreds of subscriptions). Every subscription of the process
+  shares one key instead. SNS signs with its own certificate, not one per subscription, and no test checks a
+  signature.
 - Python's cyclic garbage collector runs less often. Its young generation is collected every 700 allocations by
   default, and a program evaluated under Pulumi's mocks allocates hundreds of thousands of short-lived objects
   (outputs, futures, protobuf messages), so the collector ran thousands of times per test to find almost nothing:
@@ -27,9 +31,11 @@ import os
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import botocore.loaders
 import botocore.session
+import moto.sns.models
 import moto.sqs.models
 import pytest
 from hypothesis import settings
@@ -41,6 +47,17 @@ ROOT = Path(__file__).resolve().parent.parent
 
 gc.freeze()
 gc.set_threshold(50_000, 20, 100)
+
+
+@functools.cache
+def sns_signing_key() -> Any:
+    """The key moto.sns.models.Subscription.private_key would make, made once."""
+    from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: PLC0415
+
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+moto.sns.models.Subscription.private_key = lambda subscription: sns_signing_key()  # type: ignore[method-assign,assignment]
 
 botocore.session.create_loader = functools.cache(botocore.loaders.create_loader)
 

@@ -8,6 +8,7 @@ VisibilityTimeout hides a received message from later ReceiveMessage calls for t
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import time
@@ -16,7 +17,9 @@ from typing import Any
 
 import boto3
 import pytest
-from conftest import VirtualSqsClock
+from conftest import VirtualSqsClock, sns_signing_key
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 from pulumi.runtime import resource as pulumi_resource
 
 from rehearse import mocks
@@ -100,3 +103,26 @@ def test_skipping_the_sdks_stack_traces_leaves_what_the_program_registers_as_it_
     assert len(fast.mocks.resources) > 20
     assert registered(fast) == registered(walked)
     assert fast.outputs == walked.outputs
+
+
+def test_subscriptions_sharing_one_signing_key_still_get_signed_messages(sqs: Any) -> None:
+    """SNS delivers to SQS the envelope with a Signature over its fields (SNS Developer Guide, "Verifying the
+    signatures of Amazon SNS messages"); with the one shared key, each subscription still gets its copy, signed
+    (SHA256, SignatureVersion 2, over the fields moto signs) by that key."""
+    sns = boto3.client("sns", region_name=REGION)
+    topic = sns.create_topic(Name="signed")["TopicArn"]
+    queues = [sqs.create_queue(QueueName=f"inbox-{n}")["QueueUrl"] for n in (1, 2)]
+    for url in queues:
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    sns.publish(TopicArn=topic, Message="hello", Subject="hi")
+    envelopes = [json.loads(sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"]) for url in queues]
+    assert [(e["Message"], e["Subject"]) for e in envelopes] == [("hello", "hi")] * 2
+    for envelope in envelopes:
+        signed = "".join(f"{field}\n{envelope[field]}\n" for field in ("Message", "MessageId", "Timestamp", "TopicArn"))
+        sns_signing_key().public_key().verify(  # raises InvalidSignature otherwise
+            base64.b64decode(envelope["Signature"]),
+            f"{signed}Type\nNotification\n".encode(),
+            padding.PKCS1v15(),
+            hashes.SHA256(),
+        )
