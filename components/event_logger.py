@@ -900,6 +900,9 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
                 max_event_age_seconds=_set(settings.delivery_max_event_age_seconds),
             ),
             function_name=function.name,
+            function_arn=function.arn,
+            # The function publishes to the alarm topic (and the chat topic) only with notifications.
+            relay=bool(settings.notifications and settings.alarms),
             alert_email=settings.alert_email,
             tags=tags,
             parent=self,

@@ -215,6 +215,55 @@ def eventbridge_invoke_statement(statement_id: str, function_arn: str, rule_arn:
     }
 
 
+# SNS Developer Guide, "Prerequisites for integrating Amazon SNS with Lambda functions across regions": a topic of
+# an opt-in Region invokes a function of a Region enabled by default as sns.REGION.amazonaws.com; AWS does not
+# deliver from a Region enabled by default to a function in an opt-in Region, nor from one opt-in Region to
+# another. "Regions launched prior to March 20, 2019 are enabled by default": these, and the other partitions' own.
+REGIONS_ENABLED_BY_DEFAULT = frozenset(
+    {
+        "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
+        "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-north-1",
+        "ap-northeast-1", "ap-northeast-2", "ap-south-1", "ap-southeast-1", "ap-southeast-2",
+        "us-gov-west-1", "us-gov-east-1", "cn-north-1", "cn-northwest-1",
+    }
+)  # fmt: skip
+
+
+def sns_delivery_problem(topic_region: str, function_region: str) -> str | None:
+    """Why SNS cannot deliver from a topic of ``topic_region`` to a function of ``function_region``, or None."""
+    if topic_region == function_region:
+        return None
+    if function_region not in REGIONS_ENABLED_BY_DEFAULT:
+        return (
+            f"SNS does not deliver from {topic_region} to a Lambda function in {function_region}, an opt-in Region "
+            '(SNS Developer Guide, "Prerequisites for integrating Amazon SNS with Lambda functions across regions")'
+        )
+    return None
+
+
+def sns_principal(topic_region: str, function_region: str) -> str:
+    """The service principal a topic of ``topic_region`` invokes a function of ``function_region`` as."""
+    problem = sns_delivery_problem(topic_region, function_region)
+    if problem:
+        raise ValueError(problem)
+    if topic_region != function_region and topic_region not in REGIONS_ENABLED_BY_DEFAULT:
+        return f"sns.{topic_region}.amazonaws.com"
+    return "sns.amazonaws.com"
+
+
+def sns_invoke_statement(statement_id: str, function_arn: str, topic_arn: str, principal: str) -> dict[str, Any]:
+    """The statement Lambda stores for AddPermission(Principal=SNS, SourceArn=topic): this topic alone may invoke
+    ("Tutorial: Using AWS Lambda with Amazon Simple Notification Service", Lambda Developer Guide)."""
+    return {
+        "Sid": statement_id,
+        "Effect": "Allow",
+        "Principal": {"Service": principal},
+        "Action": "lambda:InvokeFunction",
+        "Resource": function_arn,
+        "Condition": {"ArnLike": {"AWS:SourceArn": topic_arn}},
+    }
+
+
 def function_resource_policy(statements: Sequence[dict[str, Any]]) -> str:
     """The function's whole resource-based policy as Lambda stores it (compact JSON), to measure it."""
     return json.dumps({"Version": "2012-10-17", "Id": "default", "Statement": list(statements)}, separators=(",", ":"))

@@ -9,6 +9,10 @@ dead-letter queue for what it could not forward, and an alarm on that queue that
 account in the member's region (a CloudWatch alarm notifies topics of its own region), whose policy admits
 CloudWatch alarms of the organisation's accounts only.
 
+A topic cannot subscribe to another topic, so with messages to on-call the logger's own function subscribes to
+each failure topic (SNS delivers to a Lambda function of another Region) and turns each alarm into one message on
+the alarm topic and the chat topic (handler/member_failure.py); without them, alertEmail subscribes directly.
+
 The member template is built from the event pattern code (event_pattern.all_clusters_pattern), so the events a
 member forwards are exactly those the central rules take.
 """
@@ -24,7 +28,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .event_pattern import all_clusters_pattern
-from .iam_policies import central_bus_policy, failure_topic_policy
+from .iam_policies import central_bus_policy, failure_topic_policy, sns_principal
 
 # CloudFormation's DeploymentTargets.OrganizationalUnitIds (botocore's cloudformation model, OrganizationalUnitId):
 # an OU ID, or the root ID for the whole organisation.
@@ -227,10 +231,14 @@ class CentralSide:
         regions: Sequence[str],
         template: Mapping[str, Any],
         function_name: pulumi.Output[str],
+        function_arn: pulumi.Output[str],
+        relay: bool,
         alert_email: pulumi.Input[str] | None,
         tags: Mapping[str, str],
         parent: pulumi.Resource,
     ) -> None:
+        """``relay``: the function turns the members' alarms into messages to on-call (with notifications);
+        else ``alert_email`` subscribes to the failure topics itself."""
         child = pulumi.ResourceOptions(parent=parent)
         self.bus = aws.cloudwatch.EventBus(f"{name}-bus", tags=dict(tags), opts=child)
         self.bus_policy = aws.cloudwatch.EventBusPolicy(
@@ -242,7 +250,13 @@ class CentralSide:
         self.failure_topic_name = function_name.apply(lambda function: f"{function}-forwarding")
         self.failure_topics = [
             self._failure_topic(
-                name, region, organization_id=organization_id, alert_email=alert_email, tags=tags, parent=parent
+                name,
+                region,
+                organization_id=organization_id,
+                reader=(function_name, function_arn) if relay else None,
+                alert_email=alert_email,
+                tags=tags,
+                parent=parent,
             )
             for region in regions
         ]
@@ -286,10 +300,14 @@ class CentralSide:
         region: str,
         *,
         organization_id: str,
+        reader: tuple[pulumi.Output[str], pulumi.Output[str]] | None,
         alert_email: pulumi.Input[str] | None,
         tags: Mapping[str, str],
         parent: pulumi.Resource,
     ) -> aws.sns.Topic:
+        """The region's failure topic and its policy, and who reads it: the function (``reader``: its name and
+        ARN), subscribed in the topic's region as SNS requires ("Sending Amazon SNS messages to an Amazon SQS queue
+        or AWS Lambda function in a different Region", SNS Developer Guide), or else on-call's email."""
         provider = aws.Provider(f"{name}-{region}", region=region, opts=pulumi.ResourceOptions(parent=parent))
         in_region = pulumi.ResourceOptions(parent=parent, provider=provider)
         topic = aws.sns.Topic(
@@ -301,7 +319,26 @@ class CentralSide:
             policy=topic.arn.apply(lambda arn: failure_topic_policy(arn, organization_id)),
             opts=in_region,
         )
-        if alert_email:
+        if reader is not None:
+            function_name, function_arn = reader
+            # Only this topic may invoke through this statement; an opt-in Region's topic comes from its own SNS
+            # principal (iam_policies.sns_principal).
+            permission = aws.lambda_.Permission(
+                f"{name}-forwarding-{region}-invoke",
+                function=function_name,
+                action="lambda:InvokeFunction",
+                principal=function_arn.apply(lambda arn: sns_principal(region, arn.split(":")[3])),
+                source_arn=topic.arn,
+                opts=pulumi.ResourceOptions(parent=parent),
+            )
+            aws.sns.TopicSubscription(
+                f"{name}-forwarding-{region}-relay",
+                topic=topic.arn,
+                protocol="lambda",
+                endpoint=function_arn,
+                opts=pulumi.ResourceOptions.merge(in_region, pulumi.ResourceOptions(depends_on=[permission])),
+            )
+        elif alert_email:
             aws.sns.TopicSubscription(
                 f"{name}-forwarding-{region}-email",
                 topic=topic.arn,

@@ -26,6 +26,7 @@ from . import notifications as notification_settings
 from . import routes, validation
 from .event_logger import EcsTaskEventLoggerArgs
 from .event_pattern import split_patterns
+from .iam_policies import sns_delivery_problem
 from .settings import Declared, declared
 
 
@@ -314,6 +315,18 @@ def _combination_problems(config: pulumi.Config, values: dict[str, Any], region:
             "and the central bus are there",
             f"pulumi config set --path 'memberRegions[{len(regions)}]' {region}",
         )
+    relaying = values.get("alarms", True) and values.get("notifications", values.get("alarms", True))
+    if values.get("member_organizational_unit_ids") and relaying:
+        for member_region in regions:
+            problem = sns_delivery_problem(member_region, region)
+            if problem:
+                problems.add(
+                    "memberRegions",
+                    json.dumps(regions),
+                    f"{problem}, so the forwarding failures of {member_region}'s members cannot reach on-call",
+                    "deploy the stack in a Region enabled by default, or pulumi config set notifications false "
+                    "(alertEmail then subscribes to each Region's failure topic itself)",
+                )
     topic = values.get("alarm_topic_arn")
     if topic and topic.split(":")[3] != region:
         problems.add(

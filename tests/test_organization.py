@@ -113,7 +113,8 @@ def test_the_loggers_rules_sit_on_the_central_bus_and_alone_may_invoke(deployed:
     (rule,) = deployed.of_type(RULE)
     assert rule.inputs["eventBusName"] == bus
     assert deployed.one(TARGET).inputs["eventBusName"] == bus
-    pattern = deployed.one(PERMISSION).inputs["sourceArn"]
+    (events_permission,) = [p for p in deployed.of_type(PERMISSION) if p.inputs["principal"] == "events.amazonaws.com"]
+    pattern = events_permission.inputs["sourceArn"]
     arn = rule.outputs["arn"]
     assert arn.endswith(f":rule/{bus}/{rule.outputs['name']}")
     assert admits(pattern, arn)
@@ -175,9 +176,9 @@ def test_the_member_role_may_only_put_events_on_the_central_bus(deployed: Run) -
 def test_forwarding_failures_reach_a_central_topic_in_the_members_region(deployed: Run) -> None:
     """A member's alarm on its dead-letter queue notifies the central account's topic of the member's own region
     (CloudWatch alarm actions name an SNS topic ARN; the topic's policy admits cloudwatch.amazonaws.com for the
-    organisation's accounts, aws:SourceOrgID, IAM User Guide "AWS global condition context keys"); on-call's email
-    is subscribed to each. No AWS page says whether an alarm may notify a topic of another Region, so each member
-    Region has its own (docs/development.md, "What AWS does that the emulators do not: checked where")."""
+    organisation's accounts, aws:SourceOrgID, IAM User Guide "AWS global condition context keys"). No AWS page says
+    whether an alarm may notify a topic of another Region, so each member Region has its own (docs/development.md,
+    "What AWS does that the emulators do not: checked where"). The topics' readers are in the tests below."""
     alarm = template_of(deployed)["Resources"]["DeadLettersAlarm"]["Properties"]
     assert alarm["Namespace"] == "AWS/SQS" and alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
     (action,) = alarm["AlarmActions"]
@@ -191,8 +192,67 @@ def test_forwarding_failures_reach_a_central_topic_in_the_members_region(deploye
         assert statement["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
         assert statement["Action"] == "sns:Publish"
         assert statement["Condition"] == {"StringEquals": {"aws:SourceOrgID": ORGANIZATION_ID}}
-    emails = [r for r in deployed.mocks.resources if r.name.endswith("-email") and "forwarding" in r.name]
-    assert len(emails) == 2
+
+
+SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+
+
+def test_the_function_reads_every_failure_topic_and_each_topic_alone_may_invoke_it(deployed: Run) -> None:
+    """A topic cannot subscribe to a topic, so the logger's function subscribes to each Region's failure topic and
+    passes each alarm on to the alarm topic (and the chat topic). SNS delivers to a Lambda function of another
+    Region, and the subscription is made in the topic's Region ("Sending Amazon SNS messages to an Amazon SQS queue
+    or AWS Lambda function in a different Region", SNS Developer Guide); the function's policy lets exactly that
+    topic invoke (AddPermission with SourceArn, "Tutorial: Using AWS Lambda with Amazon Simple Notification
+    Service", Lambda Developer Guide). The email is on the alarm topic, so it is not subscribed twice."""
+    function = deployed.one("aws:lambda/function:Function").outputs
+    topic_name = deployed.one(STACK_SET).inputs["parameters"]["FailureTopicName"]
+    topics = {t.region: t.outputs["arn"] for t in deployed.of_type(TOPIC) if t.inputs.get("name") == topic_name}
+    assert sorted(topics) == sorted([REGION, OTHER_REGION])
+    relays = [s for s in deployed.of_type(SUBSCRIPTION) if s.inputs["protocol"] == "lambda"]
+    assert sorted((s.region, s.inputs["topic"]) for s in relays) == sorted(topics.items())
+    assert {s.inputs["endpoint"] for s in relays} == {function["arn"]}
+    sns_permissions = [p for p in deployed.of_type(PERMISSION) if p.inputs["principal"] != "events.amazonaws.com"]
+    assert sorted(p.inputs["sourceArn"] for p in sns_permissions) == sorted(topics.values())
+    for permission in sns_permissions:
+        assert permission.region == REGION  # the function's own Region
+        assert permission.inputs["principal"] == "sns.amazonaws.com"  # both Regions are enabled by default
+        assert permission.inputs["function"] == function["name"]
+    emails = [s for s in deployed.of_type(SUBSCRIPTION) if s.inputs["protocol"] == "email"]
+    assert [s.inputs["topic"] for s in emails] == [deployed.outputs["alarmTopicArn"]]
+
+
+def test_without_notifications_the_email_reads_the_failure_topics_itself() -> None:
+    """The function publishes to the alarm topic only with notifications (its role may publish there only then);
+    without them, alertEmail subscribes to each failure topic."""
+    run = run_program(organization_config(alertEmail="oncall@example.com", notifications="false"))
+    topic_name = run.one(STACK_SET).inputs["parameters"]["FailureTopicName"]
+    topics = sorted(t.outputs["arn"] for t in run.of_type(TOPIC) if t.inputs.get("name") == topic_name)
+    emails = sorted(s.inputs["topic"] for s in run.of_type(SUBSCRIPTION) if s.inputs["protocol"] == "email")
+    assert [topic for topic in emails if topic in topics] == topics
+    assert [s for s in run.of_type(SUBSCRIPTION) if s.inputs["protocol"] == "lambda"] == []
+    assert [p.inputs["principal"] for p in run.of_type(PERMISSION)] == ["events.amazonaws.com"]
+
+
+def test_an_opt_in_regions_topic_invokes_as_that_regions_sns_principal() -> None:
+    """SNS Developer Guide, "Prerequisites for integrating Amazon SNS with Lambda functions across regions": from an
+    opt-in Region (af-south-1) to a function of a Region enabled by default, the function's policy names
+    sns.af-south-1.amazonaws.com instead of sns.amazonaws.com."""
+    run = run_program(organization_config(regions=[REGION, "af-south-1"]))
+    principals = {
+        p.inputs["sourceArn"].split(":")[3]: p.inputs["principal"]
+        for p in run.of_type(PERMISSION)
+        if p.inputs["principal"] != "events.amazonaws.com"
+    }
+    assert principals == {REGION: "sns.amazonaws.com", "af-south-1": "sns.af-south-1.amazonaws.com"}
+
+
+def test_a_stack_in_an_opt_in_region_cannot_hear_other_regions_failures() -> None:
+    """Same page: "AWS doesn't support cross-region delivery to Lambda from a region that is enabled by default to
+    an opt-in region", nor between two opt-in Regions; the stack says so before anything is created."""
+    config = organization_config(regions=["af-south-1", REGION]) | {"aws:region": "af-south-1"}
+    message = config_error(config)
+    assert f"SNS does not deliver from {REGION} to a Lambda function in af-south-1" in message
+    assert "pulumi config set notifications false" in message
 
 
 def test_the_template_takes_the_members_own_clusters_only() -> None:
