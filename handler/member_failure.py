@@ -138,8 +138,8 @@ def failure_notice(alarm: dict[str, Any]) -> Notice | None:
     notice.add("What to do", WHAT_TO_DO)
     notice.add("Replay", REPLAY)
     if queue and region != "?" and account != "?":
-        label = f"The queue (a session in account {account})"
-        notice.links.append((label, queue_url(partition, account, region, queue)))
+        notice.add("Console", f"the link needs a session in account {account}")
+        notice.links.append(("The queue in the SQS console", queue_url(partition, account, region, queue)))
     notice.related = [alarm_arn]
     return notice
 

@@ -69,6 +69,11 @@ ORGANIZATION_NOTES = (
     "caught or not on the central bus: moto's EventBridge pattern matcher, on the logger's rules on that bus",
     *NOTES[2:],
     "members' alarms: each member's dead-letter alarm over its queue's depth in moto, by rehearse/metrics.py",
+    "a member that cannot forward: moto's bus-to-bus forward never fails, so the rehearsal parked the refused event "
+    "in the member's dead-letter queue as EventBridge does after its retries; moto sends no alarm notifications "
+    "and invokes no function from SNS, so the rehearsal wrote the member alarm's notification in CloudWatch's "
+    "format and invoked the function subscribed to the member region's failure topic (the subscription as moto "
+    "holds it) with SNS's Lambda event",
 )
 
 
@@ -147,7 +152,7 @@ def play_organization(config: Mapping[str, StackValue], events: Sequence[OrgEven
         lambda_points: list[Datapoint] = []
         central = CentralBus(account, region, bus, rules, regions, members)
         for played in events:
-            delivery = route(played, central)
+            delivery = _route_from_member(played, central)
             deliveries.append(delivery)
             if not delivery.caught_by:
                 continue
@@ -158,21 +163,21 @@ def play_organization(config: Mapping[str, StackValue], events: Sequence[OrgEven
             delivery.held = messages.held_back(played.label, event, invocation.returned, before)
             notifications += [{**message, "event": played.label} for message in read_inboxes(sqs, inboxes)]
             lines.extend(invocation.lines)
-            now = _now()
-            dimensions = {"FunctionName": function_name}
-            lambda_points.append(Datapoint("AWS/Lambda", "Invocations", 1.0, dimensions, now))
-            lambda_points.append(Datapoint("AWS/Lambda", "Errors", float(bool(invocation.error)), dimensions, now))
-            if invocation.lines:
-                logs.put_log_events(
-                    logGroupName=log_group,
-                    logStreamName=stream,
-                    logEvents=[{"timestamp": _millis(line), "message": line} for line in invocation.lines],
-                )
+            now, dimensions = _now(), {"FunctionName": function_name}
+            lambda_points += [
+                Datapoint("AWS/Lambda", "Invocations", 1.0, dimensions, now),
+                Datapoint("AWS/Lambda", "Errors", float(bool(invocation.error)), dimensions, now),
+            ]
+            _store(logs, log_group, stream, invocation.lines)
 
         filters = [rehearsal.resolve(f.inputs) for f in deployed.of_type(METRIC_FILTER)]
         points = [*publish(filters, lines), *lambda_points, *_queue_depths(rehearsal, sqs)]
         alarms = _central_alarms(rehearsal, points)
         member_alarms = [_member_alarm(stack) for stack in members.values()]
+        for stack, state in zip(members.values(), member_alarms, strict=True):
+            if state.state == "ALARM":  # what reached on-call, after each relayed alarm
+                _store(logs, log_group, stream, _relay_member_alarm(stack, state, function, account).lines)
+                notifications += [{**message, "event": state.name} for message in read_inboxes(sqs, inboxes)]
         stored = logs.filter_log_events(logGroupName=log_group)["events"]
         return OrgReport(
             region=region,
@@ -253,7 +258,8 @@ def route(played: OrgEvent, central: CentralBus) -> OrgDelivery:
         identity_policies=identity,
     )
     if not decision.allowed:
-        delivery.why_not = f"refused by the central bus's policy: {decision.why}"
+        refused_by = "the central bus's policy" if member is None else "EventBridge"  # a member's own role, too
+        delivery.why_not = f"refused by {refused_by}: {decision.why}"
         return delivery
     delivery.path.append(decision.why)
     caught = [
@@ -364,6 +370,45 @@ def _member_alarm(stack: MemberStack) -> AlarmState:
     state, values = evaluate_alarm(inputs, [point] if visible else [])
     name = f"{stack.account}/{stack.region}: {alarm['AlarmName']}"
     return AlarmState(name, state, values, alarm["MetricName"], alarm["AlarmDescription"])
+
+
+def _route_from_member(played: OrgEvent, central: CentralBus) -> OrgDelivery:
+    """route(), with what a member that cannot forward adds: its role broken first (``breaks_forwarding``), and
+    a refused event parked in its dead-letter queue."""
+    from . import member_failures  # noqa: PLC0415 - it imports boto3
+
+    member = central.members.get((played.account, played.region))
+    broke = member_failures.break_forwarding(member) if played.breaks_forwarding and member else None
+    delivery = route(played, central)
+    if broke:
+        delivery.path.insert(0, broke)
+    if member is not None and delivery.why_not and delivery.why_not.startswith("refused"):
+        delivery.path.append(member_failures.park(member, played.event, delivery.why_not))
+    return delivery
+
+
+def _store(logs: Any, log_group: str, stream: str, lines: Sequence[str]) -> None:
+    """The function's records, into its log group in moto."""
+    if lines:
+        logs.put_log_events(
+            logGroupName=log_group,
+            logStreamName=stream,
+            logEvents=[{"timestamp": _millis(line), "message": line} for line in lines],
+        )
+
+
+def _relay_member_alarm(stack: MemberStack, state: AlarmState, function: Any, central_account: str) -> Any:
+    """The member alarm's notification, to the function subscribed to its topic (rehearse/member_failures.py)."""
+    from . import member_failures  # noqa: PLC0415 - it imports boto3
+
+    (topic_arn,) = stack.alarm["AlarmActions"]
+    function_arn = function.function_arn
+    subscription = member_failures.function_subscription(topic_arn, function_arn, central_account, stack.region)
+    if subscription is None:
+        raise AssertionError(f"the logger's function is not subscribed to {topic_arn}, the member alarm's topic")
+    at = datetime.now(UTC)
+    notification = member_failures.alarm_notification(stack, state, at)
+    return function.invoke(member_failures.sns_event(topic_arn, subscription, notification, at))
 
 
 def _summary(stack: MemberStack) -> MemberSummary:
