@@ -81,6 +81,18 @@ def check_organization_id(value: str) -> str:
     return value
 
 
+def looked_up_organization_id() -> pulumi.Output[str]:
+    """The ID of the organisation the stack's account belongs to.
+
+    With return_organization_only the data source calls DescribeOrganization alone (terraform-provider-aws,
+    internal/service/organizations/organization_data_source.go: it returns before ListAccounts, ListRoots and
+    ListAWSServiceAccessForOrganization, which only the management account or a delegated administrator may
+    call), and "This operation can be called from any account in the organization" (Organizations API Reference,
+    DescribeOrganization): a StackSets delegated administrator is a member account.
+    """
+    return aws.organizations.get_organization_output(return_organization_only=True).id
+
+
 def member_pattern(service_events: bool) -> dict[str, Any]:
     """What a member forwards: the logger's events of every cluster of the member's own account and region,
     with CloudFormation's pseudo parameters in place of the account, region and partition."""
@@ -226,7 +238,7 @@ class CentralSide:
         self,
         name: str,
         *,
-        organization_id: str,
+        organization_id: pulumi.Input[str],
         organizational_unit_ids: Sequence[str],
         regions: Sequence[str],
         template: Mapping[str, Any],
@@ -244,7 +256,7 @@ class CentralSide:
         self.bus_policy = aws.cloudwatch.EventBusPolicy(
             f"{name}-bus-policy",
             event_bus_name=self.bus.name,
-            policy=self.bus.arn.apply(lambda arn: central_bus_policy(arn, organization_id)),
+            policy=pulumi.Output.all(self.bus.arn, organization_id).apply(lambda at: central_bus_policy(*at)),
             opts=child,
         )
         self.failure_topic_name = function_name.apply(lambda function: f"{function}-forwarding")
@@ -299,7 +311,7 @@ class CentralSide:
         name: str,
         region: str,
         *,
-        organization_id: str,
+        organization_id: pulumi.Input[str],
         reader: tuple[pulumi.Output[str], pulumi.Output[str]] | None,
         alert_email: pulumi.Input[str] | None,
         tags: Mapping[str, str],
@@ -316,7 +328,7 @@ class CentralSide:
         aws.sns.TopicPolicy(
             f"{name}-forwarding-{region}-policy",
             arn=topic.arn,
-            policy=topic.arn.apply(lambda arn: failure_topic_policy(arn, organization_id)),
+            policy=pulumi.Output.all(topic.arn, organization_id).apply(lambda at: failure_topic_policy(*at)),
             opts=in_region,
         )
         if reader is not None:

@@ -30,8 +30,8 @@ WHAT_TO_DO = (
     "organisation (the central bus admits it alone)."
 )
 REPLAY = (
-    "The events wait 14 days in the queue. Once fixed, replay them into the logger: docs/organization.md, "
-    '"When a member cannot forward".'
+    "The events wait 14 days in the queue. Once fixed, replay them into the logger: "
+    'docs/organization.md, "When a member cannot forward".'
 )
 
 
@@ -138,7 +138,7 @@ def failure_notice(alarm: dict[str, Any]) -> Notice | None:
     notice.add("What to do", WHAT_TO_DO)
     notice.add("Replay", REPLAY)
     if queue and region != "?" and account != "?":
-        notice.add("Console", f"the link needs a session in account {account}")
+        notice.add("Console", f"the link needs a console sign-in to account {account}")
         notice.links.append(("The queue in the SQS console", queue_url(partition, account, region, queue)))
     notice.related = [alarm_arn]
     return notice

@@ -126,8 +126,10 @@ def play_organization(config: Mapping[str, StackValue], events: Sequence[OrgEven
         from .aws import Rehearsal  # noqa: PLC0415 - boto3 and moto load here
         from .mocks import RecordingMocks, run_program  # noqa: PLC0415
 
-        deployed = run_program(dict(config), RecordingMocks(region=region, account=account))
-        rehearsal = Rehearsal(deployed, region)
+        # The organisation's ID, where the config leaves it to be looked up: the organisation of the morning.
+        mocks = RecordingMocks(region=region, account=account, organization_id=org_morning.ORGANIZATION_ID)
+        rehearsal = Rehearsal(run_program(dict(config), mocks), region)
+        deployed = rehearsal.run
         rehearsal.rehearse()
         lambda_client, logs, sqs, events_client, cloudformation = (
             boto3.client(name, region_name=region) for name in ("lambda", "logs", "sqs", "events", "cloudformation")
@@ -136,7 +138,6 @@ def play_organization(config: Mapping[str, StackValue], events: Sequence[OrgEven
         ous = list(config[f"{org_morning.PROJECT}:memberOrganizationalUnitIds"])  # type: ignore[arg-type]
         regions = [instance.inputs["stackSetInstanceRegion"] for instance in deployed.of_type(INSTANCE)]
         members = _member_stacks(rehearsal, cloudformation, org_morning.covered_accounts(ous), regions)
-        organization_id = str(config[f"{org_morning.PROJECT}:organizationId"])
 
         function, environment, log_group = _deployed_function(rehearsal, lambda_client, account, region)
         function_name = deployed.one(FUNCTION).outputs["name"]
@@ -191,7 +192,7 @@ def play_organization(config: Mapping[str, StackValue], events: Sequence[OrgEven
             notifications=notifications,
             log_events=[tail_line(event["message"], event["logStreamName"]) for event in stored],
             notes=ORGANIZATION_NOTES,
-            organization_id=organization_id,
+            organization_id=str(config.get(f"{org_morning.PROJECT}:organizationId") or mocks.organization_id),
             event_bus=bus["Arn"],
             members=[_summary(stack) for stack in members.values()],
         )

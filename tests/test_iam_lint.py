@@ -105,6 +105,7 @@ def test_every_rendered_policy_passes_parliament(name: str) -> None:
     # In organisation mode, each member Region's failure topic, and it alone, may invoke too.
     by_sns = [s["Condition"]["ArnLike"]["AWS:SourceArn"] for s in function_policy.statements if s not in by_events]
     regions = CONFIGS[name].get("memberRegions") or []
+    assert isinstance(regions, list)
     assert sorted(arn.split(":")[3] for arn in by_sns) == sorted(regions)
     if name == "action logs":
         assert len(run.of_type("aws:cloudwatch/logResourcePolicy:LogResourcePolicy")) == 1

@@ -108,7 +108,7 @@ def test_a_members_alarm_becomes_one_message_naming_the_account_region_queue_and
     assert lines["Reason"].startswith("Threshold Crossed: 1 out of the last 1 datapoints [3.0")
     assert "SCP denies events:PutEvents" in lines["What to do"] and "ForwardRole" in lines["What to do"]
     assert 'docs/organization.md, "When a member cannot forward"' in lines["Replay"]
-    assert lines["Console"] == f"the link needs a session in account {MEMBER}"
+    assert lines["Console"] == f"the link needs a console sign-in to account {MEMBER}"
     link = urlsplit(lines["The queue in the SQS console"])
     assert (link.netloc, link.path, parse_qs(link.query)) == (
         f"{MEMBER_REGION}.console.aws.amazon.com",

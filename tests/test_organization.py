@@ -14,7 +14,7 @@ from handler_capture import load_event
 from moto.events.models import EventPattern
 
 from components.organization import member_template
-from rehearse.mocks import ACCOUNT, REGION, Run, run_program, stack_config
+from rehearse.mocks import ACCOUNT, REGION, RecordingMocks, Run, run_program, stack_config
 from rehearse.pulumi_cli import StackValue
 
 BUS = "aws:cloudwatch/eventBus:EventBus"
@@ -267,10 +267,8 @@ def test_the_template_takes_the_members_own_clusters_only() -> None:
     ("values", "complaint"),
     [
         ({"memberRegions": [REGION], "organizationId": ORGANIZATION_ID}, "memberOrganizationalUnitIds"),
-        (
-            {"memberOrganizationalUnitIds": ["r-ab12"], "memberRegions": [REGION]},
-            "organisation mode needs memberOrganizationalUnitIds, memberRegions and organizationId together",
-        ),
+        ({"memberOrganizationalUnitIds": ["r-ab12"]}, "needs memberOrganizationalUnitIds and memberRegions together"),
+        ({"organizationId": ORGANIZATION_ID}, "it pins the organisation of organisation mode"),
         (
             {"memberOrganizationalUnitIds": ["ou-nope"], "memberRegions": [REGION], "organizationId": ORGANIZATION_ID},
             "'ou-nope' is not an OU ID",
@@ -332,3 +330,53 @@ def _as_member(event: dict[str, Any], account: str, region: str) -> dict[str, An
 
 def _matches(pattern: dict[str, Any], event: dict[str, Any]) -> bool:
     return bool(EventPattern.load(json.dumps(pattern)).matches_event(event))  # type: ignore[arg-type]
+
+
+class OrganizationLookup(RecordingMocks):
+    """The mocks, answering DescribeOrganization with an organisation of their own and keeping what was asked."""
+
+    LOOKED_UP = "o-l00k3dup42"
+
+    def __init__(self) -> None:
+        super().__init__(organization_id=self.LOOKED_UP)
+        self.lookups: list[dict[str, Any]] = []
+
+    def call(self, args: Any) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        if args.token == "aws:organizations/getOrganization:getOrganization":
+            self.lookups.append(dict(args.args))
+        return super().call(args)
+
+
+def organisation_ids_admitted(run: Run) -> set[str]:
+    """The organisation IDs the bus policy and the failure topics' policies admit."""
+    conditions = [json.loads(run.one(BUS_POLICY).inputs["policy"])["Statement"][0]["Condition"]["StringEquals"]]
+    conditions += [
+        json.loads(p.inputs["policy"])["Statement"][0]["Condition"]["StringEquals"] for p in run.of_type(TOPIC_POLICY)
+    ]
+    return {value for condition in conditions for value in condition.values()}
+
+
+def test_without_organization_id_the_stacks_own_organisation_is_looked_up_with_describe_organization_alone() -> None:
+    """Organizations API Reference, DescribeOrganization: "This operation can be called from any account in the
+    organization", so also from the StackSets delegated administrator, a member account. The data source, with
+    return_organization_only, calls it alone (terraform-provider-aws, internal/service/organizations/
+    organization_data_source.go: it returns before ListAccounts, ListRoots and ListAWSServiceAccessForOrganization,
+    which need the management account or a delegated administrator of Organizations)."""
+    mocks = OrganizationLookup()
+    config = stack_config(memberOrganizationalUnitIds=["r-ab12"], memberRegions=[REGION, OTHER_REGION])
+    run = run_program(config | {"ecs-task-events:allClusters": "true"}, mocks)
+    assert mocks.lookups == [{"returnOrganizationOnly": True}]
+    assert organisation_ids_admitted(run) == {OrganizationLookup.LOOKED_UP}
+
+
+def test_an_organization_id_given_is_used_and_nothing_is_looked_up() -> None:
+    mocks = OrganizationLookup()
+    run = run_program(organization_config(), mocks)
+    assert mocks.lookups == []
+    assert organisation_ids_admitted(run) == {ORGANIZATION_ID}
+
+
+def test_one_account_looks_nothing_up() -> None:
+    mocks = OrganizationLookup()
+    run_program(stack_config(allClusters="true"), mocks)
+    assert mocks.lookups == []
