@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 
@@ -262,6 +262,21 @@ def sns_invoke_statement(statement_id: str, function_arn: str, topic_arn: str, p
         "Resource": function_arn,
         "Condition": {"ArnLike": {"AWS:SourceArn": topic_arn}},
     }
+
+
+def most_failure_topics(statement_id: Callable[[str], str]) -> int:
+    """How many failure topics' statements (``statement_id`` names each by its Region) fit in the function's
+    policy beside its one EventBridge statement, each at its longest: a 64-character function, the longest
+    partition, a 20-character Region with its own SNS principal."""
+    statements = [eventbridge_invoke_statement(LONGEST_STATEMENT_ID, LONGEST_FUNCTION_ARN, LONGEST_RULE_ARN)]
+    while True:
+        region = "r" * 20
+        topic = f"arn:aws-us-gov:sns:{region}:{'1' * 12}:{'f' * 64}-forwarding"
+        statements.append(
+            sns_invoke_statement(statement_id(region), LONGEST_FUNCTION_ARN, topic, f"sns.{region}.amazonaws.com")
+        )
+        if len(function_resource_policy(statements).encode()) > MAX_FUNCTION_POLICY_BYTES:
+            return len(statements) - 2
 
 
 def function_resource_policy(statements: Sequence[dict[str, Any]]) -> str:

@@ -28,7 +28,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .event_pattern import all_clusters_pattern
-from .iam_policies import central_bus_policy, failure_topic_policy, sns_principal
+from .iam_policies import central_bus_policy, failure_topic_policy, most_failure_topics, sns_principal
 
 # CloudFormation's DeploymentTargets.OrganizationalUnitIds (botocore's cloudformation model, OrganizationalUnitId):
 # an OU ID, or the root ID for the whole organisation.
@@ -67,6 +67,12 @@ def check_regions(values: Sequence[str]) -> list[str]:
     for value in listed:
         if not isinstance(value, str) or not REGION.fullmatch(value):
             raise ValueError(f"{value!r} is not a region name such as eu-west-1")
+    most = most_failure_topics(failure_statement_id)
+    if len(listed) > most:
+        raise ValueError(
+            f"{len(listed)} regions; each adds its failure topic's statement to the function's policy, which "
+            f"holds at most {most} beside the rules' within Lambda's 20 KB: list at most {most}"
+        )
     if len(set(listed)) != len(listed):
         raise ValueError("a region is listed more than once; list each once")
     return listed
@@ -79,6 +85,12 @@ def check_organization_id(value: str) -> str:
             "`aws organizations describe-organization --query Organization.Id` shows it"
         )
     return value
+
+
+def failure_statement_id(region: str) -> str:
+    """The StatementId of the permission that lets ``region``'s failure topic invoke the function (AddPermission:
+    1 to 100 of [a-zA-Z0-9-_], unique in the function's policy, as a Region is among its failure topics)."""
+    return f"forwarding-{region}"
 
 
 def looked_up_organization_id() -> pulumi.Output[str]:
@@ -337,6 +349,8 @@ class CentralSide:
             # principal (iam_policies.sns_principal).
             permission = aws.lambda_.Permission(
                 f"{name}-forwarding-{region}-invoke",
+                # Short, so that a statement per Region keeps the function's policy under its 20 KB.
+                statement_id=failure_statement_id(region),
                 function=function_name,
                 action="lambda:InvokeFunction",
                 principal=function_arn.apply(lambda arn: sns_principal(region, arn.split(":")[3])),

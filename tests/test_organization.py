@@ -380,3 +380,39 @@ def test_one_account_looks_nothing_up() -> None:
     mocks = OrganizationLookup()
     run_program(stack_config(allClusters="true"), mocks)
     assert mocks.lookups == []
+
+
+def test_the_function_policy_fits_lambdas_20_kb_with_a_failure_topic_in_every_region() -> None:
+    """The failure topics add one statement each to the function's policy, one per member Region. At their
+    longest (a 64-character function name, the longest partition, a 20-character Region with its own SNS
+    principal), beside the one EventBridge statement, the policy stays under Lambda's 20 KB ("Lambda quotas": a
+    function's resource-based policy) for as many Regions as memberRegions takes, which is more than the partition
+    has (botocore's endpoint data lists them); one more would not fit."""
+    import botocore.session  # noqa: PLC0415
+
+    from components import iam_policies  # noqa: PLC0415
+    from components.organization import check_regions, failure_statement_id  # noqa: PLC0415
+
+    most = iam_policies.most_failure_topics(failure_statement_id)
+    assert most > len(botocore.session.get_session().get_available_regions("sns"))
+
+    def policy_bytes(count: int) -> int:
+        function_arn = iam_policies.LONGEST_FUNCTION_ARN
+        statements = [
+            iam_policies.eventbridge_invoke_statement(
+                iam_policies.LONGEST_STATEMENT_ID, function_arn, iam_policies.LONGEST_RULE_ARN
+            )
+        ]
+        for index in range(count):
+            region = f"{index:02d}" + "r" * 18
+            topic = f"arn:aws-us-gov:sns:{region}:{'1' * 12}:{'f' * 64}-forwarding"
+            principal = f"sns.{region}.amazonaws.com"
+            statement = iam_policies.sns_invoke_statement(failure_statement_id(region), function_arn, topic, principal)
+            statements.append(statement)
+        return len(iam_policies.function_resource_policy(statements).encode())
+
+    assert policy_bytes(most) <= iam_policies.MAX_FUNCTION_POLICY_BYTES < policy_bytes(most + 1)
+    regions = [f"eu-test{chr(97 + index // 26)}{chr(97 + index % 26)}-1" for index in range(most + 1)]
+    assert len(check_regions(regions[:-1])) == most
+    with pytest.raises(ValueError, match=f"{most + 1} regions; each adds its failure topic's statement"):
+        check_regions(regions)
