@@ -257,8 +257,8 @@ class EcsTaskEventLoggerArgs:
         "events to this stack's logger, through a StackSet with automatic deployment: an account that joins one "
         "later is covered without anyone acting, one that leaves stops forwarding. Deploy from a delegated "
         "administrator for StackSets "
-        '(docs/organization.md, "One log for the whole organisation"). With memberRegions and '
-        "organizationId. Default: none (one account)."
+        '(docs/organization.md, "One log for the whole organisation"). With memberRegions. Default: none (one '
+        "account)."
     )
     member_regions: Sequence[str] | None = setting((), check=organization.check_regions, example="'[\"eu-west-1\"]'")
     (
@@ -266,11 +266,13 @@ class EcsTaskEventLoggerArgs:
         "Default: none."
     )
     organization_id: str | None = setting(
-        check=organization.check_organization_id, example="o-a1b2c3d4e5", default_text="(none)"
+        check=organization.check_organization_id, example="o-a1b2c3d4e5", default_text="(looked up)"
     )
     (
-        "Organisation mode: the organisation's ID (o-…), which the central bus's policy admits alone "
-        "(aws organizations describe-organization --query Organization.Id)."
+        "Organisation mode: the organisation's ID (o-…), which the central bus's policy admits alone. Left out, it "
+        "is the stack's account's own, looked up with DescribeOrganization (any account of an organisation may call "
+        "it, given organizations:DescribeOrganization); set it to pin the policy in the stack file, or where the "
+        "deployer may not call it."
     )
     container_log_groups: Sequence[str] | None = setting(
         (), check=container_logs.check_container_log_groups, example="/ecs/"
@@ -389,17 +391,23 @@ def _checked_clusters(arns: Any, organization_regions: tuple[str, ...] = ()) -> 
     )
 
 
-ORGANIZATION_FIELDS = ("member_organizational_unit_ids", "member_regions", "organization_id")
+ORGANIZATION_FIELDS = ("member_organizational_unit_ids", "member_regions")
 
 
 def _check_organization_mode(values: Mapping[str, Any]) -> None:
-    """The three organisation settings go together: OUs without regions or the organisation's ID cover nothing."""
+    """The OUs and the regions go together (either alone covers nothing); the organisation's ID, looked up when
+    not given, only with them."""
     given = [name for name in ORGANIZATION_FIELDS if values[name]]
     if given and len(given) < len(ORGANIZATION_FIELDS):
         missing = [name for name in ORGANIZATION_FIELDS if name not in given]
         raise ValueError(
             f"EcsTaskEventLoggerArgs: organisation mode needs {', '.join(ORGANIZATION_FIELDS)} together; "
             f"{', '.join(given)} given without {', '.join(missing)}"
+        )
+    if values["organization_id"] and not given:
+        raise ValueError(
+            "EcsTaskEventLoggerArgs.organization_id: it is the organisation mode's; give "
+            "member_organizational_unit_ids and member_regions too, or leave it out"
         )
 
 
@@ -891,7 +899,7 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
             return None
         self.central = organization.CentralSide(
             name,
-            organization_id=_set(settings.organization_id),
+            organization_id=settings.organization_id or organization.looked_up_organization_id(),
             organizational_unit_ids=_set(settings.member_organizational_unit_ids),
             regions=_set(settings.member_regions),
             template=organization.member_template(
@@ -900,6 +908,9 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
                 max_event_age_seconds=_set(settings.delivery_max_event_age_seconds),
             ),
             function_name=function.name,
+            function_arn=function.arn,
+            # The function publishes to the alarm topic (and the chat topic) only with notifications.
+            relay=bool(settings.notifications and settings.alarms),
             alert_email=settings.alert_email,
             tags=tags,
             parent=self,

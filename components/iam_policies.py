@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 
@@ -213,6 +213,70 @@ def eventbridge_invoke_statement(statement_id: str, function_arn: str, rule_arn:
         "Resource": function_arn,
         "Condition": {"ArnLike": {"AWS:SourceArn": rule_arn}},
     }
+
+
+# SNS Developer Guide, "Prerequisites for integrating Amazon SNS with Lambda functions across regions": a topic of
+# an opt-in Region invokes a function of a Region enabled by default as sns.REGION.amazonaws.com; AWS does not
+# deliver from a Region enabled by default to a function in an opt-in Region, nor from one opt-in Region to
+# another. "Regions launched prior to March 20, 2019 are enabled by default": these, and the other partitions' own.
+REGIONS_ENABLED_BY_DEFAULT = frozenset(
+    {
+        "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
+        "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-north-1",
+        "ap-northeast-1", "ap-northeast-2", "ap-south-1", "ap-southeast-1", "ap-southeast-2",
+        "us-gov-west-1", "us-gov-east-1", "cn-north-1", "cn-northwest-1",
+    }
+)  # fmt: skip
+
+
+def sns_delivery_problem(topic_region: str, function_region: str) -> str | None:
+    """Why SNS cannot deliver from a topic of ``topic_region`` to a function of ``function_region``, or None."""
+    if topic_region == function_region:
+        return None
+    if function_region not in REGIONS_ENABLED_BY_DEFAULT:
+        return (
+            f"SNS does not deliver from {topic_region} to a Lambda function in {function_region}, an opt-in Region "
+            '(SNS Developer Guide, "Prerequisites for integrating Amazon SNS with Lambda functions across regions")'
+        )
+    return None
+
+
+def sns_principal(topic_region: str, function_region: str) -> str:
+    """The service principal a topic of ``topic_region`` invokes a function of ``function_region`` as."""
+    problem = sns_delivery_problem(topic_region, function_region)
+    if problem:
+        raise ValueError(problem)
+    if topic_region != function_region and topic_region not in REGIONS_ENABLED_BY_DEFAULT:
+        return f"sns.{topic_region}.amazonaws.com"
+    return "sns.amazonaws.com"
+
+
+def sns_invoke_statement(statement_id: str, function_arn: str, topic_arn: str, principal: str) -> dict[str, Any]:
+    """The statement Lambda stores for AddPermission(Principal=SNS, SourceArn=topic): this topic alone may invoke
+    ("Tutorial: Using AWS Lambda with Amazon Simple Notification Service", Lambda Developer Guide)."""
+    return {
+        "Sid": statement_id,
+        "Effect": "Allow",
+        "Principal": {"Service": principal},
+        "Action": "lambda:InvokeFunction",
+        "Resource": function_arn,
+        "Condition": {"ArnLike": {"AWS:SourceArn": topic_arn}},
+    }
+
+
+def most_failure_topics(statement_id: Callable[[str], str]) -> int:
+    """How many failure topics' statements (``statement_id`` names each by its Region) fit in the function's
+    policy beside its one EventBridge statement, each at its longest: a 64-character function, the longest
+    partition, a 20-character Region with its own SNS principal."""
+    statements = [eventbridge_invoke_statement(LONGEST_STATEMENT_ID, LONGEST_FUNCTION_ARN, LONGEST_RULE_ARN)]
+    while True:
+        region = "r" * 20
+        topic = f"arn:aws-us-gov:sns:{region}:{'1' * 12}:{'f' * 64}-forwarding"
+        statements.append(
+            sns_invoke_statement(statement_id(region), LONGEST_FUNCTION_ARN, topic, f"sns.{region}.amazonaws.com")
+        )
+        if len(function_resource_policy(statements).encode()) > MAX_FUNCTION_POLICY_BYTES:
+            return len(statements) - 2
 
 
 def function_resource_policy(statements: Sequence[dict[str, Any]]) -> str:

@@ -9,6 +9,10 @@ dead-letter queue for what it could not forward, and an alarm on that queue that
 account in the member's region (a CloudWatch alarm notifies topics of its own region), whose policy admits
 CloudWatch alarms of the organisation's accounts only.
 
+A topic cannot subscribe to another topic, so with messages to on-call the logger's own function subscribes to
+each failure topic (SNS delivers to a Lambda function of another Region) and turns each alarm into one message on
+the alarm topic and the chat topic (handler/member_failure.py); without them, alertEmail subscribes directly.
+
 The member template is built from the event pattern code (event_pattern.all_clusters_pattern), so the events a
 member forwards are exactly those the central rules take.
 """
@@ -24,7 +28,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .event_pattern import all_clusters_pattern
-from .iam_policies import central_bus_policy, failure_topic_policy
+from .iam_policies import central_bus_policy, failure_topic_policy, most_failure_topics, sns_principal
 
 # CloudFormation's DeploymentTargets.OrganizationalUnitIds (botocore's cloudformation model, OrganizationalUnitId):
 # an OU ID, or the root ID for the whole organisation.
@@ -63,6 +67,12 @@ def check_regions(values: Sequence[str]) -> list[str]:
     for value in listed:
         if not isinstance(value, str) or not REGION.fullmatch(value):
             raise ValueError(f"{value!r} is not a region name such as eu-west-1")
+    most = most_failure_topics(failure_statement_id)
+    if len(listed) > most:
+        raise ValueError(
+            f"{len(listed)} regions; each adds its failure topic's statement to the function's policy, which "
+            f"holds at most {most} beside the rules' within Lambda's 20 KB: list at most {most}"
+        )
     if len(set(listed)) != len(listed):
         raise ValueError("a region is listed more than once; list each once")
     return listed
@@ -75,6 +85,24 @@ def check_organization_id(value: str) -> str:
             "`aws organizations describe-organization --query Organization.Id` shows it"
         )
     return value
+
+
+def failure_statement_id(region: str) -> str:
+    """The StatementId of the permission that lets ``region``'s failure topic invoke the function (AddPermission:
+    1 to 100 of [a-zA-Z0-9-_], unique in the function's policy, as a Region is among its failure topics)."""
+    return f"forwarding-{region}"
+
+
+def looked_up_organization_id() -> pulumi.Output[str]:
+    """The ID of the organisation the stack's account belongs to.
+
+    With return_organization_only the data source calls DescribeOrganization alone (terraform-provider-aws,
+    internal/service/organizations/organization_data_source.go: it returns before ListAccounts, ListRoots and
+    ListAWSServiceAccessForOrganization, which only the management account or a delegated administrator may
+    call), and "This operation can be called from any account in the organization" (Organizations API Reference,
+    DescribeOrganization): a StackSets delegated administrator is a member account.
+    """
+    return aws.organizations.get_organization_output(return_organization_only=True).id
 
 
 def member_pattern(service_events: bool) -> dict[str, Any]:
@@ -222,27 +250,37 @@ class CentralSide:
         self,
         name: str,
         *,
-        organization_id: str,
+        organization_id: pulumi.Input[str],
         organizational_unit_ids: Sequence[str],
         regions: Sequence[str],
         template: Mapping[str, Any],
         function_name: pulumi.Output[str],
+        function_arn: pulumi.Output[str],
+        relay: bool,
         alert_email: pulumi.Input[str] | None,
         tags: Mapping[str, str],
         parent: pulumi.Resource,
     ) -> None:
+        """``relay``: the function turns the members' alarms into messages to on-call (with notifications);
+        else ``alert_email`` subscribes to the failure topics itself."""
         child = pulumi.ResourceOptions(parent=parent)
         self.bus = aws.cloudwatch.EventBus(f"{name}-bus", tags=dict(tags), opts=child)
         self.bus_policy = aws.cloudwatch.EventBusPolicy(
             f"{name}-bus-policy",
             event_bus_name=self.bus.name,
-            policy=self.bus.arn.apply(lambda arn: central_bus_policy(arn, organization_id)),
+            policy=pulumi.Output.all(self.bus.arn, organization_id).apply(lambda at: central_bus_policy(*at)),
             opts=child,
         )
         self.failure_topic_name = function_name.apply(lambda function: f"{function}-forwarding")
         self.failure_topics = [
             self._failure_topic(
-                name, region, organization_id=organization_id, alert_email=alert_email, tags=tags, parent=parent
+                name,
+                region,
+                organization_id=organization_id,
+                reader=(function_name, function_arn) if relay else None,
+                alert_email=alert_email,
+                tags=tags,
+                parent=parent,
             )
             for region in regions
         ]
@@ -285,11 +323,15 @@ class CentralSide:
         name: str,
         region: str,
         *,
-        organization_id: str,
+        organization_id: pulumi.Input[str],
+        reader: tuple[pulumi.Output[str], pulumi.Output[str]] | None,
         alert_email: pulumi.Input[str] | None,
         tags: Mapping[str, str],
         parent: pulumi.Resource,
     ) -> aws.sns.Topic:
+        """The region's failure topic and its policy, and who reads it: the function (``reader``: its name and
+        ARN), subscribed in the topic's region as SNS requires ("Sending Amazon SNS messages to an Amazon SQS queue
+        or AWS Lambda function in a different Region", SNS Developer Guide), or else on-call's email."""
         provider = aws.Provider(f"{name}-{region}", region=region, opts=pulumi.ResourceOptions(parent=parent))
         in_region = pulumi.ResourceOptions(parent=parent, provider=provider)
         topic = aws.sns.Topic(
@@ -298,10 +340,31 @@ class CentralSide:
         aws.sns.TopicPolicy(
             f"{name}-forwarding-{region}-policy",
             arn=topic.arn,
-            policy=topic.arn.apply(lambda arn: failure_topic_policy(arn, organization_id)),
+            policy=pulumi.Output.all(topic.arn, organization_id).apply(lambda at: failure_topic_policy(*at)),
             opts=in_region,
         )
-        if alert_email:
+        if reader is not None:
+            function_name, function_arn = reader
+            # Only this topic may invoke through this statement; an opt-in Region's topic comes from its own SNS
+            # principal (iam_policies.sns_principal).
+            permission = aws.lambda_.Permission(
+                f"{name}-forwarding-{region}-invoke",
+                # Short, so that a statement per Region keeps the function's policy under its 20 KB.
+                statement_id=failure_statement_id(region),
+                function=function_name,
+                action="lambda:InvokeFunction",
+                principal=function_arn.apply(lambda arn: sns_principal(region, arn.split(":")[3])),
+                source_arn=topic.arn,
+                opts=pulumi.ResourceOptions(parent=parent),
+            )
+            aws.sns.TopicSubscription(
+                f"{name}-forwarding-{region}-relay",
+                topic=topic.arn,
+                protocol="lambda",
+                endpoint=function_arn,
+                opts=pulumi.ResourceOptions.merge(in_region, pulumi.ResourceOptions(depends_on=[permission])),
+            )
+        elif alert_email:
             aws.sns.TopicSubscription(
                 f"{name}-forwarding-{region}-email",
                 topic=topic.arn,

@@ -26,6 +26,7 @@ from . import notifications as notification_settings
 from . import routes, validation
 from .event_logger import EcsTaskEventLoggerArgs
 from .event_pattern import split_patterns
+from .iam_policies import sns_delivery_problem
 from .settings import Declared, declared
 
 
@@ -285,8 +286,8 @@ def closest_key(key: str) -> str | None:
     return next(iter(difflib.get_close_matches(key, CONFIG_KEYS, n=1, cutoff=0.75)), None)
 
 
-def _combination_problems(config: pulumi.Config, values: dict[str, Any], region: str, problems: Problems) -> None:
-    """Keys that are fine alone but not together, or not with this stack's region."""
+def _organization_problems(config: pulumi.Config, values: dict[str, Any], region: str, problems: Problems) -> None:
+    """Organisation mode's keys: together, with the stack's region, and its forwarding alarms able to reach it."""
     regions = values.get("member_regions") or []
     organization_keys = {
         "memberOrganizationalUnitIds": (
@@ -294,7 +295,6 @@ def _combination_problems(config: pulumi.Config, values: dict[str, Any], region:
             "--path 'memberOrganizationalUnitIds[0]' r-ab12",
         ),
         "memberRegions": ("member_regions", f"--path 'memberRegions[0]' {region}"),
-        "organizationId": ("organization_id", "organizationId o-a1b2c3d4e5"),
     }
     given = [key for key, (field, _) in organization_keys.items() if values.get(field)]
     for key, (_, example) in organization_keys.items():
@@ -302,10 +302,18 @@ def _combination_problems(config: pulumi.Config, values: dict[str, Any], region:
             problems.add(
                 key,
                 None,
-                f"organisation mode needs memberOrganizationalUnitIds, memberRegions and organizationId together "
+                f"organisation mode needs memberOrganizationalUnitIds and memberRegions together "
                 f"({', '.join(given)} set)",
                 f"pulumi config set {example}, or " + " && ".join(f"pulumi config rm {other}" for other in given),
             )
+    if values.get("organization_id") and not given:
+        problems.add(
+            "organizationId",
+            config.get("organizationId"),
+            "it pins the organisation of organisation mode, which memberOrganizationalUnitIds and memberRegions "
+            "turn on",
+            "pulumi config rm organizationId, or pulumi config set --path 'memberOrganizationalUnitIds[0]' r-ab12",
+        )
     if values.get("member_organizational_unit_ids") and regions and region not in regions:
         problems.add(
             "memberRegions",
@@ -314,6 +322,23 @@ def _combination_problems(config: pulumi.Config, values: dict[str, Any], region:
             "and the central bus are there",
             f"pulumi config set --path 'memberRegions[{len(regions)}]' {region}",
         )
+    relaying = values.get("alarms", True) and values.get("notifications", values.get("alarms", True))
+    if values.get("member_organizational_unit_ids") and relaying:
+        for member_region in regions:
+            problem = sns_delivery_problem(member_region, region)
+            if problem:
+                problems.add(
+                    "memberRegions",
+                    json.dumps(regions),
+                    f"{problem}, so the forwarding failures of {member_region}'s members cannot reach on-call",
+                    "deploy the stack in a Region enabled by default, or pulumi config set notifications false "
+                    "(alertEmail then subscribes to each Region's failure topic itself)",
+                )
+
+
+def _combination_problems(config: pulumi.Config, values: dict[str, Any], region: str, problems: Problems) -> None:
+    """Keys that are fine alone but not together, or not with this stack's region."""
+    _organization_problems(config, values, region, problems)
     topic = values.get("alarm_topic_arn")
     if topic and topic.split(":")[3] != region:
         problems.add(

@@ -59,6 +59,11 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
     not be sent (handler/notify.py): the record is logged first, then the invocation fails, so that Lambda
     retries and in the end parks the event in the failed-events queue.
     """
+    if isinstance(event, dict) and "Records" in event:  # SNS, not ECS: a member's forwarding alarm
+        from .member_failure import is_sns_event  # noqa: PLC0415 - only SNS invocations pay for it
+
+        if is_sns_event(event):
+            return relay_alarms(event, context)
     summary = safe_summary(event, home_of(context))
     # Decided before a copy loses its verdict: a copy counts in no metric, but it may still have to send the
     # message (Lambda's retry after a failed publish is a copy too); the table tells notify() whether it went out.
@@ -80,6 +85,33 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
         else:
             emit(logging.DEBUG, "event (redacted)", {"event": redacted})
     return {"level": logging.getLevelName(summary.level), "message": summary.message, **summary.fields}
+
+
+def relay_alarms(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    """One record per SNS record, and for each member alarm that went to ALARM one message to on-call.
+
+    As for ECS events, only a message that could not be sent raises (after every record is logged), so that
+    Lambda retries and in the end parks the invocation in the failed-events queue.
+    """
+    from .member_failure import alarm_of, failure_notice, record_of  # noqa: PLC0415 - loaded by the caller
+
+    notices = []
+    logged = []
+    for record in event["Records"]:
+        sns = record.get("Sns")
+        alarm = alarm_of(record)
+        level, message, fields = record_of(alarm, sns.get("TopicArn") if isinstance(sns, dict) else None)
+        emit(level, message, fields)
+        logged.append({"level": logging.getLevelName(level), "message": message, **fields})
+        notice = failure_notice(alarm) if alarm is not None else None
+        if notice is not None:
+            notices.append(notice)
+    if notices and os.environ.get("NOTIFY_TOPIC_ARN"):
+        from .notify import send  # noqa: PLC0415 - only alarms that notify pay for it (and for boto3)
+
+        for notice in notices:
+            send(notice, context)
+    return {"records": logged}
 
 
 def wants_message(fields: dict[str, Any]) -> bool:

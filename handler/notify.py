@@ -467,9 +467,12 @@ def email_text(notice: Notice, held: int, held_since: int | None, window_seconds
 
 def _held_text(notice: Notice, held: int, held_since: int | None, window_seconds: int) -> str:
     since = time.strftime("%H:%M UTC", time.gmtime(held_since)) if held_since else "the last message"
-    what = {"task": "task failures", "deployment": "deployment messages"}.get(notice.kind, "service action messages")
+    what = {"task": "task failures", "deployment": "deployment messages", "forwarding": "forwarding alarms"}.get(
+        notice.kind, "service action messages"
+    )
+    whose = "queue" if notice.kind == "forwarding" else "service"
     return (
-        f"{held} more {what} of this service were held back since {since} (at most one message per service "
+        f"{held} more {what} of this {whose} were held back since {since} (at most one message per {whose} "
         f"every {window_seconds // 60} minutes); the log group has every one."
     )
 
@@ -598,12 +601,22 @@ def notify(fields: dict[str, Any], event: dict[str, Any], context: Any = None) -
     the claim failed, so that Lambda's retry of the event may send it; raises ClaimInFlight if another invocation
     still holds the claim when this one runs out of time.
     """
-    topic = os.environ.get(TOPIC_ENV)
-    if not topic:
+    if not os.environ.get(TOPIC_ENV):
         return "nothing"
     log_group = os.environ.get(LOG_GROUP_ENV) or os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
     notice = build_notice(fields, event, log_group, container_logs.configured_groups(), action_logs.configured_group())
     if notice is None:
+        return "nothing"
+    return send(notice, context)
+
+
+def send(notice: Notice, context: Any = None) -> str:
+    """Send ``notice`` to its topic (a route's, or the alarm topic) and chat topic, once, within its window.
+
+    Returns and raises as notify() does.
+    """
+    topic = os.environ.get(TOPIC_ENV)
+    if not topic:
         return "nothing"
     team_routes = routes.configured_routes()
     topic = routes.topic_for(notice.route_key, team_routes, topic)

@@ -31,6 +31,7 @@ PROJECT = "ecs-task-events"
 STACK = "dev"
 ACCOUNT = "111122223333"
 REGION = "eu-west-1"
+ORGANIZATION_ID = "o-a1b2c3d4e5"  # the stack account's organisation, where the program looks it up
 CLUSTER_ARN = f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/demo"
 
 # Resource types whose physical name the AWS provider generates when none is given.
@@ -61,7 +62,8 @@ class Registered:
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
-    def __init__(self, region: str = REGION, account: str = ACCOUNT) -> None:
+    def __init__(self, region: str = REGION, account: str = ACCOUNT, organization_id: str = ORGANIZATION_ID) -> None:
+        self.organization_id = organization_id  # the stack account's organisation, as DescribeOrganization says
         self.region = region
         self.account = account
         self.resources: list[Registered] = []
@@ -111,6 +113,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self.calls.append(args.token)
         if args.token == "aws:index/getRegion:getRegion":
             return {"region": self.region, "name": self.region, "id": self.region}, []
+        if args.token == "aws:organizations/getOrganization:getOrganization":  # DescribeOrganization's part
+            arn = f"arn:aws:organizations::{self.account}:organization/{self.organization_id}"
+            return {"id": self.organization_id, "arn": arn}, []
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": self.account, "arn": f"arn:aws:iam::{self.account}:root", "id": self.account}, []
         raise NotImplementedError(f"no mock for {args.token}")

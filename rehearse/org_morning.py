@@ -73,6 +73,7 @@ class OrgEvent:
     account: str
     region: str
     event: dict[str, Any]
+    breaks_forwarding: bool = False  # the member's forward role loses its permission first
 
 
 def moved(name: str, account: str, region: str, cluster: str, event_id: str) -> dict[str, Any]:
@@ -87,7 +88,8 @@ def moved(name: str, account: str, region: str, cluster: str, event_id: str) -> 
 
 def organization_sequence() -> list[OrgEvent]:
     """Two member accounts in two regions, the tooling account's own cluster, an event the members' rules do not
-    take, an account and a region StackSets does not cover, and the outside account."""
+    take, an account and a region StackSets does not cover, the outside account, and last a member that can no
+    longer forward (its forward role loses its permission), whose dead-letter alarm reaches on-call."""
     return [
         OrgEvent(
             "payments, eu-west-1: a task starts",
@@ -130,5 +132,12 @@ def organization_sequence() -> list[OrgEvent]:
             OUTSIDE_ACCOUNT,
             "eu-west-1",
             moved("task_stopped_oom", OUTSIDE_ACCOUNT, "eu-west-1", "intruder", "0a9e5b1c-out-euw1-0007"),
+        ),
+        OrgEvent(
+            "search, us-east-1: its forward role lost its permission, then a task is killed out of memory",
+            SEARCH_ACCOUNT,
+            "us-east-1",
+            moved("task_stopped_oom", SEARCH_ACCOUNT, "us-east-1", "search", "0a9e5b1c-src-use1-0008"),
+            breaks_forwarding=True,
         ),
     ]

@@ -10,6 +10,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from . import org_morning
@@ -61,6 +62,11 @@ ORGANIZATION_NOTES = (
     "caught or not on the central bus: moto's EventBridge pattern matcher, on the logger's rules on that bus",
     *NOTES[2:],
     "members' alarms: each member's dead-letter alarm over its queue's depth in moto, by rehearse/metrics.py",
+    "a member that cannot forward: moto's bus-to-bus forward never fails, so the rehearsal parked the refused event "
+    "in the member's dead-letter queue as EventBridge does after its retries; moto sends no alarm notifications "
+    "and invokes no function from SNS, so the rehearsal wrote the member alarm's notification in CloudWatch's "
+    "format and invoked the function subscribed to the member region's failure topic (the subscription as moto "
+    "holds it) with SNS's Lambda event",
 )
 
 
@@ -113,8 +119,10 @@ def play_organization(config: Mapping[str, StackValue], events: Sequence[OrgEven
         from .aws import Rehearsal  # noqa: PLC0415 - boto3 and moto load here
         from .mocks import RecordingMocks, run_program  # noqa: PLC0415
 
-        deployed = run_program(dict(config), RecordingMocks(region=region, account=account))
-        rehearsal = Rehearsal(deployed, region)
+        # The organisation's ID, where the config leaves it to be looked up: the organisation of the morning.
+        mocks = RecordingMocks(region=region, account=account, organization_id=org_morning.ORGANIZATION_ID)
+        rehearsal = Rehearsal(run_program(dict(config), mocks), region)
+        deployed = rehearsal.run
         rehearsal.rehearse()
         events_client = boto3.client("events", region_name=region)
         cloudformation = boto3.client("cloudformation", region_name=region)
@@ -122,14 +130,13 @@ def play_organization(config: Mapping[str, StackValue], events: Sequence[OrgEven
         ous = list(config[f"{org_morning.PROJECT}:memberOrganizationalUnitIds"])  # type: ignore[arg-type]
         regions = [instance.inputs["stackSetInstanceRegion"] for instance in deployed.of_type(INSTANCE)]
         members = _member_stacks(rehearsal, cloudformation, org_morning.covered_accounts(ous), regions)
-        organization_id = str(config[f"{org_morning.PROJECT}:organizationId"])
 
         function = FunctionInMoto.from_moto(rehearsal, account, region)
         rules = [(rule.outputs["name"], json.loads(rule.inputs["eventPattern"])) for rule in deployed.of_type(RULE)]
         deliveries: list[OrgDelivery] = []
         central = CentralBus(account, region, bus, rules, regions, members)
         for played in events:
-            delivery = route(played, central)
+            delivery = _route_from_member(played, central)
             deliveries.append(delivery)
             if not delivery.caught_by:
                 continue
@@ -138,6 +145,9 @@ def play_organization(config: Mapping[str, StackValue], events: Sequence[OrgEven
         points = function.datapoints(rehearsal)
         alarms = alarm_states(rehearsal, points)
         member_alarms = [_member_alarm(stack) for stack in members.values()]
+        for stack, state in zip(members.values(), member_alarms, strict=True):
+            if state.state == "ALARM":  # what reached on-call, after each relayed alarm
+                _relay_member_alarm(stack, state, function, account)
         return OrgReport(
             region=region,
             account=account,
@@ -145,7 +155,7 @@ def play_organization(config: Mapping[str, StackValue], events: Sequence[OrgEven
             alarms=alarms + member_alarms,
             **function.report_fields(rules, points),
             notes=ORGANIZATION_NOTES,
-            organization_id=organization_id,
+            organization_id=str(config.get(f"{org_morning.PROJECT}:organizationId") or mocks.organization_id),
             event_bus=bus["Arn"],
             members=[_summary(stack) for stack in members.values()],
         )
@@ -212,7 +222,8 @@ def route(played: OrgEvent, central: CentralBus) -> OrgDelivery:
         identity_policies=identity,
     )
     if not decision.allowed:
-        delivery.why_not = f"refused by the central bus's policy: {decision.why}"
+        refused_by = "the central bus's policy" if member is None else "EventBridge"  # a member's own role, too
+        delivery.why_not = f"refused by {refused_by}: {decision.why}"
         return delivery
     delivery.path.append(decision.why)
     caught = [
@@ -294,6 +305,35 @@ def _member_alarm(stack: MemberStack) -> AlarmState:
     state, values = evaluate_alarm(inputs, [point] if visible else [])
     name = f"{stack.account}/{stack.region}: {alarm['AlarmName']}"
     return AlarmState(name, state, values, alarm["MetricName"], alarm["AlarmDescription"])
+
+
+def _route_from_member(played: OrgEvent, central: CentralBus) -> OrgDelivery:
+    """route(), with what a member that cannot forward adds: its role broken first (``breaks_forwarding``), and
+    a refused event parked in its dead-letter queue."""
+    from . import member_failures  # noqa: PLC0415 - it imports boto3
+
+    member = central.members.get((played.account, played.region))
+    broke = member_failures.break_forwarding(member) if played.breaks_forwarding and member else None
+    delivery = route(played, central)
+    if broke:
+        delivery.path.insert(0, broke)
+    if member is not None and delivery.why_not and delivery.why_not.startswith("refused"):
+        delivery.path.append(member_failures.park(member, played.event, delivery.why_not))
+    return delivery
+
+
+def _relay_member_alarm(stack: MemberStack, state: AlarmState, function: FunctionInMoto, central_account: str) -> None:
+    """The member alarm's notification, to the function subscribed to its topic (rehearse/member_failures.py)."""
+    from . import member_failures  # noqa: PLC0415 - it imports boto3
+
+    (topic_arn,) = stack.alarm["AlarmActions"]
+    function_arn = str(function.function.function_arn)
+    subscription = member_failures.function_subscription(topic_arn, function_arn, central_account, stack.region)
+    if subscription is None:
+        raise AssertionError(f"the logger's function is not subscribed to {topic_arn}, the member alarm's topic")
+    at = datetime.now(UTC)
+    notification = member_failures.alarm_notification(stack, state, at)
+    function.invoke_unrouted(state.name, member_failures.sns_event(topic_arn, subscription, notification, at))
 
 
 def _summary(stack: MemberStack) -> MemberSummary:

@@ -267,11 +267,21 @@ class FunctionInMoto:
         dimensions = {"FunctionName": self.name}
         self.lambda_points.append(Datapoint("AWS/Lambda", "Invocations", 1.0, dimensions, now))
         self.lambda_points.append(Datapoint("AWS/Lambda", "Errors", float(bool(invocation.error)), dimensions, now))
-        if invocation.lines:
+        self._store(invocation.lines)
+
+    def invoke_unrouted(self, label: str, event: dict[str, Any]) -> None:
+        """An invocation no rule of the logger made (SNS relaying a member's alarm): its records go to the log
+        group, and the messages it sent are kept under ``label``."""
+        invocation = self.function.invoke(event)
+        self._store(invocation.lines)
+        self.notifications += [{**message, "event": label} for message in read_inboxes(self.sqs, self.inboxes)]
+
+    def _store(self, lines: Sequence[str]) -> None:
+        if lines:
             self.logs.put_log_events(
                 logGroupName=self.log_group,
                 logStreamName=self.stream,
-                logEvents=[{"timestamp": _millis(line), "message": line} for line in invocation.lines],
+                logEvents=[{"timestamp": _millis(line), "message": line} for line in lines],
             )
 
     def datapoints(self, rehearsal: Any) -> list[Datapoint]:

@@ -45,7 +45,7 @@ from typing import Any, Literal
 import botocore.session
 import parliament
 
-from components.iam_policies import eventbridge_invoke_statement, function_resource_policy
+from components.iam_policies import eventbridge_invoke_statement, function_resource_policy, sns_invoke_statement
 from rehearse.mocks import Registered, Run
 
 Kind = Literal["identity", "resource", "trust", "function"]
@@ -140,7 +140,9 @@ def _function_policies(run: Run, permissions: list[Registered]) -> list[Rendered
     statements: dict[str, list[dict[str, Any]]] = {}
     for permission in permissions:
         inputs = permission.inputs
-        if inputs.get("principal") != "events.amazonaws.com" or "sourceArn" not in inputs:
+        principal = str(inputs.get("principal"))
+        by_sns = re.fullmatch(r"sns(\.[a-z0-9-]+)?\.amazonaws\.com", principal) is not None
+        if (principal != "events.amazonaws.com" and not by_sns) or "sourceArn" not in inputs:
             raise NotLintable(
                 f"{permission.name}: how Lambda stores a permission for {inputs.get('principal')!r} without a rule's "
                 "sourceArn is not modelled; add its statement shape to components/iam_policies.py and here"
@@ -153,9 +155,12 @@ def _function_policies(run: Run, permissions: list[Registered]) -> list[Rendered
         function_arn = functions[0].outputs["arn"]
         # The provider names the statement after the resource (plus a random suffix) when the program sets none.
         statement_id = inputs.get("statementId") or permission.name
-        statements.setdefault(function_arn, []).append(
-            eventbridge_invoke_statement(statement_id, function_arn, inputs["sourceArn"])
+        statement = (
+            sns_invoke_statement(statement_id, function_arn, inputs["sourceArn"], principal)
+            if by_sns
+            else eventbridge_invoke_statement(statement_id, function_arn, inputs["sourceArn"])
         )
+        statements.setdefault(function_arn, []).append(statement)
     return [
         Rendered(f"{FUNCTION} {arn} (resource-based policy)", "function", json.loads(function_resource_policy(listed)))
         for arn, listed in statements.items()

@@ -100,7 +100,13 @@ def test_every_rendered_policy_passes_parliament(name: str) -> None:
     if name == "organisation":
         assert len(run.of_type("aws:cloudwatch/eventBusPolicy:EventBusPolicy")) == 1
     (function_policy,) = [policy for policy in policies if policy.kind == "function"]
-    assert len(function_policy.statements) == 1  # one permission, however many rules
+    by_events = [s for s in function_policy.statements if s["Principal"] == {"Service": "events.amazonaws.com"}]
+    assert len(by_events) == 1  # one EventBridge permission, however many rules
+    # In organisation mode, each member Region's failure topic, and it alone, may invoke too.
+    by_sns = [s["Condition"]["ArnLike"]["AWS:SourceArn"] for s in function_policy.statements if s not in by_events]
+    regions = CONFIGS[name].get("memberRegions") or []
+    assert isinstance(regions, list)
+    assert sorted(arn.split(":")[3] for arn in by_sns) == sorted(regions)
     if name == "action logs":
         assert len(run.of_type("aws:cloudwatch/logResourcePolicy:LogResourcePolicy")) == 1
     if name == "split cluster list":

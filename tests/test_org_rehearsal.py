@@ -137,7 +137,42 @@ def test_every_member_stack_forwards_to_the_central_bus_and_alarms_to_a_central_
         assert action.startswith(f"arn:aws:sns:{region}:{CENTRAL_ACCOUNT}:") and action.endswith("-forwarding")
         assert set(member["created_by_this_command"]) == {"DeadLettersPolicy", "DeadLettersAlarm"}
     member_alarms = [alarm for alarm in organization_run["alarms"] if "DeadLettersAlarm" in alarm["name"]]
-    assert len(member_alarms) == len(members) and {alarm["state"] for alarm in member_alarms} == {"OK"}
+    assert len(member_alarms) == len(members)
+    # Only the member whose forward role the morning breaks has dead letters.
+    in_alarm = {alarm["name"].split(":")[0] for alarm in member_alarms if alarm["state"] == "ALARM"}
+    assert in_alarm == {f"{SEARCH_ACCOUNT}/us-east-1"}
+
+
+BROKEN_LABEL = "search, us-east-1: its forward role lost its permission, then a task is killed out of memory"
+
+
+def test_a_member_that_cannot_forward_reaches_on_call_on_the_alarm_topic(organization_run: dict[str, Any]) -> None:
+    """A cross-account PutEvents needs the sender's own policy to allow it as well as the bus's ("Cross-account
+    policy evaluation logic", IAM User Guide); EventBridge parks what it cannot deliver in the target's
+    dead-letter queue ("Using dead-letter queues to process undelivered events", EventBridge User Guide). The
+    member's alarm on that queue notifies the central topic of its Region, which the function reads (SNS to Lambda
+    across Regions: "Sending Amazon SNS messages to an Amazon SQS queue or AWS Lambda function in a different
+    Region", SNS Developer Guide) and turns into one message on the alarm topic, where alertEmail and the rest of
+    on-call read. moto fails no forward, sends no alarm notification and invokes no function from SNS: the
+    rehearsal does those (rehearse/member_failures.py), from the role and subscription moto holds."""
+    broken = delivery(organization_run, BROKEN_LABEL)
+    assert broken["path"][0].startswith("the rehearsal deleted the policy PutEventsOnTheCentralBus of the member's")
+    assert broken["why_not"].startswith(f"refused by EventBridge: no policy of arn:aws:iam::{SEARCH_ACCOUNT}:role/")
+    (member,) = [m for m in organization_run["members"] if (m["account"], m["region"]) == (SEARCH_ACCOUNT, "us-east-1")]
+    assert broken["path"][-1].startswith(
+        f"EventBridge parks it in the member's dead-letter queue {member['dead_letter_queue']}"
+    )
+    records = stored_records(organization_run)
+    assert all(record.get("eventId") != "0a9e5b1c-src-use1-0008" for record in records)
+    queue = member["dead_letter_queue"].rsplit("/", 1)[-1]
+    (record,) = [r for r in records if r.get("alarmName") == member["alarm"]]
+    assert (record["level"], record["account"], record["region"]) == ("ERROR", SEARCH_ACCOUNT, "us-east-1")
+    assert record["deadLetterQueue"] == queue
+    (note,) = [n for n in organization_run["notifications"] if "not reaching the logger" in n["subject"]]
+    assert note["subject"] == f"ECS events of account {SEARCH_ACCOUNT} in us-east-1 are not reaching the logger"
+    assert note["reached"] == "the alarm topic"
+    lines = {label: value.strip() for label, _, value in (line.partition(":") for line in note["message"].splitlines())}
+    assert (lines["Account"], lines["Region"], lines["Dead-letter queue"]) == (SEARCH_ACCOUNT, "us-east-1", queue)
 
 
 def test_the_text_says_each_events_account_region_and_who_carried_it_across() -> None:

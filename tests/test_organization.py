@@ -13,7 +13,7 @@ from handler_capture import load_event
 from moto.events.models import EventPattern
 
 from components.organization import member_template
-from rehearse.mocks import ACCOUNT, REGION, Run, run_program, stack_config
+from rehearse.mocks import ACCOUNT, REGION, RecordingMocks, Run, run_program, stack_config
 from rehearse.pulumi_cli import StackValue
 
 BUS = "aws:cloudwatch/eventBus:EventBus"
@@ -112,7 +112,8 @@ def test_the_loggers_rules_sit_on_the_central_bus_and_alone_may_invoke(deployed:
     (rule,) = deployed.of_type(RULE)
     assert rule.inputs["eventBusName"] == bus
     assert deployed.one(TARGET).inputs["eventBusName"] == bus
-    pattern = deployed.one(PERMISSION).inputs["sourceArn"]
+    (events_permission,) = [p for p in deployed.of_type(PERMISSION) if p.inputs["principal"] == "events.amazonaws.com"]
+    pattern = events_permission.inputs["sourceArn"]
     arn = rule.outputs["arn"]
     assert arn.endswith(f":rule/{bus}/{rule.outputs['name']}")
     assert admits(pattern, arn)
@@ -176,9 +177,9 @@ def test_the_member_role_may_only_put_events_on_the_central_bus(deployed: Run) -
 def test_forwarding_failures_reach_a_central_topic_in_the_members_region(deployed: Run) -> None:
     """A member's alarm on its dead-letter queue notifies the central account's topic of the member's own region
     (CloudWatch alarm actions name an SNS topic ARN; the topic's policy admits cloudwatch.amazonaws.com for the
-    organisation's accounts, aws:SourceOrgID, IAM User Guide "AWS global condition context keys"); on-call's email
-    is subscribed to each. No AWS page says whether an alarm may notify a topic of another Region, so each member
-    Region has its own (docs/development.md, "What AWS does that the emulators do not: checked where")."""
+    organisation's accounts, aws:SourceOrgID, IAM User Guide "AWS global condition context keys"). No AWS page says
+    whether an alarm may notify a topic of another Region, so each member Region has its own (docs/development.md,
+    "What AWS does that the emulators do not: checked where"). The topics' readers are in the tests below."""
     alarm = template_of(deployed)["Resources"]["DeadLettersAlarm"]["Properties"]
     assert alarm["Namespace"] == "AWS/SQS" and alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
     (action,) = alarm["AlarmActions"]
@@ -192,8 +193,67 @@ def test_forwarding_failures_reach_a_central_topic_in_the_members_region(deploye
         assert statement["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
         assert statement["Action"] == "sns:Publish"
         assert statement["Condition"] == {"StringEquals": {"aws:SourceOrgID": ORGANIZATION_ID}}
-    emails = [r for r in deployed.mocks.resources if r.name.endswith("-email") and "forwarding" in r.name]
-    assert len(emails) == 2
+
+
+SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+
+
+def test_the_function_reads_every_failure_topic_and_each_topic_alone_may_invoke_it(deployed: Run) -> None:
+    """A topic cannot subscribe to a topic, so the logger's function subscribes to each Region's failure topic and
+    passes each alarm on to the alarm topic (and the chat topic). SNS delivers to a Lambda function of another
+    Region, and the subscription is made in the topic's Region ("Sending Amazon SNS messages to an Amazon SQS queue
+    or AWS Lambda function in a different Region", SNS Developer Guide); the function's policy lets exactly that
+    topic invoke (AddPermission with SourceArn, "Tutorial: Using AWS Lambda with Amazon Simple Notification
+    Service", Lambda Developer Guide). The email is on the alarm topic, so it is not subscribed twice."""
+    function = deployed.one("aws:lambda/function:Function").outputs
+    topic_name = deployed.one(STACK_SET).inputs["parameters"]["FailureTopicName"]
+    topics = {t.region: t.outputs["arn"] for t in deployed.of_type(TOPIC) if t.inputs.get("name") == topic_name}
+    assert sorted(topics) == sorted([REGION, OTHER_REGION])
+    relays = [s for s in deployed.of_type(SUBSCRIPTION) if s.inputs["protocol"] == "lambda"]
+    assert sorted((s.region, s.inputs["topic"]) for s in relays) == sorted(topics.items())
+    assert {s.inputs["endpoint"] for s in relays} == {function["arn"]}
+    sns_permissions = [p for p in deployed.of_type(PERMISSION) if p.inputs["principal"] != "events.amazonaws.com"]
+    assert sorted(p.inputs["sourceArn"] for p in sns_permissions) == sorted(topics.values())
+    for permission in sns_permissions:
+        assert permission.region == REGION  # the function's own Region
+        assert permission.inputs["principal"] == "sns.amazonaws.com"  # both Regions are enabled by default
+        assert permission.inputs["function"] == function["name"]
+    emails = [s for s in deployed.of_type(SUBSCRIPTION) if s.inputs["protocol"] == "email"]
+    assert [s.inputs["topic"] for s in emails] == [deployed.outputs["alarmTopicArn"]]
+
+
+def test_without_notifications_the_email_reads_the_failure_topics_itself() -> None:
+    """The function publishes to the alarm topic only with notifications (its role may publish there only then);
+    without them, alertEmail subscribes to each failure topic."""
+    run = run_program(organization_config(alertEmail="oncall@example.com", notifications="false"))
+    topic_name = run.one(STACK_SET).inputs["parameters"]["FailureTopicName"]
+    topics = sorted(t.outputs["arn"] for t in run.of_type(TOPIC) if t.inputs.get("name") == topic_name)
+    emails = sorted(s.inputs["topic"] for s in run.of_type(SUBSCRIPTION) if s.inputs["protocol"] == "email")
+    assert [topic for topic in emails if topic in topics] == topics
+    assert [s for s in run.of_type(SUBSCRIPTION) if s.inputs["protocol"] == "lambda"] == []
+    assert [p.inputs["principal"] for p in run.of_type(PERMISSION)] == ["events.amazonaws.com"]
+
+
+def test_an_opt_in_regions_topic_invokes_as_that_regions_sns_principal() -> None:
+    """SNS Developer Guide, "Prerequisites for integrating Amazon SNS with Lambda functions across regions": from an
+    opt-in Region (af-south-1) to a function of a Region enabled by default, the function's policy names
+    sns.af-south-1.amazonaws.com instead of sns.amazonaws.com."""
+    run = run_program(organization_config(regions=[REGION, "af-south-1"]))
+    principals = {
+        p.inputs["sourceArn"].split(":")[3]: p.inputs["principal"]
+        for p in run.of_type(PERMISSION)
+        if p.inputs["principal"] != "events.amazonaws.com"
+    }
+    assert principals == {REGION: "sns.amazonaws.com", "af-south-1": "sns.af-south-1.amazonaws.com"}
+
+
+def test_a_stack_in_an_opt_in_region_cannot_hear_other_regions_failures() -> None:
+    """Same page: "AWS doesn't support cross-region delivery to Lambda from a region that is enabled by default to
+    an opt-in region", nor between two opt-in Regions; the stack says so before anything is created."""
+    config = organization_config(regions=["af-south-1", REGION]) | {"aws:region": "af-south-1"}
+    message = config_error(config)
+    assert f"SNS does not deliver from {REGION} to a Lambda function in af-south-1" in message
+    assert "pulumi config set notifications false" in message
 
 
 def test_the_template_takes_the_members_own_clusters_only() -> None:
@@ -208,10 +268,8 @@ def test_the_template_takes_the_members_own_clusters_only() -> None:
     ("values", "complaint"),
     [
         ({"memberRegions": [REGION], "organizationId": ORGANIZATION_ID}, "memberOrganizationalUnitIds"),
-        (
-            {"memberOrganizationalUnitIds": ["r-ab12"], "memberRegions": [REGION]},
-            "organisation mode needs memberOrganizationalUnitIds, memberRegions and organizationId together",
-        ),
+        ({"memberOrganizationalUnitIds": ["r-ab12"]}, "needs memberOrganizationalUnitIds and memberRegions together"),
+        ({"organizationId": ORGANIZATION_ID}, "it pins the organisation of organisation mode"),
         (
             {"memberOrganizationalUnitIds": ["ou-nope"], "memberRegions": [REGION], "organizationId": ORGANIZATION_ID},
             "'ou-nope' is not an OU ID",
@@ -273,3 +331,89 @@ def _as_member(event: dict[str, Any], account: str, region: str) -> dict[str, An
 
 def _matches(pattern: dict[str, Any], event: dict[str, Any]) -> bool:
     return bool(EventPattern.load(json.dumps(pattern)).matches_event(event))  # type: ignore[arg-type]
+
+
+class OrganizationLookup(RecordingMocks):
+    """The mocks, answering DescribeOrganization with an organisation of their own and keeping what was asked."""
+
+    LOOKED_UP = "o-l00k3dup42"
+
+    def __init__(self) -> None:
+        super().__init__(organization_id=self.LOOKED_UP)
+        self.lookups: list[dict[str, Any]] = []
+
+    def call(self, args: Any) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        if args.token == "aws:organizations/getOrganization:getOrganization":
+            self.lookups.append(dict(args.args))
+        return super().call(args)
+
+
+def organisation_ids_admitted(run: Run) -> set[str]:
+    """The organisation IDs the bus policy and the failure topics' policies admit."""
+    conditions = [json.loads(run.one(BUS_POLICY).inputs["policy"])["Statement"][0]["Condition"]["StringEquals"]]
+    conditions += [
+        json.loads(p.inputs["policy"])["Statement"][0]["Condition"]["StringEquals"] for p in run.of_type(TOPIC_POLICY)
+    ]
+    return {value for condition in conditions for value in condition.values()}
+
+
+def test_without_organization_id_the_stacks_own_organisation_is_looked_up_with_describe_organization_alone() -> None:
+    """Organizations API Reference, DescribeOrganization: "This operation can be called from any account in the
+    organization", so also from the StackSets delegated administrator, a member account. The data source, with
+    return_organization_only, calls it alone (terraform-provider-aws, internal/service/organizations/
+    organization_data_source.go: it returns before ListAccounts, ListRoots and ListAWSServiceAccessForOrganization,
+    which need the management account or a delegated administrator of Organizations)."""
+    mocks = OrganizationLookup()
+    config = stack_config(memberOrganizationalUnitIds=["r-ab12"], memberRegions=[REGION, OTHER_REGION])
+    run = run_program(config | {"ecs-task-events:allClusters": "true"}, mocks)
+    assert mocks.lookups == [{"returnOrganizationOnly": True}]
+    assert organisation_ids_admitted(run) == {OrganizationLookup.LOOKED_UP}
+
+
+def test_an_organization_id_given_is_used_and_nothing_is_looked_up() -> None:
+    mocks = OrganizationLookup()
+    run = run_program(organization_config(), mocks)
+    assert mocks.lookups == []
+    assert organisation_ids_admitted(run) == {ORGANIZATION_ID}
+
+
+def test_one_account_looks_nothing_up() -> None:
+    mocks = OrganizationLookup()
+    run_program(stack_config(allClusters="true"), mocks)
+    assert mocks.lookups == []
+
+
+def test_the_function_policy_fits_lambdas_20_kb_with_a_failure_topic_in_every_region() -> None:
+    """The failure topics add one statement each to the function's policy, one per member Region. At their
+    longest (a 64-character function name, the longest partition, a 20-character Region with its own SNS
+    principal), beside the one EventBridge statement, the policy stays under Lambda's 20 KB ("Lambda quotas": a
+    function's resource-based policy) for as many Regions as memberRegions takes, which is more than the partition
+    has (botocore's endpoint data lists them); one more would not fit."""
+    import botocore.session  # noqa: PLC0415
+
+    from components import iam_policies  # noqa: PLC0415
+    from components.organization import check_regions, failure_statement_id  # noqa: PLC0415
+
+    most = iam_policies.most_failure_topics(failure_statement_id)
+    assert most > len(botocore.session.get_session().get_available_regions("sns"))
+
+    def policy_bytes(count: int) -> int:
+        function_arn = iam_policies.LONGEST_FUNCTION_ARN
+        statements = [
+            iam_policies.eventbridge_invoke_statement(
+                iam_policies.LONGEST_STATEMENT_ID, function_arn, iam_policies.LONGEST_RULE_ARN
+            )
+        ]
+        for index in range(count):
+            region = f"{index:02d}" + "r" * 18
+            topic = f"arn:aws-us-gov:sns:{region}:{'1' * 12}:{'f' * 64}-forwarding"
+            principal = f"sns.{region}.amazonaws.com"
+            statement = iam_policies.sns_invoke_statement(failure_statement_id(region), function_arn, topic, principal)
+            statements.append(statement)
+        return len(iam_policies.function_resource_policy(statements).encode())
+
+    assert policy_bytes(most) <= iam_policies.MAX_FUNCTION_POLICY_BYTES < policy_bytes(most + 1)
+    regions = [f"eu-test{chr(97 + index // 26)}{chr(97 + index % 26)}-1" for index in range(most + 1)]
+    assert len(check_regions(regions[:-1])) == most
+    with pytest.raises(ValueError, match=f"{most + 1} regions; each adds its failure topic's statement"):
+        check_regions(regions)
