@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
@@ -191,10 +191,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         # The default morning's containers wrote their own logs; event files of one's own bring none.
         streams: list[AppStream] = [] if options.files else app_streams(events)
     except EventFileError as error:
-        return _refused(
-            "the event files hold what cannot be played, nothing was deployed:\n"
-            + "\n".join(f"  - {line}" for line in error.lines)
-        )
+        return _refused_event_files(error)
     except (OSError, ValueError, CliRefused, yaml.YAMLError) as error:
         return _refused(in_rehearsal_terms(str(error), stack_file.name))
     overridden = {key if ":" in key else f"{PROJECT}:{key}" for key, _, _ in (o.partition("=") for o in options.config)}
@@ -202,22 +199,50 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     if provider_problems:
         listing = "\n".join(f"  - {line}" for line in provider_problems)
         return _refused(f"`pulumi up` would stop here, the AWS provider refuses its config:\n{listing}")
+    return _play_and_write(
+        lambda: play(config, events, streams),
+        stack_file.name,
+        (ValueError,),
+        render,
+        json_output=options.json,
+        out=output,
+    )
+
+
+def _refused_event_files(error: EventFileError) -> int:
+    return _refused(
+        "the event files hold what cannot be played, nothing was deployed:\n"
+        + "\n".join(f"  - {line}" for line in error.lines)
+    )
+
+
+def _play_and_write(
+    rehearse: Callable[[], Report],
+    stack_name: str,
+    refused: tuple[type[Exception], ...],
+    render_text: Callable[[Any, TextIO], None],
+    *,
+    json_output: bool,
+    out: TextIO,
+) -> int:
+    """Play the rehearsal and write its report (text or --json); what the CLI or the program refuses is one line,
+    in the rehearsal's terms, and exit 2."""
     try:
-        report = play(config, events, streams)
+        report = rehearse()
     except CliRefused as error:  # what the Pulumi CLI would say before running the program (rehearse/pulumi_cli.py)
-        said = in_rehearsal_terms(str(error), stack_file.name)
+        said = in_rehearsal_terms(str(error), stack_name)
         return _refused(f"`pulumi up` would stop here, before the program runs: error: {said}")
-    except ValueError as error:  # the program's own config errors (ConfigError is a RunError, not a ValueError)
-        return _refused(in_rehearsal_terms(str(error), stack_file.name))
+    except refused as error:  # the program's own config errors (ConfigError is a RunError, not a ValueError)
+        return _refused(in_rehearsal_terms(str(error), stack_name))
     except Exception as error:
         if type(error).__name__ == "ConfigError":
-            return _refused(in_rehearsal_terms(str(error), stack_file.name))
+            return _refused(in_rehearsal_terms(str(error), stack_name))
         raise
-    if options.json:
-        json.dump(as_json(report), output, indent=2)
-        output.write("\n")
+    if json_output:
+        json.dump(as_json(report), out, indent=2)
+        out.write("\n")
     else:
-        render(report, output)
+        render_text(report, out)
     return 0
 
 
@@ -236,27 +261,18 @@ def _organization(options: argparse.Namespace, output: TextIO) -> int:
             ]
         else:
             events = organization_sequence()
-        report = play_organization(config, events)
     except EventFileError as error:
-        return _refused(
-            "the event files hold what cannot be played, nothing was deployed:\n"
-            + "\n".join(f"  - {line}" for line in error.lines)
-        )
-    except CliRefused as error:
-        said = in_rehearsal_terms(str(error), ORGANIZATION_STACK)
-        return _refused(f"`pulumi up` would stop here, before the program runs: error: {said}")
+        return _refused_event_files(error)
     except (OSError, ValueError) as error:
         return _refused(in_rehearsal_terms(str(error), ORGANIZATION_STACK))
-    except Exception as error:
-        if type(error).__name__ == "ConfigError":  # the program's own config errors (a RunError)
-            return _refused(in_rehearsal_terms(str(error), ORGANIZATION_STACK))
-        raise
-    if options.json:
-        json.dump(as_json(report), output, indent=2)
-        output.write("\n")
-    else:
-        render_organization(report, output)
-    return 0
+    return _play_and_write(
+        lambda: play_organization(config, events),
+        ORGANIZATION_STACK,
+        (OSError, ValueError),
+        render_organization,
+        json_output=options.json,
+        out=output,
+    )
 
 
 if __name__ == "__main__":
