@@ -682,7 +682,9 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
             failed_events_queue=failed_events,
             parent=self,
         )
-        rules, rules_source_arn = self._rules(name, patterns, function, rule_dlq=rule_dlq, settings=settings, tags=tags)
+        rules, rules_source_arn = self._rules(
+            name, patterns, function, role=role, dead_letters=(rule_dlq, failed_events), settings=settings, tags=tags
+        )
         if rule_dlq is not None and failed_events is not None:
             delivery.allow_rules_to_send(f"{name}-undelivered-policy", rule_dlq, rules_source_arn, self)
             delivery.allow_role_to_send(f"{name}-failed-policy", failed_events, role, self)
@@ -872,12 +874,15 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
         patterns: Mapping[int, pulumi.Input[str]],
         function: aws.lambda_.Function,
         *,
-        rule_dlq: aws.sqs.Queue | None,
+        role: aws.iam.Role,
+        dead_letters: tuple[aws.sqs.Queue | None, aws.sqs.Queue | None],
         settings: EcsTaskEventLoggerArgs,
         tags: Mapping[str, str],
     ) -> tuple[list[aws.cloudwatch.EventRule], pulumi.Output[str]]:
-        """The rules (on the central bus in organisation mode), and the ARN pattern that covers them all."""
-        central = self._central_side(name, settings, function, tags)
+        """The rules (on the central bus in organisation mode), and the ARN pattern that covers them all.
+        ``dead_letters``: the rules' queue and the function's failed-events queue."""
+        rule_dlq, failed_events = dead_letters
+        central = self._central_side(name, settings, function, role=role, failed_events=failed_events, tags=tags)
         bus_name = central.bus.name if central else None
         rules_source_arn = pulumi.Output.all(function.arn, bus_name).apply(lambda at: logger_rules_source_arn(*at))
         permission = self._invoke_permission(name, function, rules_source_arn)
@@ -892,6 +897,9 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
         name: str,
         settings: EcsTaskEventLoggerArgs,
         function: aws.lambda_.Function,
+        *,
+        role: aws.iam.Role,
+        failed_events: aws.sqs.Queue | None,
         tags: Mapping[str, str],
     ) -> organization.CentralSide | None:
         """Organisation mode's central bus, member StackSet and failure topics; None for one account."""
@@ -907,8 +915,10 @@ class EcsTaskEventLogger(pulumi.ComponentResource):
                 retry_attempts=_set(settings.delivery_retry_attempts),
                 max_event_age_seconds=_set(settings.delivery_max_event_age_seconds),
             ),
-            function_name=function.name,
-            function_arn=function.arn,
+            function=function,
+            function_timeout_seconds=_set(settings.timeout_seconds),
+            role=role,
+            failed_events_queue=failed_events,
             # The function publishes to the alarm topic (and the chat topic) only with notifications.
             relay=bool(settings.notifications and settings.alarms),
             alert_email=settings.alert_email,

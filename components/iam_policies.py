@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -51,7 +51,7 @@ def function_policy(log_group_arn: str, failed_events_queue_arn: str | None = No
 
 def resource_policy(
     sid: str,
-    principal: str | dict[str, str],
+    principal: str | dict[str, str] | dict[str, str | list[str]],
     action: str | Sequence[str],
     resource: str,
     condition: dict[str, Any] | None = None,
@@ -215,10 +215,13 @@ def eventbridge_invoke_statement(statement_id: str, function_arn: str, rule_arn:
     }
 
 
-# SNS Developer Guide, "Prerequisites for integrating Amazon SNS with Lambda functions across regions": a topic of
-# an opt-in Region invokes a function of a Region enabled by default as sns.REGION.amazonaws.com; AWS does not
-# deliver from a Region enabled by default to a function in an opt-in Region, nor from one opt-in Region to
-# another. "Regions launched prior to March 20, 2019 are enabled by default": these, and the other partitions' own.
+# SNS Developer Guide, "Sending Amazon SNS messages to an Amazon SQS queue or AWS Lambda function in a different
+# Region": "When one of the Regions is an opt-in Region, you must specify a different Amazon SNS service principal in
+# the subscribed resource's policy": a topic of an opt-in Region sends to a queue of a Region enabled by default as
+# sns.REGION.amazonaws.com. Cross-region forwarding "from opt-in regions to other opt-in regions is not supported",
+# and AWS documents none from a Region enabled by default into an opt-in Region ("Prerequisites for integrating
+# Amazon SNS with Lambda functions across regions"). "Regions launched prior to March 20, 2019 are enabled by
+# default": these, and the other partitions' own.
 REGIONS_ENABLED_BY_DEFAULT = frozenset(
     {
         "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
@@ -229,54 +232,69 @@ REGIONS_ENABLED_BY_DEFAULT = frozenset(
 )  # fmt: skip
 
 
-def sns_delivery_problem(topic_region: str, function_region: str) -> str | None:
-    """Why SNS cannot deliver from a topic of ``topic_region`` to a function of ``function_region``, or None."""
-    if topic_region == function_region:
+def sns_delivery_problem(topic_region: str, queue_region: str) -> str | None:
+    """Why SNS cannot deliver from a topic of ``topic_region`` to a queue of ``queue_region``, or None."""
+    if topic_region == queue_region or queue_region in REGIONS_ENABLED_BY_DEFAULT:
         return None
-    if function_region not in REGIONS_ENABLED_BY_DEFAULT:
-        return (
-            f"SNS does not deliver from {topic_region} to a Lambda function in {function_region}, an opt-in Region "
-            '(SNS Developer Guide, "Prerequisites for integrating Amazon SNS with Lambda functions across regions")'
-        )
-    return None
+    return (
+        f"SNS does not deliver from {topic_region} to a queue in {queue_region}, an opt-in Region (SNS Developer "
+        'Guide, "Sending Amazon SNS messages to an Amazon SQS queue or AWS Lambda function in a different Region": '
+        "none between opt-in Regions, and none documented into one from another Region)"
+    )
 
 
-def sns_principal(topic_region: str, function_region: str) -> str:
-    """The service principal a topic of ``topic_region`` invokes a function of ``function_region`` as."""
-    problem = sns_delivery_problem(topic_region, function_region)
+def sns_principal(topic_region: str, queue_region: str) -> str:
+    """The service principal a topic of ``topic_region`` sends to a queue of ``queue_region`` as."""
+    problem = sns_delivery_problem(topic_region, queue_region)
     if problem:
         raise ValueError(problem)
-    if topic_region != function_region and topic_region not in REGIONS_ENABLED_BY_DEFAULT:
+    if topic_region != queue_region and topic_region not in REGIONS_ENABLED_BY_DEFAULT:
         return f"sns.{topic_region}.amazonaws.com"
     return "sns.amazonaws.com"
 
 
-def sns_invoke_statement(statement_id: str, function_arn: str, topic_arn: str, principal: str) -> dict[str, Any]:
-    """The statement Lambda stores for AddPermission(Principal=SNS, SourceArn=topic): this topic alone may invoke
-    ("Tutorial: Using AWS Lambda with Amazon Simple Notification Service", Lambda Developer Guide)."""
-    return {
-        "Sid": statement_id,
-        "Effect": "Allow",
-        "Principal": {"Service": principal},
-        "Action": "lambda:InvokeFunction",
-        "Resource": function_arn,
-        "Condition": {"ArnLike": {"AWS:SourceArn": topic_arn}},
-    }
+# Amazon SQS policy quotas (SQS Developer Guide): at most 8,192 bytes, 20 statements, 50 principals.
+MAX_QUEUE_POLICY_BYTES = 8_192
+MAX_QUEUE_POLICY_PRINCIPALS = 50
 
 
-def most_failure_topics(statement_id: Callable[[str], str]) -> int:
-    """How many failure topics' statements (``statement_id`` names each by its Region) fit in the function's
-    policy beside its one EventBridge statement, each at its longest: a 64-character function, the longest
-    partition, a 20-character Region with its own SNS principal."""
-    statements = [eventbridge_invoke_statement(LONGEST_STATEMENT_ID, LONGEST_FUNCTION_ARN, LONGEST_RULE_ARN)]
-    while True:
-        region = "r" * 20
-        topic = f"arn:aws-us-gov:sns:{region}:{'1' * 12}:{'f' * 64}-forwarding"
-        statements.append(
-            sns_invoke_statement(statement_id(region), LONGEST_FUNCTION_ARN, topic, f"sns.{region}.amazonaws.com")
-        )
-        if len(function_resource_policy(statements).encode()) > MAX_FUNCTION_POLICY_BYTES:
-            return len(statements) - 2
+def failure_queue_policy(queue_arn: str, topic_name: str, topic_regions: Sequence[str]) -> str:
+    """The failure topics of every member Region, and no other topic, may send to the relay queue: one statement.
+
+    The topics are this account's and share one name, one per Region, so aws:SourceArn (which SNS sets when it
+    sends to a queue: SNS Developer Guide, "Fanout to Amazon SQS queues") matches them with one ArnLike pattern
+    whose Region is '*' ("each of the six colon-delimited components of the ARN is checked separately and each can
+    include multi-character match wildcards": IAM User Guide, "IAM JSON policy elements: Condition operators").
+    The principals are sns.amazonaws.com and the own principal of each opt-in Region listed (sns_principal): the
+    statement does not grow with accounts, and with Regions only by those names, at most the opt-in Regions AWS has.
+    """
+    partition, queue_region, account = _arn_fields(queue_arn, "sqs")
+    principals = sorted({sns_principal(region, queue_region) for region in topic_regions} or {"sns.amazonaws.com"})
+    return resource_policy(
+        "MemberRegionsFailureTopicsSend",
+        {"Service": principals[0] if len(principals) == 1 else principals},
+        "sqs:SendMessage",
+        queue_arn,
+        {"ArnLike": {"aws:SourceArn": f"arn:{partition}:sns:*:{account}:{topic_name}"}},
+    )
+
+
+def relay_queue_read_policy(queue_arn: str) -> str:
+    """The function's role may read the relay queue, and only it: what Lambda's event source mapping calls as the
+    function (Lambda Developer Guide, "Using Lambda with Amazon SQS", execution role permissions)."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "ReadForwardingFailures",
+                    "Effect": "Allow",
+                    "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+                    "Resource": queue_arn,
+                }
+            ],
+        }
+    )
 
 
 def function_resource_policy(statements: Sequence[dict[str, Any]]) -> str:

@@ -9,9 +9,13 @@ dead-letter queue for what it could not forward, and an alarm on that queue that
 account in the member's region (a CloudWatch alarm notifies topics of its own region), whose policy admits
 CloudWatch alarms of the organisation's accounts only.
 
-A topic cannot subscribe to another topic, so with messages to on-call the logger's own function subscribes to
-each failure topic (SNS delivers to a Lambda function of another Region) and turns each alarm into one message on
-the alarm topic and the chat topic (handler/member_failure.py); without them, alertEmail subscribes directly.
+A topic cannot subscribe to another topic, so with messages to on-call every failure topic sends to one queue of
+the central account in the stack's Region (SNS delivers to an SQS queue of another Region), and the logger's
+function reads that queue through an event source mapping, turning each alarm into one message on the alarm topic
+and the chat topic (handler/member_failure.py); without them, alertEmail subscribes to each topic directly. The
+queue's policy is one statement for every member Region; the function's own policy holds only its rules' statement.
+A Lambda permission per topic would grow with the Regions: AddPermission's SourceArn takes no '*' for the Region
+(botocore's lambda model, AddPermission SourceArn pattern).
 
 The member template is built from the event pattern code (event_pattern.all_clusters_pattern), so the events a
 member forwards are exactly those the central rules take.
@@ -28,7 +32,13 @@ import pulumi
 import pulumi_aws as aws
 
 from .event_pattern import all_clusters_pattern
-from .iam_policies import central_bus_policy, failure_topic_policy, most_failure_topics, sns_principal
+from .iam_policies import (
+    MAX_QUEUE_POLICY_PRINCIPALS,
+    central_bus_policy,
+    failure_queue_policy,
+    failure_topic_policy,
+    relay_queue_read_policy,
+)
 
 # CloudFormation's DeploymentTargets.OrganizationalUnitIds (botocore's cloudformation model, OrganizationalUnitId):
 # an OU ID, or the root ID for the whole organisation.
@@ -41,7 +51,8 @@ MAX_OUS = 50
 # StackSets' call_as: a stack set with service-managed permissions made from a delegated administrator account
 # says DELEGATED_ADMIN (CloudFormation API Reference, CreateStackSet, CallAs).
 CALL_AS = "DELEGATED_ADMIN"
-# Members' dead letters are kept the longest SQS allows, 14 days (CreateQueue, MessageRetentionPeriod).
+# Members' dead letters, and the relay queue's messages, are kept the longest SQS allows, 14 days (CreateQueue,
+# MessageRetentionPeriod).
 DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600
 # The prefix every cluster ARN of the member account and region starts with, as CloudFormation substitutes it.
 MEMBER_CLUSTER_PREFIX = "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:cluster/"
@@ -67,12 +78,8 @@ def check_regions(values: Sequence[str]) -> list[str]:
     for value in listed:
         if not isinstance(value, str) or not REGION.fullmatch(value):
             raise ValueError(f"{value!r} is not a region name such as eu-west-1")
-    most = most_failure_topics(failure_statement_id)
-    if len(listed) > most:
-        raise ValueError(
-            f"{len(listed)} regions; each adds its failure topic's statement to the function's policy, which "
-            f"holds at most {most} beside the rules' within Lambda's 20 KB: list at most {most}"
-        )
+    if len(listed) > MAX_QUEUE_POLICY_PRINCIPALS:
+        raise ValueError(f"{len(listed)} regions; AWS has fewer: list each region whose clusters to cover once")
     if len(set(listed)) != len(listed):
         raise ValueError("a region is listed more than once; list each once")
     return listed
@@ -85,12 +92,6 @@ def check_organization_id(value: str) -> str:
             "`aws organizations describe-organization --query Organization.Id` shows it"
         )
     return value
-
-
-def failure_statement_id(region: str) -> str:
-    """The StatementId of the permission that lets ``region``'s failure topic invoke the function (AddPermission:
-    1 to 100 of [a-zA-Z0-9-_], unique in the function's policy, as a Region is among its failure topics)."""
-    return f"forwarding-{region}"
 
 
 def looked_up_organization_id() -> pulumi.Output[str]:
@@ -243,8 +244,19 @@ def member_template(*, service_events: bool, retry_attempts: int, max_event_age_
     }
 
 
+# Lambda Developer Guide, "Using Lambda with Amazon SQS": set the queue's visibility timeout to at least six times
+# the function's timeout; and a redrive policy, so that a message the function keeps failing on is not retried
+# forever: after this many receives it moves to the logger's failed-events queue, whose alarm tells on-call.
+VISIBILITY_TIMEOUT_FACTOR = 6
+RELAY_MAX_RECEIVES = 5
+# Up to ten alarm notifications per invocation; each one that could not be sent is reported alone
+# (ReportBatchItemFailures) and comes back, the others are not sent twice.
+RELAY_BATCH_SIZE = 10
+
+
 class CentralSide:
-    """The central bus and its policy, the member StackSet with its instances, and the failure topics."""
+    """The central bus and its policy, the member StackSet with its instances, and the failure topics with who
+    reads them."""
 
     def __init__(
         self,
@@ -254,8 +266,10 @@ class CentralSide:
         organizational_unit_ids: Sequence[str],
         regions: Sequence[str],
         template: Mapping[str, Any],
-        function_name: pulumi.Output[str],
-        function_arn: pulumi.Output[str],
+        function: aws.lambda_.Function,
+        function_timeout_seconds: int,
+        role: aws.iam.Role,
+        failed_events_queue: aws.sqs.Queue | None,
         relay: bool,
         alert_email: pulumi.Input[str] | None,
         tags: Mapping[str, str],
@@ -271,13 +285,26 @@ class CentralSide:
             policy=pulumi.Output.all(self.bus.arn, organization_id).apply(lambda at: central_bus_policy(*at)),
             opts=child,
         )
-        self.failure_topic_name = function_name.apply(lambda function: f"{function}-forwarding")
+        self.failure_topic_name = function.name.apply(lambda function_name: f"{function_name}-forwarding")
+        self.relay_queue = (
+            self._relay_queue(
+                name,
+                regions,
+                function=function,
+                function_timeout_seconds=function_timeout_seconds,
+                role=role,
+                failed_events_queue=failed_events_queue,
+                tags=tags,
+                parent=parent,
+            )
+            if relay
+            else None
+        )
         self.failure_topics = [
             self._failure_topic(
                 name,
                 region,
                 organization_id=organization_id,
-                reader=(function_name, function_arn) if relay else None,
                 alert_email=alert_email,
                 tags=tags,
                 parent=parent,
@@ -318,20 +345,74 @@ class CentralSide:
             for region in regions
         ]
 
+    def _relay_queue(
+        self,
+        name: str,
+        regions: Sequence[str],
+        *,
+        function: aws.lambda_.Function,
+        function_timeout_seconds: int,
+        role: aws.iam.Role,
+        failed_events_queue: aws.sqs.Queue | None,
+        tags: Mapping[str, str],
+        parent: pulumi.Resource,
+    ) -> aws.sqs.Queue:
+        """The queue every Region's failure topic sends to, its one-statement policy, and the function reading it."""
+        child = pulumi.ResourceOptions(parent=parent)
+        redrive = (
+            failed_events_queue.arn.apply(
+                lambda arn: json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": RELAY_MAX_RECEIVES})
+            )
+            if failed_events_queue is not None
+            else None
+        )
+        queue = aws.sqs.Queue(
+            f"{name}-forwarding",
+            message_retention_seconds=DEAD_LETTER_RETENTION_SECONDS,
+            visibility_timeout_seconds=VISIBILITY_TIMEOUT_FACTOR * function_timeout_seconds,
+            sqs_managed_sse_enabled=True,
+            redrive_policy=redrive,
+            tags=dict(tags),
+            opts=child,
+        )
+        self.relay_queue_policy = aws.sqs.QueuePolicy(
+            f"{name}-forwarding-policy",
+            queue_url=queue.url,
+            policy=pulumi.Output.all(queue.arn, self.failure_topic_name).apply(
+                lambda at: failure_queue_policy(at[0], at[1], regions)
+            ),
+            opts=child,
+        )
+        reads = aws.iam.RolePolicy(
+            f"{name}-read-forwarding",
+            role=role.id,
+            policy=queue.arn.apply(relay_queue_read_policy),
+            opts=child,
+        )
+        aws.lambda_.EventSourceMapping(
+            f"{name}-forwarding-relay",
+            event_source_arn=queue.arn,
+            function_name=function.arn,
+            batch_size=RELAY_BATCH_SIZE,
+            function_response_types=["ReportBatchItemFailures"],
+            # Lambda checks the role can read the queue when the mapping is created.
+            opts=pulumi.ResourceOptions(parent=parent, depends_on=[reads]),
+        )
+        return queue
+
     def _failure_topic(
         self,
         name: str,
         region: str,
         *,
         organization_id: pulumi.Input[str],
-        reader: tuple[pulumi.Output[str], pulumi.Output[str]] | None,
         alert_email: pulumi.Input[str] | None,
         tags: Mapping[str, str],
         parent: pulumi.Resource,
     ) -> aws.sns.Topic:
-        """The region's failure topic and its policy, and who reads it: the function (``reader``: its name and
-        ARN), subscribed in the topic's region as SNS requires ("Sending Amazon SNS messages to an Amazon SQS queue
-        or AWS Lambda function in a different Region", SNS Developer Guide), or else on-call's email."""
+        """The region's failure topic and its policy, and who reads it: the relay queue, subscribed in the topic's
+        Region as SNS requires ("Sending Amazon SNS messages to an Amazon SQS queue or AWS Lambda function in a
+        different Region", SNS Developer Guide), or else on-call's email."""
         provider = aws.Provider(f"{name}-{region}", region=region, opts=pulumi.ResourceOptions(parent=parent))
         in_region = pulumi.ResourceOptions(parent=parent, provider=provider)
         topic = aws.sns.Topic(
@@ -343,26 +424,17 @@ class CentralSide:
             policy=pulumi.Output.all(topic.arn, organization_id).apply(lambda at: failure_topic_policy(*at)),
             opts=in_region,
         )
-        if reader is not None:
-            function_name, function_arn = reader
-            # Only this topic may invoke through this statement; an opt-in Region's topic comes from its own SNS
-            # principal (iam_policies.sns_principal).
-            permission = aws.lambda_.Permission(
-                f"{name}-forwarding-{region}-invoke",
-                # Short, so that a statement per Region keeps the function's policy under its 20 KB.
-                statement_id=failure_statement_id(region),
-                function=function_name,
-                action="lambda:InvokeFunction",
-                principal=function_arn.apply(lambda arn: sns_principal(region, arn.split(":")[3])),
-                source_arn=topic.arn,
-                opts=pulumi.ResourceOptions(parent=parent),
-            )
+        if self.relay_queue is not None:
+            # The queue's owner subscribes it, so no confirmation is needed (SNS Developer Guide, "Fanout to
+            # Amazon SQS queues"); the queue admits the topic before the first alarm.
             aws.sns.TopicSubscription(
                 f"{name}-forwarding-{region}-relay",
                 topic=topic.arn,
-                protocol="lambda",
-                endpoint=function_arn,
-                opts=pulumi.ResourceOptions.merge(in_region, pulumi.ResourceOptions(depends_on=[permission])),
+                protocol="sqs",
+                endpoint=self.relay_queue.arn,
+                opts=pulumi.ResourceOptions.merge(
+                    in_region, pulumi.ResourceOptions(depends_on=[self.relay_queue_policy])
+                ),
             )
         elif alert_email:
             aws.sns.TopicSubscription(

@@ -59,10 +59,10 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
     not be sent (handler/notify.py): the record is logged first, then the invocation fails, so that Lambda
     retries and in the end parks the event in the failed-events queue.
     """
-    if isinstance(event, dict) and "Records" in event:  # SNS, not ECS: a member's forwarding alarm
-        from .member_failure import is_sns_event  # noqa: PLC0415 - only SNS invocations pay for it
+    if isinstance(event, dict) and "Records" in event:  # the relay queue, not ECS: members' forwarding alarms
+        from .member_failure import is_relay_event  # noqa: PLC0415 - only the relay queue's invocations pay for it
 
-        if is_sns_event(event):
+        if is_relay_event(event):
             return relay_alarms(event, context)
     summary = safe_summary(event, home_of(context))
     # Decided before a copy loses its verdict: a copy counts in no metric, but it may still have to send the
@@ -87,31 +87,43 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
     return {"level": logging.getLevelName(summary.level), "message": summary.message, **summary.fields}
 
 
-def relay_alarms(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    """One record per SNS record, and for each member alarm that went to ALARM one message to on-call.
+def relay_alarms(event: dict[str, Any], context: Any = None) -> dict[str, list[dict[str, str]]]:
+    """One record per queue message, and for each member alarm that went to ALARM one message to on-call.
 
-    As for ECS events, only a message that could not be sent raises (after every record is logged), so that
-    Lambda retries and in the end parks the invocation in the failed-events queue.
+    A message that could not be sent is reported back by its messageId (ReportBatchItemFailures: "Implementing
+    partial batch responses", Lambda Developer Guide), so the queue hands it over again and the others are not
+    sent twice; after the queue's receive limit it moves to the failed-events queue. Only a failure of a record
+    without a messageId fails the whole batch: the queue then returns all of it.
     """
-    from .member_failure import alarm_of, failure_notice, record_of  # noqa: PLC0415 - loaded by the caller
+    from .member_failure import alarm_of, failure_notice, notification_of, record_of  # noqa: PLC0415 - the caller's
 
     notices = []
-    logged = []
     for record in event["Records"]:
-        sns = record.get("Sns")
-        alarm = alarm_of(record)
-        level, message, fields = record_of(alarm, sns.get("TopicArn") if isinstance(sns, dict) else None)
+        notification = notification_of(record)
+        alarm = alarm_of(notification)
+        level, message, fields = record_of(alarm, notification.get("TopicArn") if notification else None)
         emit(level, message, fields)
-        logged.append({"level": logging.getLevelName(level), "message": message, **fields})
         notice = failure_notice(alarm) if alarm is not None else None
         if notice is not None:
-            notices.append(notice)
+            notices.append((record.get("messageId"), notice))
+    failures = []
     if notices and os.environ.get("NOTIFY_TOPIC_ARN"):
         from .notify import send  # noqa: PLC0415 - only alarms that notify pay for it (and for boto3)
 
-        for notice in notices:
-            send(notice, context)
-    return {"records": logged}
+        for message_id, notice in notices:
+            try:
+                send(notice, context)
+            except Exception as error:
+                if not isinstance(message_id, str) or not message_id:
+                    raise
+                emit(
+                    logging.WARNING,
+                    "message to on-call not sent; the relay queue hands the alarm over again",
+                    {"messageId": message_id, "error": type(error).__name__},
+                )
+                failures.append({"itemIdentifier": message_id})
+    # The response holds nothing but the failures, in the syntax Lambda reads (the records are in the log).
+    return {"batchItemFailures": failures}
 
 
 def wants_message(fields: dict[str, Any]) -> bool:

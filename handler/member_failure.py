@@ -1,11 +1,12 @@
 """A member account that cannot forward its ECS events: the CloudWatch alarm on its dead-letter queue, made one
 readable message to on-call.
 
-In organisation mode each member's alarm notifies the central account's failure topic of its Region, and the
-function is that topic's subscriber (an SNS topic cannot subscribe to another topic): SNS invokes it with an event
-of ``Records``, each ``Sns.Message`` the alarm's JSON notification (AlarmName, AWSAccountId, NewStateValue,
-NewStateReason, StateChangeTime, AlarmArn, Trigger.Dimensions). What is read here never raises on the shape:
-a record that is not an alarm notification is logged as such and sends nothing.
+In organisation mode each member's alarm notifies the central account's failure topic of its Region, and every
+failure topic sends to one queue of the central account (an SNS topic cannot subscribe to another topic), which
+the function reads: Lambda's event source mapping invokes it with an event of ``Records``, each ``body`` SNS's
+notification, whose ``Message`` is the alarm's JSON (AlarmName, AWSAccountId, NewStateValue, NewStateReason,
+StateChangeTime, AlarmArn, Trigger.Dimensions). What is read here never raises on the shape: a record that is not
+an alarm notification is logged as such and sends nothing.
 """
 
 from __future__ import annotations
@@ -17,9 +18,12 @@ from typing import Any
 from .notify import Notice, console_host
 from .parse import clip
 
-# SNS invokes Lambda with {"Records": [{"EventSource": "aws:sns", "Sns": {...}}]} ("Invoking Lambda functions with
-# Amazon SNS notifications", Lambda Developer Guide).
-SNS_EVENT_SOURCE = "aws:sns"
+# Lambda reads a queue with {"Records": [{"messageId": ..., "eventSource": "aws:sqs", "body": ...}]} ("Using
+# Lambda with Amazon SQS", Lambda Developer Guide). A subscription without raw message delivery puts SNS's
+# notification in the body: {"Type": "Notification", "TopicArn": ..., "Message": ...} (SNS Developer Guide,
+# "Amazon SNS raw message delivery").
+SQS_EVENT_SOURCE = "aws:sqs"
+NOTIFICATION_TYPE = "Notification"
 KIND = "forwarding"
 # The alarm's reason is CloudWatch's sentence ("Threshold Crossed: 1 datapoint [3.0 ...]"): a line, not a page.
 REASON_LIMIT = 300
@@ -35,20 +39,34 @@ REPLAY = (
 )
 
 
-def is_sns_event(event: Any) -> bool:
-    """Whether ``event`` is SNS invoking the function (every record from SNS), not an ECS event."""
+def is_relay_event(event: Any) -> bool:
+    """Whether ``event`` is Lambda handing over the relay queue's messages (every record from SQS), not an ECS
+    event."""
     records = event.get("Records") if isinstance(event, dict) else None
     return (
         isinstance(records, list)
         and bool(records)
-        and all(isinstance(record, dict) and record.get("EventSource") == SNS_EVENT_SOURCE for record in records)
+        and all(isinstance(record, dict) and record.get("eventSource") == SQS_EVENT_SOURCE for record in records)
     )
 
 
-def alarm_of(record: dict[str, Any]) -> dict[str, Any] | None:
-    """The alarm notification an SNS record carries, or None if it carries none."""
-    sns = record.get("Sns")
-    message = sns.get("Message") if isinstance(sns, dict) else None
+def notification_of(record: dict[str, Any]) -> dict[str, Any] | None:
+    """The SNS notification a queue record carries, or None if it carries none."""
+    body = record.get("body")
+    if not isinstance(body, str):
+        return None
+    try:
+        notification = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(notification, dict) or notification.get("Type") != NOTIFICATION_TYPE:
+        return None
+    return notification
+
+
+def alarm_of(notification: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The alarm an SNS notification carries, or None if it carries none."""
+    message = notification.get("Message") if notification is not None else None
     if not isinstance(message, str):
         return None
     try:
@@ -89,12 +107,12 @@ def queue_of(alarm: dict[str, Any]) -> str | None:
 
 
 def record_of(alarm: dict[str, Any] | None, topic_arn: Any) -> tuple[int, str, dict[str, Any]]:
-    """(level, message, fields) of the log record for one SNS record."""
+    """(level, message, fields) of the log record for one queue record."""
     if alarm is None:
         topic = topic_arn if isinstance(topic_arn, str) else None
         return (
             logging.WARNING,
-            "SNS message that is not a CloudWatch alarm notification; nothing sent",
+            "relay queue message that is not a CloudWatch alarm notification; nothing sent",
             {"topicArn": topic},
         )
     _, account, region = where_from(alarm)

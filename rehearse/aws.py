@@ -150,6 +150,10 @@ def queue(rehearsal: Rehearsal, resource: Registered) -> None:
     attributes = {"MessageRetentionPeriod": str(inputs["messageRetentionSeconds"])}
     if inputs.get("sqsManagedSseEnabled") is not None:
         attributes["SqsManagedSseEnabled"] = str(inputs["sqsManagedSseEnabled"]).lower()
+    if inputs.get("visibilityTimeoutSeconds") is not None:
+        attributes["VisibilityTimeout"] = str(inputs["visibilityTimeoutSeconds"])
+    if inputs.get("redrivePolicy"):
+        attributes["RedrivePolicy"] = inputs["redrivePolicy"]  # moto refuses a target queue it does not hold
     sqs = rehearsal.client("sqs")
     url = sqs.create_queue(QueueName=resource.outputs["name"], Attributes=attributes, tags=inputs.get("tags") or {})
     arn = sqs.get_queue_attributes(QueueUrl=url["QueueUrl"], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -500,6 +504,81 @@ def log_delivery(rehearsal: Rehearsal, resource: Registered) -> None:
     )
 
 
+# What the mapping's role must be allowed on the queue (Lambda Developer Guide, "Using Lambda with Amazon SQS":
+# execution role permissions); CreateEventSourceMapping fails without them.
+QUEUE_READER_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+
+
+def event_source_mapping(rehearsal: Rehearsal, resource: Registered) -> None:
+    """What CreateEventSourceMapping checks for a queue, checked here; the mapping itself is not created.
+
+    moto's mapping would invoke the function on every SendMessage through its Docker runner, which this machine
+    has not; the rehearsal plays Lambda's poller itself (rehearse/org_play.py). Lambda refuses a mapping whose
+    queue's visibility timeout is shorter than the function's timeout, and one whose role cannot read the queue
+    ("Using Lambda with Amazon SQS"), so both are checked against what moto holds, and so is that the queue is in
+    the function's Region, which the same page requires.
+    """
+    inputs = rehearsal.resolve(resource.inputs)
+    queue_arn, function_name = inputs["eventSourceArn"], inputs["functionName"]
+    sqs, lambda_client, iam = rehearsal.client("sqs"), rehearsal.client("lambda"), rehearsal.client("iam")
+    url = sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[-1])["QueueUrl"]
+    visibility = int(
+        sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])["Attributes"]["VisibilityTimeout"]
+    )
+    configuration = lambda_client.get_function_configuration(FunctionName=function_name)
+    if queue_arn.split(":")[3] != configuration["FunctionArn"].split(":")[3]:
+        raise api_model.ModelViolation(
+            f"Lambda would refuse CreateEventSourceMapping: the queue {queue_arn} is not in the function's Region "
+            '("The Lambda function and the Amazon SQS queue must be in the same AWS Region")'
+        )
+    if visibility < configuration["Timeout"]:
+        raise api_model.ModelViolation(
+            f"Lambda would refuse CreateEventSourceMapping: the queue's visibility timeout {visibility} s is less than "
+            f"the function's timeout {configuration['Timeout']} s"
+        )
+    role_name = configuration["Role"].rsplit("/", 1)[-1]
+    allowed = {
+        action
+        for policy in iam.list_role_policies(RoleName=role_name)["PolicyNames"]
+        for statement in _statements(iam.get_role_policy(RoleName=role_name, PolicyName=policy)["PolicyDocument"])
+        if statement.get("Effect") == "Allow" and queue_arn in _listed(statement.get("Resource"))
+        for action in _listed(statement.get("Action"))
+    }
+    missing = [action for action in QUEUE_READER_ACTIONS if action not in allowed]
+    if missing:
+        raise api_model.ModelViolation(
+            f"Lambda would refuse CreateEventSourceMapping: role {role_name} may not {', '.join(missing)} "
+            f"on {queue_arn}"
+        )
+    rehearsal.check_only(
+        resource,
+        "lambda",
+        "CreateEventSourceMapping",
+        {
+            "EventSourceArn": queue_arn,
+            "FunctionName": function_name,
+            "BatchSize": inputs["batchSize"],
+            "FunctionResponseTypes": inputs["functionResponseTypes"],
+        },
+        "moto's event source mapping invokes the function through Docker on every message; the call was checked "
+        "against the API model, the queue's visibility timeout and the role's policies, and the rehearsal polls the "
+        "queue and invokes the function itself",
+    )
+
+
+def _statements(document: Any) -> list[dict[str, Any]]:
+    """A policy document's statements, whether boto3 gives it parsed or as (URL-encoded) JSON."""
+    if isinstance(document, str):
+        from urllib.parse import unquote  # noqa: PLC0415 - only for documents given as text
+
+        document = json.loads(unquote(document))
+    return [statement for statement in _listed(document.get("Statement")) if isinstance(statement, dict)]
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
 def _tags_map(inputs: dict[str, Any]) -> dict[str, Any]:
     return {"tags": inputs["tags"]} if inputs.get("tags") else {}
 
@@ -532,6 +611,7 @@ HANDLERS: dict[str, Handler] = {
     "aws:cloudwatch/logDeliverySource:LogDeliverySource": log_delivery_source,
     "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination": log_delivery_destination,
     "aws:cloudwatch/logDelivery:LogDelivery": log_delivery,
+    "aws:lambda/eventSourceMapping:EventSourceMapping": event_source_mapping,
 }
 
 

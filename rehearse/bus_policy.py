@@ -28,11 +28,14 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Principal:
-    """Who calls: an IAM role's ARN, its account, and its account's organisation (None outside any)."""
+    """Who calls: an IAM role's ARN, its account, and its account's organisation (None outside any); or a service
+    principal (``service``, e.g. sns.amazonaws.com) acting for the resource ``source_arn``."""
 
     arn: str
     account: str
     organization_id: str | None
+    service: bool = False
+    source_arn: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,13 +58,15 @@ def _like(pattern: str, value: str) -> bool:
 
 
 def _context(principal: Principal) -> dict[str, str]:
+    if principal.service:  # aws:SourceArn: the resource the service acts for (IAM User Guide, as above)
+        return {"aws:SourceArn": principal.source_arn} if principal.source_arn else {}
     keys = {"aws:PrincipalAccount": principal.account, "aws:PrincipalArn": principal.arn}
     if principal.organization_id is not None:
         keys["aws:PrincipalOrgID"] = principal.organization_id
     return keys
 
 
-KNOWN_KEYS = {"aws:PrincipalAccount", "aws:PrincipalArn", "aws:PrincipalOrgID"}
+KNOWN_KEYS = {"aws:PrincipalAccount", "aws:PrincipalArn", "aws:PrincipalOrgID", "aws:SourceArn"}
 
 
 def _equals(wanted: str, given: str) -> bool:
@@ -91,9 +96,11 @@ def _names_principal(statement: Mapping[str, Any], principal: Principal) -> bool
         return True
     if named == "*":
         return True
-    if not isinstance(named, Mapping) or set(named) - {"AWS"}:
+    if not isinstance(named, Mapping) or set(named) - {"AWS", "Service"}:
         raise UnreadablePolicy(f"Principal {named!r} is not evaluated here")
-    for entry in _listed(named["AWS"]):
+    if principal.service:
+        return principal.arn in _listed(named.get("Service", []))
+    for entry in _listed(named.get("AWS", [])):
         if entry in ("*", principal.arn, principal.account, f"arn:aws:iam::{principal.account}:root"):
             return True
     return False
@@ -149,6 +156,18 @@ def decide(
     admitted = " or ".join(_admitted_organizations(resource_policy)) or "no organisation"
     elsewhere = f", but of {principal.organization_id}" if principal.organization_id else ""
     return Decision(False, f"account {principal.account} is not in organisation {admitted}{elsewhere}")
+
+
+def decide_for_service(*, service: str, source_arn: str, action: str, resource: str, resource_policy: str) -> Decision:
+    """Whether the service principal ``service``, acting for ``source_arn``, may do ``action`` on ``resource``: a
+    service principal has no identity policy, so the resource's policy alone decides."""
+    principal = Principal(service, "", None, service=True, source_arn=source_arn)
+    effects = _effects(resource_policy, principal, action, resource)
+    if "Deny" in effects:
+        return Decision(False, f"an explicit Deny of {action} applies to {service} for {source_arn}")
+    if "Allow" in effects:
+        return Decision(True, f"the policy of {resource} admits {service} for {source_arn} (aws:SourceArn)")
+    return Decision(False, f"the policy of {resource} admits no {service} for {source_arn}")
 
 
 def _admitted_organizations(policy: str | None) -> list[str]:

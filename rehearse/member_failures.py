@@ -3,17 +3,18 @@
 EventBridge parks an event it could not deliver in the target's dead-letter queue after its retries; moto's
 bus-to-bus forward never fails, so the rehearsal sends the event there itself, with the attributes EventBridge
 adds (EventBridge User Guide, "Using dead-letter queues to process undelivered events"). CloudWatch would then
-notify the alarm's topic; moto sends no alarm notifications and invokes no function from SNS, so the rehearsal
-writes the notification in CloudWatch's format (AWS's sample in aws/aws-lambda-go,
-events/testdata/cloudwatch-alarm-sns-payload-single-metric.json) and invokes the function subscribed to the topic,
-as moto holds the subscription, with SNS's Lambda event ("Invoking Lambda functions with Amazon SNS
-notifications", Lambda Developer Guide).
+notify the alarm's topic; moto sends no alarm notifications, so the rehearsal writes the notification in
+CloudWatch's format (AWS's sample in aws/aws-lambda-go, events/testdata/cloudwatch-alarm-sns-payload-single-
+metric.json) and publishes it to the topic. moto's SNS delivers it to the relay queue the topic's subscription
+names (in the queue's Region), once the queue's stored policy, evaluated by rehearse/bus_policy.py, admits the
+topic. moto's event source mapping would invoke the function through Docker, so the rehearsal polls the queue as
+Lambda's poller does and invokes the function with Lambda's SQS event ("Using Lambda with Amazon SQS"), deleting
+the messages it does not report back as failures.
 """
 
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -81,31 +82,79 @@ def alarm_notification(stack: MemberStack, state: AlarmState, at: datetime) -> d
     }
 
 
-def function_subscription(topic_arn: str, function_arn: str, central_account: str, region: str) -> str | None:
-    """The subscription of the function to the member region's failure topic, as moto holds it; None if none."""
+def relay_queue_of(topic_arn: str, central_account: str, region: str) -> str | None:
+    """The queue the member region's failure topic sends to, as moto holds the subscription; None if none."""
     with as_account(central_account):
         sns = boto3.client("sns", region_name=region)
         subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
-    found = [s for s in subscriptions if s["Protocol"] == "lambda" and s["Endpoint"] == function_arn]
-    return str(found[0]["SubscriptionArn"]) if found else None
+    found = [s["Endpoint"] for s in subscriptions if s["Protocol"] == "sqs"]
+    return str(found[0]) if len(found) == 1 else None
 
 
-def sns_event(topic_arn: str, subscription_arn: str, notification: dict[str, Any], at: datetime) -> dict[str, Any]:
-    """SNS invoking a function with one message."""
-    return {
-        "Records": [
-            {
-                "EventSource": "aws:sns",
-                "EventVersion": "1.0",
-                "EventSubscriptionArn": subscription_arn,
-                "Sns": {
-                    "Type": "Notification",
-                    "MessageId": str(uuid.uuid4()),
-                    "TopicArn": topic_arn,
-                    "Subject": f'ALARM: "{notification["AlarmName"]}" in {notification["Region"]}',
-                    "Message": json.dumps(notification),
-                    "Timestamp": at.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-                },
-            }
-        ]
-    }
+def publish_alarm(topic_arn: str, queue_arn: str, notification: dict[str, Any], central_account: str) -> str:
+    """CloudWatch's notification to the failure topic, if the relay queue's stored policy lets the topic send
+    there (AssertionError if not: SNS's delivery would fail); what admitted it."""
+    from components.iam_policies import sns_principal  # noqa: PLC0415 - the program's own rule for the principal
+
+    from .bus_policy import decide_for_service  # noqa: PLC0415
+
+    topic_region, queue_region = topic_arn.split(":")[3], queue_arn.split(":")[3]
+    with as_account(central_account):
+        sqs = boto3.client("sqs", region_name=queue_region)
+        url = sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[-1])["QueueUrl"]
+        policy = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"].get("Policy", "")
+        decision = decide_for_service(
+            service=sns_principal(topic_region, queue_region),
+            source_arn=topic_arn,
+            action="sqs:SendMessage",
+            resource=queue_arn,
+            resource_policy=policy,
+        )
+        if not decision.allowed:
+            raise AssertionError(f"SNS could not deliver {topic_arn}'s alarm to {queue_arn}: {decision.why}")
+        boto3.client("sns", region_name=topic_region).publish(
+            TopicArn=topic_arn,
+            # SNS takes a subject of fewer than 100 characters (Publish); CloudWatch's is cut to fit.
+            Subject=f'ALARM: "{notification["AlarmName"]}" in {notification["Region"]}'[:99],
+            Message=json.dumps(notification),
+        )
+    return decision.why
+
+
+def poll(queue_arn: str, central_account: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """One receive from the relay queue as Lambda's poller makes it: the SQS event for the function, and each
+    message's receipt handle by messageId."""
+    region = queue_arn.split(":")[3]
+    with as_account(central_account):
+        sqs = boto3.client("sqs", region_name=region)
+        url = sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[-1])["QueueUrl"]
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])
+    records = [
+        {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": message.get("Attributes", {}),
+            "messageAttributes": {},
+            "md5OfBody": message["MD5OfBody"],
+            "eventSource": "aws:sqs",
+            "eventSourceARN": queue_arn,
+            "awsRegion": region,
+        }
+        for message in messages.get("Messages", [])
+    ]
+    return {"Records": records}, {record["messageId"]: record["receiptHandle"] for record in records}
+
+
+def settle(queue_arn: str, central_account: str, handles: dict[str, str], returned: Any) -> list[str]:
+    """What Lambda does with the function's answer: delete every message it did not report as failed; the
+    messageIds it reported (they stay in the queue for the next receive)."""
+    failures = returned.get("batchItemFailures") if isinstance(returned, dict) else None
+    failed = [str(item.get("itemIdentifier")) for item in failures or [] if isinstance(item, dict)]
+    with as_account(central_account):
+        sqs = boto3.client("sqs", region_name=queue_arn.split(":")[3])
+        url = sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[-1])["QueueUrl"]
+        for message_id, handle in handles.items():
+            if message_id not in failed:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=handle)
+    return failed

@@ -63,10 +63,11 @@ ORGANIZATION_NOTES = (
     *NOTES[2:],
     "members' alarms: each member's dead-letter alarm over its queue's depth in moto, by rehearse/metrics.py",
     "a member that cannot forward: moto's bus-to-bus forward never fails, so the rehearsal parked the refused event "
-    "in the member's dead-letter queue as EventBridge does after its retries; moto sends no alarm notifications "
-    "and invokes no function from SNS, so the rehearsal wrote the member alarm's notification in CloudWatch's "
-    "format and invoked the function subscribed to the member region's failure topic (the subscription as moto "
-    "holds it) with SNS's Lambda event",
+    "in the member's dead-letter queue as EventBridge does after its retries; moto sends no alarm notifications, "
+    "so the rehearsal wrote the member alarm's notification in CloudWatch's format and published it to the member "
+    "region's failure topic; moto's SNS put it in the relay queue once rehearse/bus_policy.py found the queue's "
+    "stored policy admits the topic; moto runs no event source mapping without Docker, so the rehearsal polled "
+    "the queue as Lambda does and invoked the function with Lambda's SQS event",
 )
 
 
@@ -323,17 +324,23 @@ def _route_from_member(played: OrgEvent, central: CentralBus) -> OrgDelivery:
 
 
 def _relay_member_alarm(stack: MemberStack, state: AlarmState, function: FunctionInMoto, central_account: str) -> None:
-    """The member alarm's notification, to the function subscribed to its topic (rehearse/member_failures.py)."""
+    """The member alarm's notification, through its topic and the relay queue, to the function
+    (rehearse/member_failures.py)."""
     from . import member_failures  # noqa: PLC0415 - it imports boto3
 
     (topic_arn,) = stack.alarm["AlarmActions"]
-    function_arn = str(function.function.function_arn)
-    subscription = member_failures.function_subscription(topic_arn, function_arn, central_account, stack.region)
-    if subscription is None:
-        raise AssertionError(f"the logger's function is not subscribed to {topic_arn}, the member alarm's topic")
-    at = datetime.now(UTC)
-    notification = member_failures.alarm_notification(stack, state, at)
-    function.invoke_unrouted(state.name, member_failures.sns_event(topic_arn, subscription, notification, at))
+    queue_arn = member_failures.relay_queue_of(topic_arn, central_account, stack.region)
+    if queue_arn is None:
+        raise AssertionError(f"no relay queue is subscribed to {topic_arn}, the member alarm's topic")
+    notification = member_failures.alarm_notification(stack, state, datetime.now(UTC))
+    member_failures.publish_alarm(topic_arn, queue_arn, notification, central_account)
+    event, handles = member_failures.poll(queue_arn, central_account)
+    if not handles:
+        raise AssertionError(f"the alarm published to {topic_arn} did not reach the relay queue {queue_arn}")
+    returned = function.invoke_unrouted(state.name, event)
+    failed = member_failures.settle(queue_arn, central_account, handles, returned)
+    if failed:
+        raise AssertionError(f"the function reported the relayed alarm as not sent: {failed}")
 
 
 def _summary(stack: MemberStack) -> MemberSummary:

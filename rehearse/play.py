@@ -269,12 +269,13 @@ class FunctionInMoto:
         self.lambda_points.append(Datapoint("AWS/Lambda", "Errors", float(bool(invocation.error)), dimensions, now))
         self._store(invocation.lines)
 
-    def invoke_unrouted(self, label: str, event: dict[str, Any]) -> None:
-        """An invocation no rule of the logger made (SNS relaying a member's alarm): its records go to the log
-        group, and the messages it sent are kept under ``label``."""
+    def invoke_unrouted(self, label: str, event: dict[str, Any]) -> Any:
+        """An invocation no rule of the logger made (the relay queue's poller handing over members' alarms): its
+        records go to the log group, and the messages it sent are kept under ``label``. What it returned."""
         invocation = self.function.invoke(event)
         self._store(invocation.lines)
         self.notifications += [{**message, "event": label} for message in read_inboxes(self.sqs, self.inboxes)]
+        return invocation.returned
 
     def _store(self, lines: Sequence[str]) -> None:
         if lines:

@@ -45,7 +45,7 @@ from typing import Any, Literal
 import botocore.session
 import parliament
 
-from components.iam_policies import eventbridge_invoke_statement, function_resource_policy, sns_invoke_statement
+from components.iam_policies import eventbridge_invoke_statement, function_resource_policy
 from rehearse.mocks import Registered, Run
 
 Kind = Literal["identity", "resource", "trust", "function"]
@@ -63,14 +63,17 @@ KNOWN_CONDITION_GAPS: Mapping[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
-def _lambda_statement_id_rule() -> tuple[re.Pattern[str], int]:
-    """AddPermission's StatementId as Lambda's API model constrains it: pattern and maximum length."""
+def _add_permission_rule(parameter: str) -> tuple[re.Pattern[str], int]:
+    """An AddPermission parameter as Lambda's API model constrains it: pattern and maximum length. botocore does
+    not check patterns before it sends a call, and moto does not check these, so the test bed does."""
     model = botocore.session.get_session().get_service_model("lambda")
-    member = model.operation_model("AddPermission").input_shape.members["StatementId"]
+    member = model.operation_model("AddPermission").input_shape.members[parameter]
     return re.compile(member.metadata["pattern"]), int(member.metadata["max"])
 
 
-LAMBDA_STATEMENT_ID, LAMBDA_STATEMENT_ID_MAX = _lambda_statement_id_rule()
+LAMBDA_STATEMENT_ID, LAMBDA_STATEMENT_ID_MAX = _add_permission_rule("StatementId")
+# No '*' in the Region or account of a SourceArn: its pattern takes a Region name or nothing there.
+LAMBDA_SOURCE_ARN, LAMBDA_SOURCE_ARN_MAX = _add_permission_rule("SourceArn")
 
 
 class NotLintable(Exception):
@@ -140,9 +143,7 @@ def _function_policies(run: Run, permissions: list[Registered]) -> list[Rendered
     statements: dict[str, list[dict[str, Any]]] = {}
     for permission in permissions:
         inputs = permission.inputs
-        principal = str(inputs.get("principal"))
-        by_sns = re.fullmatch(r"sns(\.[a-z0-9-]+)?\.amazonaws\.com", principal) is not None
-        if (principal != "events.amazonaws.com" and not by_sns) or "sourceArn" not in inputs:
+        if inputs.get("principal") != "events.amazonaws.com" or "sourceArn" not in inputs:
             raise NotLintable(
                 f"{permission.name}: how Lambda stores a permission for {inputs.get('principal')!r} without a rule's "
                 "sourceArn is not modelled; add its statement shape to components/iam_policies.py and here"
@@ -155,11 +156,7 @@ def _function_policies(run: Run, permissions: list[Registered]) -> list[Rendered
         function_arn = functions[0].outputs["arn"]
         # The provider names the statement after the resource (plus a random suffix) when the program sets none.
         statement_id = inputs.get("statementId") or permission.name
-        statement = (
-            sns_invoke_statement(statement_id, function_arn, inputs["sourceArn"], principal)
-            if by_sns
-            else eventbridge_invoke_statement(statement_id, function_arn, inputs["sourceArn"])
-        )
+        statement = eventbridge_invoke_statement(statement_id, function_arn, inputs["sourceArn"])
         statements.setdefault(function_arn, []).append(statement)
     return [
         Rendered(f"{FUNCTION} {arn} (resource-based policy)", "function", json.loads(function_resource_policy(listed)))
@@ -247,6 +244,17 @@ def _prepared(rendered: Rendered, problems: list[str]) -> list[dict[str, Any]]:
                 )
         if len(set(sids)) != len(sids):
             problems.append(f"{rendered.where}: duplicate statement ids {sids}")
+        for statement in statements:
+            source = statement.get("Condition", {}).get("ArnLike", {}).get("AWS:SourceArn")
+            if (
+                not isinstance(source, str)
+                or not LAMBDA_SOURCE_ARN.fullmatch(source)
+                or len(source) > LAMBDA_SOURCE_ARN_MAX
+            ):
+                problems.append(
+                    f"{rendered.where}: SourceArn {source!r} is not one AddPermission takes "
+                    f"({LAMBDA_SOURCE_ARN.pattern}, at most {LAMBDA_SOURCE_ARN_MAX})"
+                )
     return statements
 
 

@@ -1,19 +1,25 @@
 """A member account's forwarding alarm, relayed by the function: one readable message to on-call, in moto.
 
-In organisation mode the function subscribes to each member Region's failure topic (components/organization.py),
-so SNS invokes it with the members' CloudWatch alarm notifications; it logs one record for each and sends one
-message to the alarm topic (and the chat topic), kept single by the state table as the task messages are.
+In organisation mode every member Region's failure topic sends to one relay queue, which the function reads
+(components/organization.py), so Lambda invokes it with the members' CloudWatch alarm notifications; it logs one
+record for each and sends one message to the alarm topic (and the chat topic), kept single by the state table as
+the task messages are.
 
 AWS behaviour relied on, by page:
-- "Invoking Lambda functions with Amazon SNS notifications" (Lambda Developer Guide): the event is {"Records":
-  [{"EventSource": "aws:sns", "Sns": {"TopicArn", "Subject", "Message", ...}}]}, and SNS invokes asynchronously
-  (so a raise is retried by Lambda and in the end parked in the failed-events queue).
+- "Using Lambda with Amazon SQS" (Lambda Developer Guide): the event is {"Records": [{"messageId", "receiptHandle",
+  "body", "attributes", "eventSource": "aws:sqs", "eventSourceARN", "awsRegion", ...}]}.
+- "Amazon SNS raw message delivery" (SNS Developer Guide): without raw delivery the queue's message body is SNS's
+  notification JSON, {"Type": "Notification", "MessageId", "TopicArn", "Subject", "Message", "Timestamp", ...};
+  the test of the rehearsal takes the body moto's SNS writes into the queue.
+- "Implementing partial batch responses" (Lambda Developer Guide): with ReportBatchItemFailures the function
+  returns {"batchItemFailures": [{"itemIdentifier": messageId}]} for the messages to hand over again; the others
+  are deleted.
 - The alarm notification's JSON (AlarmName, AWSAccountId, NewStateValue, NewStateReason, StateChangeTime, Region
   as a display name, AlarmArn, Trigger.Dimensions as {"name", "value"}): AWS's own sample in aws/aws-lambda-go,
   events/testdata/cloudwatch-alarm-sns-payload-single-metric.json. moto does not send alarm notifications, so the
   tests write them in that shape.
-- "Amazon SNS message delivery retries" (SNS Developer Guide): delivery is at least once, so a copy must not send
-  a second message.
+- "Amazon SNS message delivery retries" (SNS Developer Guide) and SQS's at-least-once delivery: a copy must not
+  send a second message.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import boto3
 import pytest
-from test_notify import Aws, body_lines, run
+from test_notify import Aws, answered, body_lines, run
 
 from handler import member_failure, notify
 from rehearse.mocks import ACCOUNT, REGION
@@ -36,6 +42,7 @@ MEMBER_REGION = "us-east-1"
 QUEUE = "ecs-task-events-member-DeadLetters-1A2B3C4D5E6F"
 ALARM = "ecs-task-events-member-DeadLettersAlarm-9Z8Y7X6W5V4U"
 FAILURE_TOPIC = f"arn:aws:sns:{MEMBER_REGION}:{ACCOUNT}:ecs-task-events-function-b8f6f6f-forwarding"
+RELAY_QUEUE = f"arn:aws:sqs:{REGION}:{ACCOUNT}:ecs-task-events-forwarding-5d1e2f3"
 
 
 def alarm_notification(state: str = "ALARM", **changes: Any) -> dict[str, Any]:
@@ -65,22 +72,29 @@ def alarm_notification(state: str = "ALARM", **changes: Any) -> dict[str, Any]:
     return alarm | changes
 
 
-def sns_event(*messages: Any) -> dict[str, Any]:
-    """SNS invoking the function: one record per message (a dict is written as JSON, as CloudWatch does)."""
+def relay_event(*messages: Any) -> dict[str, Any]:
+    """Lambda handing over the relay queue's messages: one record per alarm notification (a dict is written as
+    JSON, as CloudWatch does), each in SNS's notification as the queue holds it."""
     return {
         "Records": [
             {
-                "EventSource": "aws:sns",
-                "EventVersion": "1.0",
-                "EventSubscriptionArn": f"{FAILURE_TOPIC}:0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b",
-                "Sns": {
-                    "Type": "Notification",
-                    "MessageId": f"95df01b4-ee98-5cb9-9903-4c221d41eb{index:02d}",
-                    "TopicArn": FAILURE_TOPIC,
-                    "Subject": f'ALARM: "{ALARM}" in US East (N. Virginia)',
-                    "Message": message if isinstance(message, str) else json.dumps(message),
-                    "Timestamp": "2026-12-02T01:25:12.400Z",
-                },
+                "messageId": f"059f36b4-87a3-44ab-83d2-661975830a{index:02d}",
+                "receiptHandle": f"AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a{index:02d}",
+                "body": json.dumps(
+                    {
+                        "Type": "Notification",
+                        "MessageId": f"95df01b4-ee98-5cb9-9903-4c221d41eb{index:02d}",
+                        "TopicArn": FAILURE_TOPIC,
+                        "Subject": f'ALARM: "{ALARM}" in US East (N. Virginia)',
+                        "Message": message if isinstance(message, str) else json.dumps(message),
+                        "Timestamp": "2026-12-02T01:25:12.400Z",
+                    }
+                ),
+                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1764638712400"},
+                "messageAttributes": {},
+                "eventSource": "aws:sqs",
+                "eventSourceARN": RELAY_QUEUE,
+                "awsRegion": REGION,
             }
             for index, message in enumerate(messages)
         ]
@@ -94,7 +108,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
 
 
 def test_a_members_alarm_becomes_one_message_naming_the_account_region_queue_and_what_to_do(aws: Aws) -> None:
-    records, raised = run(sns_event(alarm_notification()))
+    records, raised = run(relay_event(alarm_notification()))
     assert raised is None
     (record,) = records
     assert record["level"] == "ERROR"
@@ -125,7 +139,7 @@ def test_the_chat_channel_gets_the_alarm_in_the_chat_format(aws: Aws, monkeypatc
     inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     aws.sns.subscribe(TopicArn=chat, Protocol="sqs", Endpoint=inbox_arn)
     monkeypatch.setenv(notify.CHAT_TOPIC_ENV, chat)
-    _, raised = run(sns_event(alarm_notification()))
+    _, raised = run(relay_event(alarm_notification()))
     assert raised is None
     assert len(aws.messages()) == 1
     (delivered,) = sqs.receive_message(QueueUrl=inbox, MaxNumberOfMessages=10)["Messages"]
@@ -139,7 +153,7 @@ def test_the_chat_channel_gets_the_alarm_in_the_chat_format(aws: Aws, monkeypatc
 def test_a_second_delivery_of_the_same_alarm_sends_nothing_more(aws: Aws) -> None:
     """SNS delivers at least once, and Lambda retries: the alarm's state change is one message."""
     for _ in range(2):
-        _, raised = run(sns_event(alarm_notification()))
+        _, raised = run(relay_event(alarm_notification()))
         assert raised is None
     assert len(aws.messages()) == 1
 
@@ -157,13 +171,13 @@ def test_a_second_delivery_of_the_same_alarm_sends_nothing_more(aws: Aws) -> Non
     ],
     ids=["text", "broken JSON", "a list", "no state", "no name", "odd fields", "deeply nested"],
 )
-def test_an_sns_message_of_any_shape_is_logged_and_never_crashes(aws: Aws, message: str) -> None:
-    records, raised = run(sns_event(message))
+def test_an_alarm_message_of_any_shape_is_logged_and_never_crashes(aws: Aws, message: str) -> None:
+    records, raised = run(relay_event(message))
     assert raised is None
     (record,) = records
     messages = aws.messages()
     if record["level"] == "WARNING":
-        assert record["message"] == "SNS message that is not a CloudWatch alarm notification; nothing sent"
+        assert record["message"] == "relay queue message that is not a CloudWatch alarm notification; nothing sent"
         assert record["topicArn"] == FAILURE_TOPIC and messages == []
     else:  # an alarm whose ARN and queue cannot be read still reaches on-call, saying what it can
         assert record["level"] == "ERROR" and len(messages) == 1
@@ -173,12 +187,16 @@ def test_an_sns_message_of_any_shape_is_logged_and_never_crashes(aws: Aws, messa
 @pytest.mark.parametrize(
     "event",
     [
-        {"Records": [{"EventSource": "aws:sns"}]},
-        {"Records": [{"EventSource": "aws:sns", "Sns": "?"}]},
-        {"Records": [{"EventSource": "aws:sns", "Sns": {"Message": 3}}]},
+        {"Records": [{"eventSource": "aws:sqs"}]},
+        {"Records": [{"eventSource": "aws:sqs", "body": 3}]},
+        {"Records": [{"eventSource": "aws:sqs", "body": "{not json"}]},
+        {"Records": [{"eventSource": "aws:sqs", "body": json.dumps({"Type": "SubscriptionConfirmation"})}]},
+        {"Records": [{"eventSource": "aws:sqs", "body": json.dumps({"Type": "Notification", "Message": 3})}]},
+        {"Records": [{"eventSource": "aws:sqs", "body": json.dumps(["Notification"])}]},
     ],
+    ids=["no body", "a number", "broken JSON", "not a notification", "no message", "a list"],
 )
-def test_an_sns_record_without_a_message_is_logged_and_never_crashes(aws: Aws, event: dict[str, Any]) -> None:
+def test_a_queue_record_without_a_notification_is_logged_and_never_crashes(aws: Aws, event: dict[str, Any]) -> None:
     records, raised = run(event)
     assert raised is None
     assert [record["level"] for record in records] == ["WARNING"]
@@ -186,7 +204,7 @@ def test_an_sns_record_without_a_message_is_logged_and_never_crashes(aws: Aws, e
 
 
 def test_an_alarm_back_to_ok_is_logged_and_sends_nothing(aws: Aws) -> None:
-    records, raised = run(sns_event(alarm_notification("OK")))
+    records, raised = run(relay_event(alarm_notification("OK")))
     assert raised is None
     assert [(r["level"], r["message"]) for r in records] == [
         ("INFO", f"forwarding alarm of account {MEMBER} in {MEMBER_REGION} is OK")
@@ -194,26 +212,53 @@ def test_an_alarm_back_to_ok_is_logged_and_sends_nothing(aws: Aws) -> None:
     assert aws.messages() == []
 
 
-def test_a_message_that_cannot_be_sent_fails_the_invocation_after_the_record(
+def test_a_message_that_cannot_be_sent_is_handed_back_alone_after_its_record(
     aws: Aws, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A raise makes Lambda retry the SNS invocation, then park it in the failed-events queue (alarmed)."""
+    """Its messageId in batchItemFailures: the queue hands that message over again (after its receive limit, to
+    the failed-events queue, which is alarmed), and the alarm sent beside it is not sent twice."""
+    sent_topic = aws.sns.create_topic(Name="alerts")["TopicArn"]
+    monkeypatch.setenv(notify.TOPIC_ENV, sent_topic)
+    other = alarm_notification(AlarmArn=f"arn:aws:cloudwatch:{MEMBER_REGION}:777788889999:alarm:{ALARM}")
+    event = relay_event(alarm_notification(), other)
+    real_send = notify.send
+
+    def send_fails_for_the_first(notice: notify.Notice, context: Any = None) -> str:
+        if MEMBER in notice.subject:
+            raise RuntimeError("SNS throttled")
+        return real_send(notice, context)
+
+    monkeypatch.setattr(notify, "send", send_fails_for_the_first)
+    records, response, raised = answered(event)
+    assert raised is None
+    assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    assert [record["level"] for record in records] == ["ERROR", "ERROR", "WARNING"]
+    assert records[2]["messageId"] == event["Records"][0]["messageId"] and records[2]["error"] == "RuntimeError"
+    assert [message["Subject"].split()[4] for message in aws.messages()] == ["777788889999"]
+
+
+def test_a_failure_of_a_record_without_a_message_id_fails_the_whole_batch(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing names it to hand back alone, so the invocation fails and the queue returns the whole batch."""
     monkeypatch.setenv(notify.TOPIC_ENV, f"arn:aws:sns:{REGION}:{ACCOUNT}:no-such-topic")
-    records, raised = run(sns_event(alarm_notification()))
+    event = relay_event(alarm_notification())
+    del event["Records"][0]["messageId"]
+    records, raised = run(event)
     assert raised is not None
     assert [record["level"] for record in records] == ["ERROR"]
 
 
 def test_several_alarms_in_one_invocation_each_get_their_message(aws: Aws) -> None:
     other = alarm_notification(AlarmArn=f"arn:aws:cloudwatch:{MEMBER_REGION}:777788889999:alarm:{ALARM}")
-    records, raised = run(sns_event(alarm_notification(), other))
+    records, raised = run(relay_event(alarm_notification(), other))
     assert raised is None and len(records) == 2
     subjects = sorted(message["Subject"] for message in aws.messages())
     assert [subject.split()[4] for subject in subjects] == [MEMBER, "777788889999"]
 
 
-def test_an_ecs_event_is_not_taken_for_an_sns_one() -> None:
-    assert not member_failure.is_sns_event({"source": "aws.ecs", "detail-type": "ECS Task State Change"})
-    assert not member_failure.is_sns_event({"Records": []})
-    assert not member_failure.is_sns_event({"Records": [{"EventSource": "aws:sqs"}]})
-    assert member_failure.is_sns_event(sns_event(alarm_notification()))
+def test_an_ecs_event_is_not_taken_for_a_relay_one() -> None:
+    assert not member_failure.is_relay_event({"source": "aws.ecs", "detail-type": "ECS Task State Change"})
+    assert not member_failure.is_relay_event({"Records": []})
+    assert not member_failure.is_relay_event({"Records": [{"EventSource": "aws:sns"}]})
+    assert member_failure.is_relay_event(relay_event(alarm_notification()))

@@ -104,20 +104,26 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
 
 def run(event: dict[str, Any]) -> tuple[list[dict[str, Any]], BaseException | None]:
     """The handler on one event: the records it logged (even when it raised) and what it raised."""
+    records, _, raised = answered(event)
+    return records, raised
+
+
+def answered(event: dict[str, Any]) -> tuple[list[dict[str, Any]], Any, BaseException | None]:
+    """The handler on one event: the records it logged, what it returned (None if it raised) and what it raised."""
     stream = io.StringIO()
     output = logging.StreamHandler(stream)
     output.setFormatter(LambdaJsonFormatter(request_id=FakeContext.aws_request_id))
     logger = logging.getLogger(app.LOGGER_NAME)
     logger.addHandler(output)
     logger.setLevel(logging.INFO)
-    raised = None
+    raised = answer = None
     try:
-        app.handler(event, FakeContext())
+        answer = app.handler(event, FakeContext())
     except Exception as error:  # noqa: BLE001 - the test looks at it
         raised = error
     finally:
         logger.removeHandler(output)
-    return [json.loads(line) for line in stream.getvalue().splitlines() if line], raised
+    return [json.loads(line) for line in stream.getvalue().splitlines() if line], answer, raised
 
 
 def body_lines(message: dict[str, Any]) -> dict[str, str]:

@@ -243,3 +243,16 @@ def test_a_bad_organisation_setting_stops_it_with_the_value_and_the_override_tha
     said = capsys.readouterr().err
     assert "organizationId = 'o-BAD'" in said and "Fix: --config organizationId=o-a1b2c3d4e5" in said
     assert "Traceback" not in said
+
+
+def test_a_relay_queue_that_does_not_admit_the_topic_stops_the_alarm(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto's SNS delivers to any queue; the rehearsal evaluates the queue's stored policy as SNS's delivery would
+    be (rehearse/bus_policy.py), so a policy naming another topic fails the rehearsal instead of passing."""
+    from components import iam_policies, organization  # noqa: PLC0415
+
+    def other_topics_only(queue_arn: str, topic_name: str, regions: list[str]) -> str:
+        return iam_policies.failure_queue_policy(queue_arn, f"{topic_name}-other", regions)
+
+    monkeypatch.setattr(organization, "failure_queue_policy", other_topics_only)
+    with pytest.raises(AssertionError, match=r"SNS could not deliver .* admits no sns\.amazonaws\.com"):
+        main(["--organization", "--json"], out=io.StringIO())

@@ -198,61 +198,112 @@ def test_forwarding_failures_reach_a_central_topic_in_the_members_region(deploye
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 
 
-def test_the_function_reads_every_failure_topic_and_each_topic_alone_may_invoke_it(deployed: Run) -> None:
-    """A topic cannot subscribe to a topic, so the logger's function subscribes to each Region's failure topic and
-    passes each alarm on to the alarm topic (and the chat topic). SNS delivers to a Lambda function of another
-    Region, and the subscription is made in the topic's Region ("Sending Amazon SNS messages to an Amazon SQS queue
-    or AWS Lambda function in a different Region", SNS Developer Guide); the function's policy lets exactly that
-    topic invoke (AddPermission with SourceArn, "Tutorial: Using AWS Lambda with Amazon Simple Notification
-    Service", Lambda Developer Guide). The email is on the alarm topic, so it is not subscribed twice."""
-    function = deployed.one("aws:lambda/function:Function").outputs
+QUEUE = "aws:sqs/queue:Queue"
+QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
+MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
+
+
+def relay_queue_of(run: Run) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The relay queue's outputs and its policy's one statement."""
+    (mapping,) = run.of_type(MAPPING)
+    (queue,) = [q for q in run.of_type(QUEUE) if q.outputs["arn"] == mapping.inputs["eventSourceArn"]]
+    (policy,) = [p for p in run.of_type(QUEUE_POLICY) if p.inputs["queueUrl"] == queue.outputs["url"]]
+    (statement,) = json.loads(policy.inputs["policy"])["Statement"]
+    return queue.outputs, statement
+
+
+def test_every_failure_topic_sends_to_one_queue_the_function_reads(deployed: Run) -> None:
+    """A topic cannot subscribe to a topic, so every Region's failure topic sends to one queue in the stack's
+    Region, and the function reads it and passes each alarm on to the alarm topic (and the chat topic). SNS
+    delivers to an SQS queue of another Region, and the subscription is made in the topic's Region ("Sending Amazon
+    SNS messages to an Amazon SQS queue or AWS Lambda function in a different Region", SNS Developer Guide); the
+    queue's owner subscribes, so no confirmation is needed ("Fanout to Amazon SQS queues"). Lambda's event source
+    mapping reads the queue with the role's sqs:ReceiveMessage, DeleteMessage and GetQueueAttributes; the
+    queue's visibility timeout is at least six times the function's timeout ("Using Lambda with Amazon SQS").
+    The email is on the alarm topic, so it is not subscribed twice."""
+    function = deployed.one("aws:lambda/function:Function")
     topic_name = deployed.one(STACK_SET).inputs["parameters"]["FailureTopicName"]
     topics = {t.region: t.outputs["arn"] for t in deployed.of_type(TOPIC) if t.inputs.get("name") == topic_name}
     assert sorted(topics) == sorted([REGION, OTHER_REGION])
-    relays = [s for s in deployed.of_type(SUBSCRIPTION) if s.inputs["protocol"] == "lambda"]
+    queue, _ = relay_queue_of(deployed)
+    relays = [s for s in deployed.of_type(SUBSCRIPTION) if s.inputs["protocol"] == "sqs"]
     assert sorted((s.region, s.inputs["topic"]) for s in relays) == sorted(topics.items())
-    assert {s.inputs["endpoint"] for s in relays} == {function["arn"]}
-    sns_permissions = [p for p in deployed.of_type(PERMISSION) if p.inputs["principal"] != "events.amazonaws.com"]
-    assert sorted(p.inputs["sourceArn"] for p in sns_permissions) == sorted(topics.values())
-    for permission in sns_permissions:
-        assert permission.region == REGION  # the function's own Region
-        assert permission.inputs["principal"] == "sns.amazonaws.com"  # both Regions are enabled by default
-        assert permission.inputs["function"] == function["name"]
+    assert {s.inputs["endpoint"] for s in relays} == {queue["arn"]}
+    assert queue["arn"].split(":")[3] == REGION  # the function's own Region
+    (mapping,) = deployed.of_type(MAPPING)
+    assert mapping.inputs["functionName"] == function.outputs["arn"]
+    assert mapping.inputs["functionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert queue["visibilityTimeoutSeconds"] >= 6 * function.inputs["timeout"]
+    failed = deployed.outputs["failedEventsQueueUrl"]
+    (failed_arn,) = [q.outputs["arn"] for q in deployed.of_type(QUEUE) if q.outputs["url"] == failed]
+    assert json.loads(queue["redrivePolicy"])["deadLetterTargetArn"] == failed_arn
+    reads = [
+        statement
+        for policy in deployed.of_type("aws:iam/rolePolicy:RolePolicy")
+        for statement in json.loads(policy.inputs["policy"])["Statement"]
+        if any(action.startswith("sqs:Receive") for action in statement["Action"])
+    ]
+    assert reads == [
+        {
+            "Sid": "ReadForwardingFailures",
+            "Effect": "Allow",
+            "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+            "Resource": queue["arn"],
+        }
+    ]
+    # The function's own policy holds its rules' statement and nothing for the topics.
+    assert [p.inputs["principal"] for p in deployed.of_type(PERMISSION)] == ["events.amazonaws.com"]
     emails = [s for s in deployed.of_type(SUBSCRIPTION) if s.inputs["protocol"] == "email"]
     assert [s.inputs["topic"] for s in emails] == [deployed.outputs["alarmTopicArn"]]
 
 
+def test_the_queue_admits_every_failure_topic_and_no_other_sender(deployed: Run) -> None:
+    """One statement for every Region: aws:SourceArn, which SNS sets when it sends to a queue, matched with ArnLike
+    and '*' for the Region, which IAM checks component by component ("IAM JSON policy elements: Condition
+    operators"). No other topic name, no other account's topic of the same name, and no other service qualifies."""
+    queue, statement = relay_queue_of(deployed)
+    topic_name = deployed.one(STACK_SET).inputs["parameters"]["FailureTopicName"]
+    topics = [t.outputs["arn"] for t in deployed.of_type(TOPIC) if t.inputs.get("name") == topic_name]
+    assert statement["Principal"] == {"Service": "sns.amazonaws.com"}  # both Regions are enabled by default
+    assert (statement["Action"], statement["Resource"]) == ("sqs:SendMessage", queue["arn"])
+    (operator,) = statement["Condition"]
+    pattern = statement["Condition"]["ArnLike"]["aws:SourceArn"]
+    assert operator == "ArnLike" and all(admits(pattern, topic) for topic in topics)
+    assert admits(pattern, topics[0].replace(REGION, "ap-southeast-2").replace(OTHER_REGION, "ap-southeast-2"))
+    assert not admits(pattern, topics[0].replace(ACCOUNT, MEMBER))
+    assert not admits(pattern, f"{topics[0]}-other")
+    assert not admits(pattern, topics[0].replace(topic_name, "alerts"))
+
+
 def test_without_notifications_the_email_reads_the_failure_topics_itself() -> None:
     """The function publishes to the alarm topic only with notifications (its role may publish there only then);
-    without them, alertEmail subscribes to each failure topic."""
+    without them, alertEmail subscribes to each failure topic, and there is no relay queue."""
     run = run_program(organization_config(alertEmail="oncall@example.com", notifications="false"))
     topic_name = run.one(STACK_SET).inputs["parameters"]["FailureTopicName"]
     topics = sorted(t.outputs["arn"] for t in run.of_type(TOPIC) if t.inputs.get("name") == topic_name)
     emails = sorted(s.inputs["topic"] for s in run.of_type(SUBSCRIPTION) if s.inputs["protocol"] == "email")
     assert [topic for topic in emails if topic in topics] == topics
-    assert [s for s in run.of_type(SUBSCRIPTION) if s.inputs["protocol"] == "lambda"] == []
+    assert [s for s in run.of_type(SUBSCRIPTION) if s.inputs["protocol"] == "sqs"] == []
+    assert run.of_type(MAPPING) == []
     assert [p.inputs["principal"] for p in run.of_type(PERMISSION)] == ["events.amazonaws.com"]
 
 
-def test_an_opt_in_regions_topic_invokes_as_that_regions_sns_principal() -> None:
-    """SNS Developer Guide, "Prerequisites for integrating Amazon SNS with Lambda functions across regions": from an
-    opt-in Region (af-south-1) to a function of a Region enabled by default, the function's policy names
-    sns.af-south-1.amazonaws.com instead of sns.amazonaws.com."""
+def test_an_opt_in_regions_topic_sends_as_that_regions_sns_principal() -> None:
+    """SNS Developer Guide, "Sending Amazon SNS messages to an Amazon SQS queue or AWS Lambda function in a
+    different Region": from an opt-in Region (af-south-1) to a queue of a Region enabled by default, the queue's
+    policy names sns.af-south-1.amazonaws.com; the topic of the queue's own Region sends as sns.amazonaws.com."""
     run = run_program(organization_config(regions=[REGION, "af-south-1"]))
-    principals = {
-        p.inputs["sourceArn"].split(":")[3]: p.inputs["principal"]
-        for p in run.of_type(PERMISSION)
-        if p.inputs["principal"] != "events.amazonaws.com"
-    }
-    assert principals == {REGION: "sns.amazonaws.com", "af-south-1": "sns.af-south-1.amazonaws.com"}
+    _, statement = relay_queue_of(run)
+    assert statement["Principal"] == {"Service": ["sns.af-south-1.amazonaws.com", "sns.amazonaws.com"]}
 
 
 def test_a_stack_in_an_opt_in_region_cannot_hear_other_regions_failures() -> None:
-    """Same page: "AWS doesn't support cross-region delivery to Lambda from a region that is enabled by default to
-    an opt-in region", nor between two opt-in Regions; the stack says so before anything is created."""
+    """Same page: cross-region forwarding "from opt-in regions to other opt-in regions is not supported", and AWS
+    documents none into an opt-in Region from one enabled by default ("Prerequisites for integrating Amazon SNS with
+    Lambda functions across regions" refuses it for Lambda); the stack says so before anything is created."""
     config = organization_config(regions=["af-south-1", REGION]) | {"aws:region": "af-south-1"}
     message = config_error(config)
-    assert f"SNS does not deliver from {REGION} to a Lambda function in af-south-1" in message
+    assert f"SNS does not deliver from {REGION} to a queue in af-south-1" in message
     assert "pulumi config set notifications false" in message
 
 
@@ -383,37 +434,32 @@ def test_one_account_looks_nothing_up() -> None:
     assert mocks.lookups == []
 
 
-def test_the_function_policy_fits_lambdas_20_kb_with_a_failure_topic_in_every_region() -> None:
-    """The failure topics add one statement each to the function's policy, one per member Region. At their
-    longest (a 64-character function name, the longest partition, a 20-character Region with its own SNS
-    principal), beside the one EventBridge statement, the policy stays under Lambda's 20 KB ("Lambda quotas": a
-    function's resource-based policy) for as many Regions as memberRegions takes, which is more than the partition
-    has (botocore's endpoint data lists them); one more would not fit."""
+def test_no_policy_grows_with_the_member_regions() -> None:
+    """With a failure topic in every Region AWS lists for SNS (botocore's endpoint data, opt-in Regions among
+    them), the function's policy is still its one EventBridge statement, and the relay queue's one statement
+    stays within SQS's policy quotas (SQS Developer Guide, "Amazon SQS policy quotas": 8,192 bytes, 50
+    principals). memberRegions takes no more Regions than a policy can name."""
     import botocore.session  # noqa: PLC0415
 
     from components import iam_policies  # noqa: PLC0415
-    from components.organization import check_regions, failure_statement_id  # noqa: PLC0415
+    from components.organization import check_regions  # noqa: PLC0415
 
-    most = iam_policies.most_failure_topics(failure_statement_id)
-    assert most > len(botocore.session.get_session().get_available_regions("sns"))
-
-    def policy_bytes(count: int) -> int:
-        function_arn = iam_policies.LONGEST_FUNCTION_ARN
-        statements = [
-            iam_policies.eventbridge_invoke_statement(
-                iam_policies.LONGEST_STATEMENT_ID, function_arn, iam_policies.LONGEST_RULE_ARN
-            )
-        ]
-        for index in range(count):
-            region = f"{index:02d}" + "r" * 18
-            topic = f"arn:aws-us-gov:sns:{region}:{'1' * 12}:{'f' * 64}-forwarding"
-            principal = f"sns.{region}.amazonaws.com"
-            statement = iam_policies.sns_invoke_statement(failure_statement_id(region), function_arn, topic, principal)
-            statements.append(statement)
-        return len(iam_policies.function_resource_policy(statements).encode())
-
-    assert policy_bytes(most) <= iam_policies.MAX_FUNCTION_POLICY_BYTES < policy_bytes(most + 1)
-    regions = [f"eu-test{chr(97 + index // 26)}{chr(97 + index % 26)}-1" for index in range(most + 1)]
-    assert len(check_regions(regions[:-1])) == most
-    with pytest.raises(ValueError, match=f"{most + 1} regions; each adds its failure topic's statement"):
-        check_regions(regions)
+    regions = sorted(botocore.session.get_session().get_available_regions("sns"))
+    assert len(regions) > 30 and "af-south-1" in regions
+    queue = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{'q' * 80}"
+    policy = iam_policies.failure_queue_policy(queue, f"{'f' * 64}-forwarding", regions)
+    (statement,) = json.loads(policy)["Statement"]
+    assert len(policy.encode()) <= iam_policies.MAX_QUEUE_POLICY_BYTES
+    assert len(statement["Principal"]["Service"]) <= iam_policies.MAX_QUEUE_POLICY_PRINCIPALS
+    assert len(check_regions(regions)) == len(regions)
+    with pytest.raises(ValueError, match="51 regions"):
+        check_regions([f"eu-test{chr(97 + index // 26)}{chr(97 + index % 26)}-1" for index in range(51)])
+    two = run_program(organization_config())
+    every = run_program(
+        organization_config(regions=[region for region in regions if region.startswith(("eu-", "us-"))])
+    )
+    for run in (two, every):
+        assert [p.inputs["principal"] for p in run.of_type(PERMISSION)] == ["events.amazonaws.com"]
+    # The same one condition for 2 Regions or 20; only the opt-in Regions' principals are added.
+    conditions = [relay_queue_of(run)[1]["Condition"] for run in (two, every)]
+    assert conditions[0] == conditions[1]
