@@ -72,6 +72,9 @@ CLUSTER_ARN = re.compile(r"arn:[a-z-]+:ecs:[a-z]{2}(?:-[a-z]+)+-\d+:\d{12}:clust
 CLUSTER_ARN_PREFIX = re.compile(r"arn:[a-z-]+:ecs:[a-z]{2}(?:-[a-z]+)+-\d+:\d{12}:cluster/[A-Za-z0-9_-]*")
 # Deployment events have no detail.clusterArn; their resources hold the service ARN,
 # arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/SERVICE: a prefix up to 'CLUSTER/', or up to 'service/' (one account).
+# On a custom bus a rule sees only the events put there, and the logger's central bus admits its organisation
+# alone: there "every cluster (or service) of a Region" means every one of the organisation's accounts there.
+REGION_CLUSTERS_PREFIX = re.compile(r"arn:[a-z-]+:ecs:[a-z]{2}(?:-[a-z]+)+-\d+:")
 SERVICE_ARN_PREFIX = re.compile(r"arn:[a-z-]+:ecs:[a-z]{2}(?:-[a-z]+)+-\d+:\d{12}:service/(?:[A-Za-z0-9_-]{1,255}/)?")
 
 Check = Callable[[str, Mapping[str, Any]], list[str]]
@@ -218,20 +221,22 @@ def ecs_rules_filter_clusters(resource_type: str, props: Mapping[str, Any]) -> l
     if not isinstance(branches, list) or not branches:
         branches = [{}]
     common = {key: value for key, value in pattern.items() if key != "$or"}
+    custom_bus = props.get("eventBusName") not in (None, "", "default")
     problems: list[str] = []
     for branch in branches:
-        problems += _branch_problems({**common, **branch} if isinstance(branch, dict) else common)
+        problems += _branch_problems({**common, **branch} if isinstance(branch, dict) else common, custom_bus)
     return problems
 
 
-def _branch_problems(pattern: Mapping[str, Any]) -> list[str]:
+def _branch_problems(pattern: Mapping[str, Any], custom_bus: bool = False) -> list[str]:
     detail = pattern.get("detail")
     clusters = detail.get("clusterArn") if isinstance(detail, dict) else None
     if isinstance(clusters, list) and clusters:
         return [
             f"detail.clusterArn entry {entry!r} is neither a cluster ARN nor a prefix of one with the account"
+            + ("" if custom_bus else " (a Region's prefix alone is allowed only on a custom bus)")
             for entry in clusters
-            if not _cluster_matcher(entry)
+            if not _cluster_matcher(entry, custom_bus)
         ]
     resources = pattern.get("resources")
     if isinstance(resources, list) and resources:
@@ -242,7 +247,10 @@ def _branch_problems(pattern: Mapping[str, Any]) -> list[str]:
                 isinstance(entry, dict)
                 and list(entry) == ["prefix"]
                 and isinstance(entry["prefix"], str)
-                and SERVICE_ARN_PREFIX.fullmatch(entry["prefix"])
+                and (
+                    SERVICE_ARN_PREFIX.fullmatch(entry["prefix"])
+                    or (custom_bus and REGION_CLUSTERS_PREFIX.fullmatch(entry["prefix"]))
+                )
             )
         ]
     return [
@@ -251,11 +259,14 @@ def _branch_problems(pattern: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def _cluster_matcher(entry: Any) -> bool:
+def _cluster_matcher(entry: Any, custom_bus: bool = False) -> bool:
     if isinstance(entry, str):
         return CLUSTER_ARN.fullmatch(entry) is not None
     if isinstance(entry, dict) and list(entry) == ["prefix"] and isinstance(entry["prefix"], str):
-        return CLUSTER_ARN_PREFIX.fullmatch(entry["prefix"]) is not None
+        prefix = entry["prefix"]
+        return CLUSTER_ARN_PREFIX.fullmatch(prefix) is not None or (
+            custom_bus and REGION_CLUSTERS_PREFIX.fullmatch(prefix) is not None
+        )
     return False
 
 

@@ -188,6 +188,26 @@ BAD: dict[str, tuple[str, str, dict[str, Any], str]] = {
         },
         "not a prefix of service ARNs with the account",
     ),
+    "rule on the default bus with a Region's prefix of any account": (
+        "ecs-rules-filter-clusters",
+        validators.EVENT_RULE,
+        {
+            "eventBusName": "default",
+            "eventPattern": json.dumps(
+                {"source": ["aws.ecs"], "detail": {"clusterArn": [{"prefix": "arn:aws:ecs:eu-west-1:"}]}}
+            ),
+        },
+        "a Region's prefix alone is allowed only on a custom bus",
+    ),
+    "rule on a custom bus with a prefix without the Region": (
+        "ecs-rules-filter-clusters",
+        validators.EVENT_RULE,
+        {
+            "eventBusName": "central",
+            "eventPattern": json.dumps({"source": ["aws.ecs"], "detail": {"clusterArn": [{"prefix": "arn:aws:ecs:"}]}}),
+        },
+        "neither a cluster ARN nor a prefix of one",
+    ),
     "invalid pattern": (
         "ecs-rules-filter-clusters",
         validators.EVENT_RULE,
@@ -287,4 +307,33 @@ def test_the_action_logs_resources_comply_and_their_group_policy_is_checked() ->
     document = json.loads(policy.inputs["policyDocument"])
     document["Statement"][0]["Resource"] = "*"
     widened = violations(policy.type, {**policy.inputs, "policyDocument": json.dumps(document)})
+    assert list(widened) == ["iam-no-wildcards"]
+
+
+def test_an_organisation_stack_complies_and_its_new_policies_are_checked() -> None:
+    """Organisation mode adds the central bus's policy, the failure topics' and the relay queue's: each passes
+    every rule, and the pack reads each (a wildcard Resource in the relay queue's policy is reported)."""
+    central = run_program(
+        stack_config(
+            allClusters="true",
+            memberOrganizationalUnitIds=["r-ab12"],
+            memberRegions=["eu-west-1", "us-east-1"],
+            organizationId="o-a1b2c3d4e5",
+            alertEmail="oncall@example.com",
+        )
+    )
+    for resource in central.mocks.resources:
+        assert violations(resource.type, resource.inputs) == {}, (resource.type, resource.name)
+    types = {resource.type for resource in central.mocks.resources}
+    assert {"aws:cloudwatch/eventBusPolicy:EventBusPolicy", "aws:sns/topicPolicy:TopicPolicy"} <= types
+    (mapping,) = central.of_type("aws:lambda/eventSourceMapping:EventSourceMapping")
+    (queue,) = [
+        q for q in central.of_type("aws:sqs/queue:Queue") if q.outputs["arn"] == mapping.inputs["eventSourceArn"]
+    ]
+    (policy,) = [
+        p for p in central.of_type("aws:sqs/queuePolicy:QueuePolicy") if p.inputs["queueUrl"] == queue.outputs["url"]
+    ]
+    document = json.loads(policy.inputs["policy"])
+    document["Statement"][0]["Resource"] = "*"
+    widened = violations(policy.type, {**policy.inputs, "policy": json.dumps(document)})
     assert list(widened) == ["iam-no-wildcards"]
