@@ -22,8 +22,9 @@ VCPU_SHARE_AT_128_MB = 128 / 1769
 # "Sending and receiving events between AWS accounts in Amazon EventBridge": "Events sent from one account to
 # another are charged to the sending account as custom events"; the same holds between two buses of one account
 # (What's New, 2021-05-19: "Events sent to another event bus are billed as per custom events pricing"). "Amazon
-# EventBridge pricing" (aws.amazon.com/eventbridge/pricing/, read on the date below): custom events $1.00 per
-# million, each 64 KB chunk of a payload billed as one event; between regions, data transfer on top (not counted).
+# EventBridge pricing" (aws.amazon.com/eventbridge/pricing/, read on the date below): its own example prices AWS
+# management events "delivered to a service in a different account" at "$1.00/M"; each 64 KB chunk of a payload is
+# billed as one event; between regions, data transfer on top (not counted).
 EVENTBRIDGE_PRICES_DATE = "2026-12-02"
 EVENTBRIDGE_CUSTOM_EVENT_USD = 1.00 / 1_000_000
 EVENTBRIDGE_CHUNK_BYTES = 64 * 1024
