@@ -50,32 +50,27 @@ def is_relay_event(event: Any) -> bool:
     )
 
 
-def notification_of(record: dict[str, Any]) -> dict[str, Any] | None:
-    """The SNS notification a queue record carries, or None if it carries none."""
-    body = record.get("body")
-    if not isinstance(body, str):
+def _json_object(text: Any) -> dict[str, Any] | None:
+    """``text`` read as a JSON object, or None if it is no such thing (not text, not JSON, nested too deep)."""
+    if not isinstance(text, str):
         return None
     try:
-        notification = json.loads(body)
+        value = json.loads(text)
     except (ValueError, RecursionError):
         return None
-    if not isinstance(notification, dict) or notification.get("Type") != NOTIFICATION_TYPE:
-        return None
-    return notification
+    return value if isinstance(value, dict) else None
+
+
+def notification_of(record: dict[str, Any]) -> dict[str, Any] | None:
+    """The SNS notification a queue record carries, or None if it carries none."""
+    notification = _json_object(record.get("body"))
+    return notification if notification is not None and notification.get("Type") == NOTIFICATION_TYPE else None
 
 
 def alarm_of(notification: dict[str, Any] | None) -> dict[str, Any] | None:
     """The alarm an SNS notification carries, or None if it carries none."""
-    message = notification.get("Message") if notification is not None else None
-    if not isinstance(message, str):
-        return None
-    try:
-        alarm = json.loads(message)
-    except (ValueError, RecursionError):
-        return None
-    if not isinstance(alarm, dict) or not isinstance(alarm.get("AlarmName"), str):
-        return None
-    if not isinstance(alarm.get("NewStateValue"), str):
+    alarm = _json_object(notification.get("Message")) if notification is not None else None
+    if alarm is None or not isinstance(alarm.get("AlarmName"), str) or not isinstance(alarm.get("NewStateValue"), str):
         return None
     return alarm
 
