@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -159,3 +160,84 @@ def test_the_suite_timer_times_a_passing_command_and_refuses_a_failing_one(tmp_p
     assert median in samples
     with pytest.raises(RuntimeError, match=r"exited 3:\nbroken"):
         suite.time_command(["sh", "-c", "echo broken; exit 3"], tmp_path)
+
+
+def test_the_two_trees_take_turns_baseline_first_as_many_runs_each() -> None:
+    assert suite.turns(3) == ["baseline", "current"] * 3
+    assert suite.turns(1) == ["baseline", "current"]
+    assert suite.turns(0) == []
+
+
+def test_side_by_side_times_each_tree_in_turn_and_keeps_each_sides_seconds(tmp_path: Path) -> None:
+    """A fake timer: each call is recorded with the tree it was given and answers that tree's next figure."""
+    baseline, current = tmp_path / "baseline", tmp_path / "current"
+    answers = {baseline: iter([100.0, 130.0, 110.0]), current: iter([40.0, 50.0, 44.0])}
+    calls: list[Path] = []
+
+    def timer(tree: Path) -> float:
+        calls.append(tree)
+        return next(answers[tree])
+
+    times = suite.side_by_side(3, baseline, current, timer)
+    assert calls == [baseline, current] * 3
+    assert times.baseline == (100.0, 130.0, 110.0) and times.current == (40.0, 50.0, 44.0)
+    assert (times.baseline_median, times.current_median) == (110.0, 44.0)
+    assert times.ratio == pytest.approx(0.4)
+    with pytest.raises(ValueError, match="at least one run"):
+        suite.side_by_side(0, baseline, current, timer)
+
+
+def test_the_suite_budget_is_45_of_110_of_the_baselines_median() -> None:
+    assert pytest.approx(45 / 110) == suite.BUDGET_RATIO
+    assert suite.SideBySide(baseline=(110.0,), current=(45.0,)).within_budget()
+    assert not suite.SideBySide(baseline=(110.0,), current=(45.5,)).within_budget()
+    # Half as fast a machine: both sides double, the verdict does not change.
+    assert suite.SideBySide(baseline=(220.0, 200.0, 240.0), current=(90.0, 80.0, 100.0)).within_budget()
+    assert not suite.SideBySide(baseline=(220.0,), current=(95.0,)).within_budget()
+
+
+def test_the_suite_rows_show_both_medians_the_ratio_and_the_budget_beside_the_seconds() -> None:
+    times = suite.SideBySide(baseline=(200.0, 190.0, 210.0), current=(80.0, 90.0, 70.0))
+    rows = run.suite_rows(times.current_median, list(times.current), (times, "ba3bf790c920f613"), 0.5)
+    values = {name.strip(): (value, note) for name, value, note in rows}
+    assert values["test command, bash scripts/test.sh (s)"][0] == "80.0"
+    assert values["the same at the baseline ba3bf790c (s)"][0] == "200.0"
+    ratio, note = values["this tree / the baseline"]
+    assert ratio == "0.40" and "budget <= 0.41" in note and "81.8 s of 200.0 s" in note
+    alone = run.suite_rows(50.0, [50.0, 49.0, 51.0], None, 0.5)
+    assert [(name, value) for name, value, _ in alone] == [("test command, bash scripts/test.sh (s)", "50.0")]
+    assert run.suite_rows(None, [], None, 0.5) == []
+
+
+def test_the_baseline_worktree_is_made_once_at_its_commit_and_reused(tmp_path: Path) -> None:
+    """A throwaway repository with two commits stands in for the project's."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+
+    def git(*arguments: str, cwd: Path = repo) -> str:
+        return subprocess.run(["git", *arguments], cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
+
+    git("init", "-q")
+    for text in ("first", "second"):
+        (repo / "file.txt").write_text(text)
+        git("add", "file.txt")
+        git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", text)
+    first = git("rev-parse", "HEAD^")
+    cache = tmp_path / "cache"
+    tree, commit, made = suite.baseline_tree("HEAD^", cache, root=repo)
+    assert (commit, made) == (first, True)
+    assert tree.parent == cache and (tree / "file.txt").read_text() == "first"
+    assert git("rev-parse", "HEAD", cwd=tree) == first
+    again = suite.baseline_tree("HEAD^", cache, root=repo)
+    assert again == (tree, first, False)
+
+
+def test_the_suite_budget_line_is_the_ratio_with_a_baseline_and_45_s_without() -> None:
+    fast, slow = suite.SideBySide((100.0,), (40.0,)), suite.SideBySide((100.0,), (42.0,))
+    assert run.suite_budgets(40.0, (fast, "c0ffee")) == [
+        ("bash scripts/test.sh <= 45/110 of the baseline's, side by side", True)
+    ]
+    assert run.suite_budgets(42.0, (slow, "c0ffee"))[0][1] is False
+    assert run.suite_budgets(44.0, None) == [("bash scripts/test.sh <= 45 s", True)]
+    assert run.suite_budgets(46.0, None)[0][1] is False
+    assert run.suite_budgets(None, None) == []
