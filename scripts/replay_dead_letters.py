@@ -6,7 +6,9 @@
 
 Works on both queues: the undelivered queue holds the EventBridge events
 themselves; the failed-events queue holds Lambda's failure records, whose
-``requestPayload`` is the event. Each event is invoked synchronously, and its
+``requestPayload`` is the event, and, in organisation mode, the members' alarm
+notifications the function could not pass on from its relay queue (SNS's
+notification JSON), which are replayed as the relay queue's event. Each event is invoked synchronously, and its
 message is deleted only after the invocation succeeded. Every message the run
 read and did not delete (a failed replay, an unreadable message, or all of them
 on a dry run) is made visible again when the run ends, so the next run sees it
@@ -74,7 +76,19 @@ def event_of(body: str) -> Any:
         return document["requestPayload"]  # a Lambda on-failure destination record
     if isinstance(document, dict) and "detail-type" in document:
         return document  # an event EventBridge could not deliver
-    raise ValueError("neither an EventBridge event nor a Lambda failure record")
+    if isinstance(document, dict) and document.get("Type") == "Notification" and "TopicArn" in document:
+        # A member's alarm moved here from the relay queue: handed over again as Lambda reads that queue.
+        message_id = document.get("MessageId")
+        return {
+            "Records": [
+                {
+                    "messageId": message_id if isinstance(message_id, str) and message_id else "replayed",
+                    "eventSource": "aws:sqs",
+                    "body": body,
+                }
+            ]
+        }
+    raise ValueError("neither an EventBridge event, a Lambda failure record nor a relayed alarm notification")
 
 
 def region_of(queue_url: str) -> str:
@@ -168,9 +182,23 @@ def _replay_one(
     if result.get("StatusCode") != 200 or result.get("FunctionError"):
         report.failed.append(f"{message_id}: {result.get('FunctionError') or result.get('StatusCode')}")
         return False
+    if _unsent(result):
+        report.failed.append(f"{message_id}: the function could not send the alarm's message (batchItemFailures)")
+        return False
     sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
     report.replayed.append(message_id)
     return True
+
+
+def _unsent(result: dict[str, Any]) -> bool:
+    """Whether a relayed alarm's invocation answered that its message was not sent (a partial batch failure)."""
+    payload = result.get("Payload")
+    text = payload.read() if hasattr(payload, "read") else payload
+    try:
+        answer = json.loads(text) if text else None
+    except (ValueError, TypeError):
+        return False
+    return isinstance(answer, dict) and bool(answer.get("batchItemFailures"))
 
 
 def queue_depth(sqs: Any, queue_url: str) -> QueueDepth:

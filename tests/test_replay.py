@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -361,3 +362,43 @@ def test_a_queue_that_does_not_exist_is_one_line(
     monkeypatch.setattr(boto3, "client", lambda service, region_name=None: sqs if service == "sqs" else StubLambda())
     assert main(["--queue-url", url, "--function-name", "fn"]) == 2
     assert f"there is no queue {url} in {REGION}" in one_line_error(capsys)
+
+
+class RelayingLambda(StubLambda):
+    """Answers as the function does for the relay queue's event: the failures it could not send."""
+
+    def __init__(self, unsent: bool) -> None:
+        super().__init__()
+        self.unsent = unsent
+
+    def invoke(self, FunctionName: str, InvocationType: str, Payload: bytes) -> dict[str, Any]:
+        super().invoke(FunctionName, InvocationType, Payload)
+        (record,) = json.loads(Payload)["Records"]
+        failures = [{"itemIdentifier": record["messageId"]}] if self.unsent else []
+        return {"StatusCode": 200, "Payload": io.BytesIO(json.dumps({"batchItemFailures": failures}).encode())}
+
+
+ALARM_NOTIFICATION = json.dumps(
+    {
+        "Type": "Notification",
+        "MessageId": "95df01b4-ee98-5cb9-9903-4c221d41eb00",
+        "TopicArn": "arn:aws:sns:us-east-1:111122223333:logger-fn-forwarding",
+        "Message": json.dumps({"AlarmName": "member-DeadLettersAlarm", "NewStateValue": "ALARM"}),
+    }
+)
+
+
+@pytest.mark.parametrize("unsent", [False, True], ids=["sent", "still not sent"])
+def test_a_relayed_alarm_in_the_failed_queue_is_replayed_as_the_relay_queues_event(sqs: Any, unsent: bool) -> None:
+    """In organisation mode the relay queue moves an alarm the function could not pass on to the failed-events
+    queue (its redrive policy); replayed, it is the SQS event Lambda would have given ("Using Lambda with Amazon
+    SQS"), and the message stays until the function answers without batchItemFailures."""
+    url = queue_with(sqs, ALARM_NOTIFICATION)
+    stub = RelayingLambda(unsent)
+    report = replay(sqs, stub, url, "logger-fn")
+    (call,) = stub.invoked
+    (record,) = call["event"]["Records"]
+    assert (record["eventSource"], record["body"]) == ("aws:sqs", ALARM_NOTIFICATION)
+    assert record["messageId"] == "95df01b4-ee98-5cb9-9903-4c221d41eb00"
+    assert (len(report.replayed), len(report.failed)) == ((0, 1) if unsent else (1, 0))
+    assert messages_left(sqs, url) == (1 if unsent else 0)
