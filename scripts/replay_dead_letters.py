@@ -192,7 +192,7 @@ def _replay_one(
 
 def _unsent(result: dict[str, Any]) -> bool:
     """Whether a relayed alarm's invocation answered that its message was not sent (a partial batch failure)."""
-    payload = result.get("Payload")
+    payload: Any = result.get("Payload")
     text = payload.read() if hasattr(payload, "read") else payload
     try:
         answer = json.loads(text) if text else None
