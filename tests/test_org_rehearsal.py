@@ -245,14 +245,35 @@ def test_a_bad_organisation_setting_stops_it_with_the_value_and_the_override_tha
     assert "Traceback" not in said
 
 
-def test_a_relay_queue_that_does_not_admit_the_topic_stops_the_alarm(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("admitted_name", ["logger-forwarding", "logger-forwarding-other"], ids=["its own", "another"])
+def test_the_alarm_reaches_the_relay_queue_only_if_its_stored_policy_admits_the_topic(admitted_name: str) -> None:
     """moto's SNS delivers to any queue; the rehearsal evaluates the queue's stored policy as SNS's delivery would
-    be (rehearse/bus_policy.py), so a policy naming another topic fails the rehearsal instead of passing."""
-    from components import iam_policies, organization  # noqa: PLC0415
+    be (rehearse/bus_policy.py), so a policy naming another topic stops the alarm instead of passing it on. The
+    topic is in another Region than the queue, as a member Region's is."""
+    import boto3  # noqa: PLC0415
 
-    def other_topics_only(queue_arn: str, topic_name: str, regions: list[str]) -> str:
-        return iam_policies.failure_queue_policy(queue_arn, f"{topic_name}-other", regions)
+    from components.iam_policies import failure_queue_policy  # noqa: PLC0415
+    from rehearse import member_failures  # noqa: PLC0415
+    from rehearse.play import emulated_aws  # noqa: PLC0415
 
-    monkeypatch.setattr(organization, "failure_queue_policy", other_topics_only)
-    with pytest.raises(AssertionError, match=r"SNS could not deliver .* admits no sns\.amazonaws\.com"):
-        main(["--organization", "--json"], out=io.StringIO())
+    with emulated_aws("eu-west-1", CENTRAL_ACCOUNT):
+        sqs = boto3.client("sqs", region_name="eu-west-1")
+        url = sqs.create_queue(QueueName="relay")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        policy = failure_queue_policy(queue_arn, admitted_name, ["eu-west-1", "us-east-1"])
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy})
+        sns = boto3.client("sns", region_name="us-east-1")
+        topic_arn = sns.create_topic(Name="logger-forwarding")["TopicArn"]
+        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+        notification = {"AlarmName": "member-DeadLettersAlarm", "Region": "US East (N. Virginia)"}
+        if admitted_name == "logger-forwarding":
+            why = member_failures.publish_alarm(topic_arn, queue_arn, notification, CENTRAL_ACCOUNT)
+            assert "admits sns.amazonaws.com" in why
+            event, handles = member_failures.poll(queue_arn, CENTRAL_ACCOUNT)
+            (record,) = event["Records"]
+            assert json.loads(json.loads(record["body"])["Message"]) == notification
+            assert member_failures.settle(queue_arn, CENTRAL_ACCOUNT, handles, {"batchItemFailures": []}) == []
+        else:
+            with pytest.raises(AssertionError, match=r"SNS could not deliver .* admits no sns\.amazonaws\.com"):
+                member_failures.publish_alarm(topic_arn, queue_arn, notification, CENTRAL_ACCOUNT)
+        assert "Messages" not in sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0)
