@@ -79,7 +79,10 @@ def check_regions(values: Sequence[str]) -> list[str]:
         if not isinstance(value, str) or not REGION.fullmatch(value):
             raise ValueError(f"{value!r} is not a region name such as eu-west-1")
     if len(listed) > MAX_QUEUE_POLICY_PRINCIPALS:
-        raise ValueError(f"{len(listed)} regions; AWS has fewer: list each region whose clusters to cover once")
+        raise ValueError(
+            f"{len(listed)} regions; the relay queue's policy names at most {MAX_QUEUE_POLICY_PRINCIPALS} SNS "
+            "principals, and AWS has fewer regions: list each region whose clusters to cover once"
+        )
     if len(set(listed)) != len(listed):
         raise ValueError("a region is listed more than once; list each once")
     return listed
