@@ -520,7 +520,7 @@ def event_source_mapping(rehearsal: Rehearsal, resource: Registered) -> None:
     """
     inputs = rehearsal.resolve(resource.inputs)
     queue_arn, function_name = inputs["eventSourceArn"], inputs["functionName"]
-    sqs, lambda_client, iam = rehearsal.client("sqs"), rehearsal.client("lambda"), rehearsal.client("iam")
+    sqs, lambda_client = rehearsal.client("sqs"), rehearsal.client("lambda")
     url = sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[-1])["QueueUrl"]
     visibility = int(
         sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])["Attributes"]["VisibilityTimeout"]
@@ -536,13 +536,23 @@ def event_source_mapping(rehearsal: Rehearsal, resource: Registered) -> None:
             f"Lambda would refuse CreateEventSourceMapping: the queue's visibility timeout {visibility} s is less than "
             f"the function's timeout {configuration['Timeout']} s"
         )
-    role_name = configuration["Role"].rsplit("/", 1)[-1]
+    role_arn = configuration["Role"]
+    role_name, account = role_arn.rsplit("/", 1)[-1], role_arn.split(":")[4]
+    from .bus_policy import Principal, decide  # noqa: PLC0415 - only the organisation's relay queue needs them
+    from .member_stacks import role_policies  # noqa: PLC0415
+
+    policies = role_policies(role_name)
     allowed = {
         action
-        for policy in iam.list_role_policies(RoleName=role_name)["PolicyNames"]
-        for statement in _statements(iam.get_role_policy(RoleName=role_name, PolicyName=policy)["PolicyDocument"])
-        if statement.get("Effect") == "Allow" and queue_arn in _listed(statement.get("Resource"))
-        for action in _listed(statement.get("Action"))
+        for action in QUEUE_READER_ACTIONS
+        if decide(
+            principal=Principal(role_arn, account, None),
+            action=action,
+            resource=queue_arn,
+            resource_account=account,
+            resource_policy=None,
+            identity_policies=policies,
+        ).allowed
     }
     missing = [action for action in QUEUE_READER_ACTIONS if action not in allowed]
     if missing:
@@ -564,19 +574,6 @@ def event_source_mapping(rehearsal: Rehearsal, resource: Registered) -> None:
         "against the API model, the queue's visibility timeout and the role's policies, and the rehearsal polls the "
         "queue and invokes the function itself",
     )
-
-
-def _statements(document: Any) -> list[dict[str, Any]]:
-    """A policy document's statements, whether boto3 gives it parsed or as (URL-encoded) JSON."""
-    if isinstance(document, str):
-        from urllib.parse import unquote  # noqa: PLC0415 - only for documents given as text
-
-        document = json.loads(unquote(document))
-    return [statement for statement in _listed(document.get("Statement")) if isinstance(statement, dict)]
-
-
-def _listed(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [] if value is None else [value]
 
 
 def _tags_map(inputs: dict[str, Any]) -> dict[str, Any]:

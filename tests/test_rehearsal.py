@@ -396,3 +396,49 @@ def test_a_service_is_refused_in_a_region_without_its_endpoint() -> None:
     assert "sns has no endpoint in eu-nowhere-9" in (api_model.region_problem("sns", "eu-nowhere-9") or "")
     with emulated_aws("us-east-1", ACCOUNT), pytest.raises(api_model.ModelViolation, match="us-east-1"):
         strict_client("chatbot", "us-east-1")
+
+
+ORGANIZATION: dict[str, StackValue] = {
+    "allClusters": "true",
+    "memberOrganizationalUnitIds": ["r-ab12"],
+    "memberRegions": [REGION, "us-east-1"],
+    "organizationId": "o-a1b2c3d4e5",
+}
+
+
+@pytest.mark.usefixtures("emulator")
+def test_the_relay_mapping_is_checked_not_created_and_says_so() -> None:
+    rehearsal = rehearse(**ORGANIZATION)
+    (mapping,) = rehearsal.run.of_type("aws:lambda/eventSourceMapping:EventSourceMapping")
+    assert "the role's policies" in rehearsal.not_emulated[mapping.name]
+    assert boto3.client("lambda").list_event_source_mappings()["EventSourceMappings"] == []
+
+
+@pytest.mark.usefixtures("emulator")
+@pytest.mark.parametrize(
+    ("attribute", "broken", "complaint"),
+    [
+        ("relay_queue_read_policy", "no DeleteMessage", "may not sqs:DeleteMessage on"),
+        ("VISIBILITY_TIMEOUT_FACTOR", 0, "visibility timeout 0 s is less than the function's timeout"),
+    ],
+)
+def test_break_the_relay_mapping_is_refused_as_lambda_would(
+    monkeypatch: pytest.MonkeyPatch, attribute: str, broken: Any, complaint: str
+) -> None:
+    """CreateEventSourceMapping refuses a role that cannot receive, delete and read the queue's attributes, and a
+    queue whose visibility timeout is under the function's timeout ("Using Lambda with Amazon SQS"); moto would
+    accept both, so the rehearsal checks them against what moto holds."""
+    import components.organization  # noqa: PLC0415
+
+    if broken == "no DeleteMessage":
+        real = components.organization.relay_queue_read_policy
+
+        def without_delete(queue_arn: str) -> str:
+            document = json.loads(real(queue_arn))
+            document["Statement"][0]["Action"].remove("sqs:DeleteMessage")
+            return json.dumps(document)
+
+        broken = without_delete
+    monkeypatch.setattr(components.organization, attribute, broken)
+    with pytest.raises(AssertionError, match=f"AWS refused aws:lambda/eventSourceMapping.*{complaint}"):
+        rehearse(**ORGANIZATION)
