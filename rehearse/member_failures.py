@@ -91,6 +91,12 @@ def relay_queue_of(topic_arn: str, central_account: str, region: str) -> str | N
     return str(found[0]) if len(found) == 1 else None
 
 
+def _relay_sqs(queue_arn: str) -> tuple[Any, str]:
+    """An SQS client in the relay queue's Region, and the queue's URL (call as the queue's account)."""
+    sqs = boto3.client("sqs", region_name=queue_arn.split(":")[3])
+    return sqs, sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[-1])["QueueUrl"]
+
+
 def publish_alarm(topic_arn: str, queue_arn: str, notification: dict[str, Any], central_account: str) -> str:
     """CloudWatch's notification to the failure topic, if the relay queue's stored policy lets the topic send
     there (AssertionError if not: SNS's delivery would fail); what admitted it."""
@@ -100,8 +106,7 @@ def publish_alarm(topic_arn: str, queue_arn: str, notification: dict[str, Any], 
 
     topic_region, queue_region = topic_arn.split(":")[3], queue_arn.split(":")[3]
     with as_account(central_account):
-        sqs = boto3.client("sqs", region_name=queue_region)
-        url = sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[-1])["QueueUrl"]
+        sqs, url = _relay_sqs(queue_arn)
         policy = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"].get("Policy", "")
         decision = decide_for_service(
             service=sns_principal(topic_region, queue_region),
@@ -124,10 +129,8 @@ def publish_alarm(topic_arn: str, queue_arn: str, notification: dict[str, Any], 
 def poll(queue_arn: str, central_account: str) -> tuple[dict[str, Any], dict[str, str]]:
     """One receive from the relay queue as Lambda's poller makes it: the SQS event for the function, and each
     message's receipt handle by messageId."""
-    region = queue_arn.split(":")[3]
     with as_account(central_account):
-        sqs = boto3.client("sqs", region_name=region)
-        url = sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[-1])["QueueUrl"]
+        sqs, url = _relay_sqs(queue_arn)
         messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])
     records = [
         {
@@ -139,7 +142,7 @@ def poll(queue_arn: str, central_account: str) -> tuple[dict[str, Any], dict[str
             "md5OfBody": message["MD5OfBody"],
             "eventSource": "aws:sqs",
             "eventSourceARN": queue_arn,
-            "awsRegion": region,
+            "awsRegion": queue_arn.split(":")[3],
         }
         for message in messages.get("Messages", [])
     ]
@@ -152,8 +155,7 @@ def settle(queue_arn: str, central_account: str, handles: dict[str, str], return
     failures = returned.get("batchItemFailures") if isinstance(returned, dict) else None
     failed = [str(item.get("itemIdentifier")) for item in failures or [] if isinstance(item, dict)]
     with as_account(central_account):
-        sqs = boto3.client("sqs", region_name=queue_arn.split(":")[3])
-        url = sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[-1])["QueueUrl"]
+        sqs, url = _relay_sqs(queue_arn)
         for message_id, handle in handles.items():
             if message_id not in failed:
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=handle)

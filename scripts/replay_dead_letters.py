@@ -8,8 +8,9 @@ Works on both queues: the undelivered queue holds the EventBridge events
 themselves; the failed-events queue holds Lambda's failure records, whose
 ``requestPayload`` is the event, and, in organisation mode, the members' alarm
 notifications the function could not pass on from its relay queue (SNS's
-notification JSON), which are replayed as the relay queue's event. Each event is invoked synchronously, and its
-message is deleted only after the invocation succeeded. Every message the run
+notification JSON), which are replayed as the relay queue's event. Each event
+is invoked synchronously, and its message is deleted only after the invocation
+succeeded. Every message the run
 read and did not delete (a failed replay, an unreadable message, or all of them
 on a dry run) is made visible again when the run ends, so the next run sees it
 at once. The run then asks the queue what is left, and exits 1 if anything is.
