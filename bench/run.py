@@ -437,7 +437,7 @@ def time_suite(runs: int, baseline: str) -> tuple[float | None, list[float], tup
 
 
 def suite_budgets(seconds: float | None, against: tuple[suite.SideBySide, str] | None) -> list[tuple[str, bool]]:
-    """The test command's budget: the ratio to the baseline where there is one, else the issue's 45 s."""
+    """The test command's budget: the ratio to the baseline where there is one, else 45 s."""
     if against is not None:
         name = f"bash scripts/test.sh <= {suite.BUDGET_SECONDS:.0f}/{suite.BASELINE_SECONDS:.0f} of the baseline's"
         return [(f"{name}, side by side", against[0].within_budget())]

@@ -18,9 +18,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMAND = ("bash", "scripts/test.sh", "-q")
-# The last commit before any work on the suite's speed; the issue's 110 s was measured there.
+# The last commit before any work on the suite's speed; the budget's 110 s was measured there.
 BASELINE_REV = "d958fbc^"
-# The issue's budget: 45 s where the baseline took 110 s, on the same machine.
+# The budget: 45 s where the baseline took 110 s, on the same machine.
 BUDGET_SECONDS = 45.0
 BASELINE_SECONDS = 110.0
 BUDGET_RATIO = BUDGET_SECONDS / BASELINE_SECONDS
@@ -119,7 +119,7 @@ def measure_against_baseline(runs: int, rev: str = BASELINE_REV) -> tuple[SideBy
     """This tree's test command against ``rev``'s, side by side; and the baseline's commit.
 
     A baseline worktree without a .venv gets one untimed run first: its own scripts make the .venv, and the first
-    run of mypy and pytest fills their caches, which the issue's warm figure did not pay.
+    run of mypy and pytest fills their caches, which the budget's warm figure did not pay.
     """
     tree, commit, _made = baseline_tree(rev)
     if not (tree / ".venv" / "bin" / "python").exists():
