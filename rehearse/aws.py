@@ -30,7 +30,7 @@ import boto3
 import pulumi
 from botocore.validate import validate_parameters
 
-from . import api_model
+from . import api_model, clients
 from .mocks import Registered, Run
 
 Handler = Callable[["Rehearsal", Registered], None]
@@ -55,7 +55,6 @@ class Rehearsal:
     def __init__(self, run: Run, region: str) -> None:
         self.run = run
         self.region = region
-        self.clients: dict[tuple[str, str], Any] = {}
         self.resource: Registered | None = None  # the resource being rehearsed: its Region is the clients'
         self.swaps: dict[str, str] = {}  # value the mocks invented -> value the emulator returned
         self.not_emulated: dict[str, str] = {}  # resource name -> why it was only checked, not created
@@ -65,11 +64,7 @@ class Rehearsal:
         """A client in the Region of the resource being rehearsed, refused where the service has no endpoint;
         its calls are checked against every constraint of the API model before moto sees them."""
         region = (self.resource.region if self.resource else None) or self.region
-        if (service, region) not in self.clients:
-            created = boto3.client(service, region_name=region)
-            api_model.check_region(created, region)
-            self.clients[service, region] = api_model.enforce(created)
-        return self.clients[service, region]
+        return clients.checked_client(service, region)
 
     def resolve(self, value: Any) -> Any:
         """``value`` with every mock-invented ARN, id or URL replaced by the emulator's.

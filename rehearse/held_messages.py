@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from . import clients
+
 
 @dataclass
 class HeldMessage:
@@ -39,18 +41,13 @@ class OnCallMessages:
         """Every message claim in the table and its status ('sent', 'held', ...)."""
         if not self.table:
             return {}
-        import boto3  # noqa: PLC0415 - moto is active when this runs
-
-        dynamodb = boto3.client("dynamodb", region_name=self.region)
-        items = dynamodb.scan(TableName=self.table)["Items"]
+        items = clients.client("dynamodb", self.region).scan(TableName=self.table)["Items"]
         return {
             item["pk"]["S"]: item.get("st", {}).get("S", "") for item in items if item["pk"]["S"].startswith("msg#")
         }
 
     def _window(self, key: str) -> dict[str, Any]:
-        import boto3  # noqa: PLC0415
-
-        dynamodb = boto3.client("dynamodb", region_name=self.region)
+        dynamodb = clients.client("dynamodb", self.region)
         item: dict[str, Any] = dynamodb.get_item(TableName=self.table, Key={"pk": {"S": key}}).get("Item") or {}
         return item
 

@@ -18,8 +18,7 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import boto3
-
+from . import clients
 from .member_stacks import as_account
 
 if TYPE_CHECKING:
@@ -33,7 +32,8 @@ FORWARD_POLICY = "PutEventsOnTheCentralBus"
 def break_forwarding(stack: MemberStack) -> str:
     """Take the member's forward role's permission away, as a hand in the member account might; what was done."""
     with as_account(stack.account):
-        boto3.client("iam").delete_role_policy(RoleName=stack.role_name, PolicyName=FORWARD_POLICY)
+        iam = clients.client("iam", clients.GLOBAL_REGION)
+        iam.delete_role_policy(RoleName=stack.role_name, PolicyName=FORWARD_POLICY)
     return f"the rehearsal deleted the policy {FORWARD_POLICY} of the member's role {stack.role_name}"
 
 
@@ -46,7 +46,7 @@ def park(stack: MemberStack, event: dict[str, Any], why: str) -> str:
         "ERROR_MESSAGE": why[:256],
     }
     with as_account(stack.account):
-        boto3.client("sqs", region_name=stack.region).send_message(
+        clients.client("sqs", stack.region).send_message(
             QueueUrl=stack.queue_url,
             MessageBody=json.dumps(event),
             MessageAttributes={key: {"DataType": "String", "StringValue": value} for key, value in attributes.items()},
@@ -85,7 +85,7 @@ def alarm_notification(stack: MemberStack, state: AlarmState, at: datetime) -> d
 def relay_queue_of(topic_arn: str, central_account: str, region: str) -> str | None:
     """The queue the member region's failure topic sends to, as moto holds the subscription; None if none."""
     with as_account(central_account):
-        sns = boto3.client("sns", region_name=region)
+        sns = clients.client("sns", region)
         subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
     found = [s["Endpoint"] for s in subscriptions if s["Protocol"] == "sqs"]
     return str(found[0]) if len(found) == 1 else None
@@ -93,7 +93,7 @@ def relay_queue_of(topic_arn: str, central_account: str, region: str) -> str | N
 
 def _relay_sqs(queue_arn: str) -> tuple[Any, str]:
     """An SQS client in the relay queue's Region, and the queue's URL (call as the queue's account)."""
-    sqs = boto3.client("sqs", region_name=queue_arn.split(":")[3])
+    sqs = clients.client("sqs", queue_arn.split(":")[3])
     return sqs, sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[-1])["QueueUrl"]
 
 
@@ -117,7 +117,7 @@ def publish_alarm(topic_arn: str, queue_arn: str, notification: dict[str, Any], 
         )
         if not decision.allowed:
             raise AssertionError(f"SNS could not deliver {topic_arn}'s alarm to {queue_arn}: {decision.why}")
-        boto3.client("sns", region_name=topic_region).publish(
+        clients.client("sns", topic_region).publish(
             TopicArn=topic_arn,
             # SNS takes a subject of fewer than 100 characters (Publish); CloudWatch's is cut to fit.
             Subject=f'ALARM: "{notification["AlarmName"]}" in {notification["Region"]}'[:99],

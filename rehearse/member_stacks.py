@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
+from . import clients
 
 
 @contextmanager
@@ -69,13 +69,13 @@ class Resolver:
     def attribute(self, logical: str, name: str) -> str:
         physical = self.names[logical]
         if name == "Arn" and physical.startswith("https://sqs."):
-            sqs = boto3.client("sqs", region_name=self.region)
+            sqs = clients.client("sqs", self.region)
             attributes = sqs.get_queue_attributes(QueueUrl=physical, AttributeNames=["QueueArn"])["Attributes"]
             return str(attributes["QueueArn"])
         if name == "QueueName" and physical.startswith("https://sqs."):
             return physical.rsplit("/", 1)[-1]
         if name == "Arn":
-            return str(boto3.client("events", region_name=self.region).describe_rule(Name=physical)["Arn"])
+            return str(clients.client("events", self.region).describe_rule(Name=physical)["Arn"])
         raise NotImplementedError(f"Fn::GetAtt {logical}.{name} is not resolved by the rehearsal")
 
     def __call__(self, value: Any) -> Any:
@@ -93,7 +93,7 @@ class Resolver:
 
 
 def _queue_policy(resolve: Resolver, logical: str, properties: Mapping[str, Any], stack_name: str) -> str:
-    sqs = boto3.client("sqs", region_name=resolve.region)
+    sqs = clients.client("sqs", resolve.region)
     for url in resolve(properties["Queues"]):
         sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(resolve(properties["PolicyDocument"]))})
     return "SQS SetQueueAttributes (Policy)"
@@ -103,7 +103,7 @@ def _alarm(resolve: Resolver, logical: str, properties: Mapping[str, Any], stack
     given = resolve(dict(properties))
     suffix = hashlib.sha256(f"{stack_name}{logical}".encode()).hexdigest()[:12].upper()
     given.setdefault("AlarmName", f"{stack_name}-{logical}-{suffix}")
-    boto3.client("cloudwatch", region_name=resolve.region).put_metric_alarm(**given)
+    clients.client("cloudwatch", resolve.region).put_metric_alarm(**given)
     return "CloudWatch PutMetricAlarm"
 
 
@@ -140,7 +140,7 @@ def create_member_stack(
     """CreateStack of the stack set's template in ``account`` and ``region``; what moto skips, created here."""
     template = json.loads(template_body)
     with as_account(account), _skips_said_here():
-        cloudformation = boto3.client("cloudformation", region_name=region)
+        cloudformation = clients.client("cloudformation", region)
         cloudformation.create_stack(
             StackName=stack_name,
             TemplateBody=template_body,
@@ -163,11 +163,11 @@ def create_member_stack(
                     "NOT_IN_MOTOS_CLOUDFORMATION"
                 )
             made_here[logical] = create(resolve, logical, declared["Properties"], stack_name)
-        events = boto3.client("events", region_name=region)
+        events = clients.client("events", region)
         rule_name = physical["ForwardRule"]
         rule = events.describe_rule(Name=rule_name)
         (target,) = events.list_targets_by_rule(Rule=rule_name)["Targets"]
-        cloudwatch = boto3.client("cloudwatch", region_name=region)
+        cloudwatch = clients.client("cloudwatch", region)
         (alarm,) = cloudwatch.describe_alarms(AlarmNamePrefix=f"{stack_name}-")["MetricAlarms"]
         return MemberStack(
             account=account,
@@ -185,7 +185,7 @@ def create_member_stack(
 
 def role_policies(role_name: str) -> list[str]:
     """The role's inline policies as IAM stores them (call as the role's account)."""
-    iam = boto3.client("iam")
+    iam = clients.client("iam", clients.GLOBAL_REGION)
     names = iam.list_role_policies(RoleName=role_name)["PolicyNames"]
     documents = [iam.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"] for name in names]
     return [json.dumps(_as_document(document)) for document in documents]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from . import org_morning
+from . import clients, org_morning
 from .bus_policy import Principal, decide
 from .metrics import Datapoint, evaluate_alarm
 from .org_morning import OrgEvent
@@ -112,8 +112,6 @@ def _outsiders_own_policy(bus_arn: str) -> str:
 
 def play_organization(config: Mapping[str, StackValue], events: Sequence[OrgEvent]) -> OrgReport:
     """Deploy the central stack, then the member stacks, into moto; play ``events`` from their accounts."""
-    import boto3  # noqa: PLC0415 - a dev requirement, loaded with moto
-
     region = str(config["aws:region"])
     account = account_of(config)
     with emulated_aws(region, account):
@@ -125,8 +123,8 @@ def play_organization(config: Mapping[str, StackValue], events: Sequence[OrgEven
         rehearsal = Rehearsal(run_program(dict(config), mocks), region)
         deployed = rehearsal.run
         rehearsal.rehearse()
-        events_client = boto3.client("events", region_name=region)
-        cloudformation = boto3.client("cloudformation", region_name=region)
+        events_client = clients.client("events", region)
+        cloudformation = clients.client("cloudformation", region)
         bus = events_client.describe_event_bus(Name=deployed.one(BUS).outputs["name"])
         ous = list(config[f"{org_morning.PROJECT}:memberOrganizationalUnitIds"])  # type: ignore[arg-type]
         regions = [instance.inputs["stackSetInstanceRegion"] for instance in deployed.of_type(INSTANCE)]
@@ -282,13 +280,11 @@ def _member_stacks(
 
 def _member_alarm(stack: MemberStack) -> AlarmState:
     """The member's dead-letter alarm, evaluated over its queue's depth as moto holds it now."""
-    import boto3  # noqa: PLC0415
-
     from .member_stacks import as_account  # noqa: PLC0415
 
     alarm = stack.alarm
     with as_account(stack.account):
-        sqs = boto3.client("sqs", region_name=stack.region)
+        sqs = clients.client("sqs", stack.region)
         depth = sqs.get_queue_attributes(QueueUrl=stack.queue_url, AttributeNames=["ApproximateNumberOfMessages"])
     queue_name = stack.queue_url.rsplit("/", 1)[-1]
     visible = float(depth["Attributes"]["ApproximateNumberOfMessages"])

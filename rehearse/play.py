@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from . import deployed_code
+from . import clients, deployed_code
 from .held_messages import HeldMessage, OnCallMessages
 from .metrics import Datapoint, evaluate_alarm, publish
 from .pulumi_cli import StackValue, project
@@ -222,11 +222,9 @@ class FunctionInMoto:
         """Its code and settings as moto holds them, with the ARN Lambda passes on each invocation's context; a log
         stream of its own in its log group (moto does not echo LoggingConfig: the log settings are the program's),
         and a queue on each topic it may publish to."""
-        import boto3  # noqa: PLC0415
-
         from .aws import function_zip  # noqa: PLC0415 - boto3 and moto load here
 
-        lambda_client, logs, sqs = (boto3.client(name, region_name=region) for name in ("lambda", "logs", "sqs"))
+        lambda_client, logs, sqs = (clients.client(name, region) for name in ("lambda", "logs", "sqs"))
         registered = rehearsal.run.one(FUNCTION)
         name = registered.outputs["name"]
         settings = lambda_client.get_function_configuration(FunctionName=name)
@@ -408,9 +406,7 @@ def subscribe_inboxes(alarm_topic: str | None, variables: Mapping[str, str], reg
     """A queue subscribed to each topic the function may publish to: the alarm topic, the chat topic, each route's
     topic, created in moto first (a team's topic exists before the stack; the stack only publishes to it), and each
     route channel's chat topic, which the stack created."""
-    import boto3  # noqa: PLC0415
-
-    sqs, sns = boto3.client("sqs", region_name=region), boto3.client("sns", region_name=region)
+    sqs, sns = clients.client("sqs", region), clients.client("sns", region)
     topics: dict[str, str] = {}
     if alarm_topic:
         topics[alarm_topic] = "the alarm topic"

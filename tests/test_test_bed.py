@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from pulumi.runtime import resource as pulumi_resource
 
-from rehearse import mocks
+from rehearse import api_model, clients, mocks
 from rehearse.play import emulated_aws
 
 REGION = "eu-west-1"
@@ -126,3 +126,37 @@ def test_subscriptions_sharing_one_signing_key_still_get_signed_messages(sqs: An
             padding.PKCS1v15(),
             hashes.SHA256(),
         )
+
+
+def test_a_shared_client_answers_for_each_rehearsals_account_and_data() -> None:
+    """One client per service and Region serves every rehearsal of the process (rehearse/clients.py). moto reads the
+    account from MOTO_ACCOUNT_ID on each request and resets its backends when a mock ends, so a client made in one
+    rehearsal sees only the next one's account and queues, as a fresh client would."""
+    with emulated_aws(REGION, ACCOUNT):
+        first = clients.client("sqs", REGION)
+        url = first.create_queue(QueueName="left-behind")["QueueUrl"]
+        assert ACCOUNT in url
+    with emulated_aws(REGION, "444455556666"):
+        again = clients.client("sqs", REGION)
+        assert again is first
+        assert again.list_queues().get("QueueUrls", []) == []
+        assert "444455556666" in again.create_queue(QueueName="fresh")["QueueUrl"]
+
+
+def test_a_shared_client_is_refused_outside_the_emulator() -> None:
+    """A client made outside moto would carry the machine's own credentials: none is handed out there."""
+    with pytest.raises(RuntimeError, match="no emulator is running"):
+        clients.client("sqs", REGION)
+
+
+def test_the_checked_client_keeps_its_checks_and_the_plain_one_has_none() -> None:
+    """The rehearsal's resources are made with clients checked against the API model (rehearse/api_model.py);
+    sharing them must neither drop those checks nor put them on the plain clients that tests use to break things.
+    EventBridge's PutRule takes a Description of at most 512 characters (EventBridge API Reference, PutRule)."""
+    pattern = json.dumps({"source": ["aws.ecs"]})
+    with emulated_aws(REGION, ACCOUNT):
+        with pytest.raises(api_model.ModelViolation):
+            clients.checked_client("events", REGION).put_rule(Name="loose", Description="d" * 513, EventPattern=pattern)
+        clients.client("events", REGION).put_rule(Name="loose", Description="d" * 513, EventPattern=pattern)
+        with pytest.raises(api_model.ModelViolation, match="no endpoint in af-south-1"):
+            clients.checked_client("chatbot", "af-south-1")
