@@ -8,7 +8,6 @@ stack's filters take from them) are what the function would write. Seeded: the s
 
 from __future__ import annotations
 
-import copy
 import json
 import random
 from dataclasses import dataclass
@@ -110,7 +109,7 @@ def week_records(seed: int = 7) -> list[Logged]:
     app.forget_seen_events()
     logged = []
     for at, event in week_events(seed):
-        summary = summarise_event(copy.deepcopy(event))
+        summary = summarise_event(event)  # each event is a fresh object (week_events parses every one anew)
         if summary.key is not None and app.remember_event(summary.key):
             summary.mark_duplicate()
         level = {10: "DEBUG", 20: "INFO", 30: "WARNING", 40: "ERROR"}.get(summary.level, "ERROR")

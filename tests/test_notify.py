@@ -35,6 +35,7 @@ from test_stop_sequence import oom_task_life, stopped
 
 from handler import app, notify
 from handler.log_format import LambdaJsonFormatter
+from rehearse import clients
 from rehearse.mocks import ACCOUNT, REGION, ROOT
 from rehearse.play import emulated_aws
 
@@ -44,7 +45,7 @@ TASK_ID = "5e1c2a9b0d3f4e6a8b7c9d0e1f2a3b4c"
 
 class Aws:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.sns, self.sqs, self.dynamodb = (boto3.client(s, region_name=REGION) for s in ("sns", "sqs", "dynamodb"))
+        self.sns, self.sqs, self.dynamodb = (clients.client(s, REGION) for s in ("sns", "sqs", "dynamodb"))
         self.topic = self.sns.create_topic(Name="alerts")["TopicArn"]
         self.queue = self.sqs.create_queue(QueueName="inbox")["QueueUrl"]
         queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.queue, AttributeNames=["QueueArn"])["Attributes"]

@@ -23,7 +23,6 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from config_refusals import config_error
 from handler_capture import load_event
@@ -33,6 +32,7 @@ from test_stop_sequence import stopped
 from components.notifications import CONFIGURATION_NAME
 from handler import notify
 from handler import routes as handler_routes
+from rehearse import clients
 from rehearse.aws import Rehearsal
 from rehearse.mocks import ACCOUNT, CLUSTER_ARN, REGION, run_program, stack_config
 from rehearse.play import emulated_aws
@@ -48,7 +48,7 @@ class Team:
     """A team's topic with a queue subscribed to it."""
 
     def __init__(self, name: str) -> None:
-        self.sns, self.sqs = boto3.client("sns", region_name=REGION), boto3.client("sqs", region_name=REGION)
+        self.sns, self.sqs = clients.client("sns", REGION), clients.client("sqs", REGION)
         self.topic = self.sns.create_topic(Name=f"{name}-oncall")["TopicArn"]
         self.queue = self.sqs.create_queue(QueueName=f"{name}-inbox")["QueueUrl"]
         arn = self.sqs.get_queue_attributes(QueueUrl=self.queue, AttributeNames=["QueueArn"])["Attributes"]
