@@ -41,6 +41,14 @@ def default_run() -> dict[str, Any]:
     return rehearse()
 
 
+@pytest.fixture(scope="module")
+def default_text() -> str:
+    """The default rehearsal's report as text, run once for the tests that read it (a string: none can change it)."""
+    text = io.StringIO()
+    assert main([], out=text) == 0
+    return text.getvalue()
+
+
 def test_the_default_sequence_catches_this_clusters_task_events_only(default_run: dict[str, Any]) -> None:
     outcome = {d["label"]: (d["caught_by"], d["why_not"]) for d in default_run["deliveries"]}
     assert [label for label, _ in default_sequence()] == list(outcome)
@@ -177,7 +185,7 @@ def test_the_command_runs_from_a_shell_and_says_who_played_aws() -> None:
 
 
 def test_a_held_back_message_says_what_it_would_have_said_why_and_that_the_next_counts_it(
-    default_run: dict[str, Any],
+    default_run: dict[str, Any], default_text: str
 ) -> None:
     """The image-pull failure comes inside the window the OOM message opened (same service, same kind)."""
     held = {d["label"]: d["held"] for d in default_run["deliveries"] if d["held"]}
@@ -190,10 +198,7 @@ def test_a_held_back_message_says_what_it_would_have_said_why_and_that_the_next_
     assert why.startswith("held back: orders-api already had a task message within 10 minutes")
     assert "'orders-api: task 5e1c2a9b OOM-killed (exit 137)' (OOM task: STOPPED (out of memory)" in why
     assert "its subject ends '(+1 held back)'" in why
-    text = io.StringIO()
-    render_report = main([], out=text)
-    assert render_report == 0
-    shown = text.getvalue()
+    shown = default_text
     assert "its message to on-call was held back: 'orders-api: task 5e1c2a9b failed to start" in shown
     assert "  Not sent, held back: orders-api already had a task message" in shown
     assert (
@@ -341,10 +346,8 @@ def test_an_unknown_aws_key_is_refused_as_the_provider_refuses_it(capsys: pytest
     )
 
 
-def test_datapoints_are_totalled_and_alarms_sorted(default_run: dict[str, Any]) -> None:
-    text = io.StringIO()
-    assert main([], out=text) == 0
-    section = text.getvalue().split("== Metric datapoints\n", 1)[1].split("\n\n", 1)[0].splitlines()
+def test_datapoints_are_totalled_and_alarms_sorted(default_run: dict[str, Any], default_text: str) -> None:
+    section = default_text.split("== Metric datapoints\n", 1)[1].split("\n\n", 1)[0].splitlines()
     invocations = [line for line in section if " Invocations " in line]
     assert len(invocations) == 1 and invocations[0].startswith("  AWS/Lambda Invocations = 12 (Sum of 12 datapoints)")
     assert any(
@@ -359,7 +362,7 @@ def test_datapoints_are_totalled_and_alarms_sorted(default_run: dict[str, Any]) 
     assert total["sum"] == sum(p["value"] for p in raw) == 12 and total["sample_count"] == len(raw)
     alarms = [alarm["name"] for alarm in default_run["alarms"]]
     assert alarms == sorted(alarms)
-    shown = [line.split()[1] for line in text.getvalue().split("== Alarms\n", 1)[1].split("\n\n", 1)[0].splitlines()]
+    shown = [line.split()[1] for line in default_text.split("== Alarms\n", 1)[1].split("\n\n", 1)[0].splitlines()]
     assert shown == alarms
 
 
