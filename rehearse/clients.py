@@ -18,11 +18,8 @@ GLOBAL_REGION = "us-east-1"
 
 def client(service: str, region: str) -> Any:
     """The shared client of ``service`` in ``region``; RuntimeError when moto is not intercepting calls."""
-    from moto.core.models import botocore_stubber  # noqa: PLC0415 - a dev requirement, only needed here
-
-    if not botocore_stubber.enabled:
-        raise RuntimeError(f"a {service} client for the emulator was asked for while no emulator is running")
-    return _made(service, region)
+    _require_emulator(service)
+    return _made(service, region, checked=False)
 
 
 def checked_client(service: str, region: str) -> Any:
@@ -30,23 +27,24 @@ def checked_client(service: str, region: str) -> Any:
     is refused where the service has no endpoint in ``region`` (rehearse/api_model.py)."""
     from . import api_model  # noqa: PLC0415 - botocore's models load with the emulator, not with the command
 
-    client(service, region)  # refused outside the emulator, as every client is
-    checked = _checked(service, region)
-    api_model.check_region(checked, region)
-    return checked
+    _require_emulator(service)
+    made = _made(service, region, checked=True)
+    api_model.check_region(made, region)
+    return made
+
+
+def _require_emulator(service: str) -> None:
+    from moto.core.models import botocore_stubber  # noqa: PLC0415 - a dev requirement, only needed here
+
+    if not botocore_stubber.enabled:
+        raise RuntimeError(f"a {service} client for the emulator was asked for while no emulator is running")
 
 
 @functools.cache
-def _made(service: str, region: str) -> Any:
-    import boto3  # noqa: PLC0415 - only the rehearsal's paths call AWS
-
-    return boto3.client(service, region_name=region)
-
-
-@functools.cache
-def _checked(service: str, region: str) -> Any:
+def _made(service: str, region: str, *, checked: bool) -> Any:
     import boto3  # noqa: PLC0415 - only the rehearsal's paths call AWS
 
     from . import api_model  # noqa: PLC0415 - as in checked_client
 
-    return api_model.enforce(boto3.client(service, region_name=region))
+    made = boto3.client(service, region_name=region)
+    return api_model.enforce(made) if checked else made
