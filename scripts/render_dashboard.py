@@ -3,6 +3,7 @@ lines, numbers, tables and alarm states.
 
     .venv/bin/python scripts/render_dashboard.py                   # the example stack's dashboard -> docs/dashboard.svg
     .venv/bin/python scripts/render_dashboard.py -o /tmp/dash.png  # the same as a PNG (any format matplotlib writes)
+    .venv/bin/python scripts/render_dashboard.py -o a.svg -o a.png  # both, drawn once
     .venv/bin/python scripts/render_dashboard.py body.json -o x.svg  # any dashboard body, e.g. from
         aws cloudwatch get-dashboard --dashboard-name NAME --query DashboardBody --output text > body.json
 
@@ -347,31 +348,46 @@ def _text(ax: Any, properties: dict[str, Any], _records: Sequence[Logged]) -> No
 
 def render(body: dict[str, Any], records: Sequence[Logged] | None = None, file_format: str = "svg") -> bytes:
     """The picture of ``body`` as bytes: the same input gives the same bytes (no date, fixed ids)."""
+    figure = draw(body, records)
+    try:
+        return picture(figure, file_format)
+    finally:
+        pyplot().close(figure)
+
+
+def picture(figure: Figure, file_format: str = "svg") -> bytes:
+    """A drawn figure as bytes in ``file_format``, without a date and with fixed ids, so that it compares."""
     import io  # noqa: PLC0415
 
-    figure = draw(body, records)
-    plt = pyplot()
     out = io.BytesIO()
-    with plt.rc_context({"svg.hashsalt": "ecs-task-events", "svg.fonttype": "none"}):
+    with pyplot().rc_context({"svg.hashsalt": "ecs-task-events", "svg.fonttype": "none"}):
         figure.savefig(out, format=file_format, metadata={"Date": None} if file_format == "svg" else None)
-    plt.close(figure)
     return out.getvalue()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="render_dashboard.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("body", nargs="?", help="a dashboard body (JSON file); default: the example stack's")
-    parser.add_argument("-o", "--output", default=str(EXAMPLE_SVG), help="where to write it (default: %(default)s)")
+    parser.add_argument(
+        "-o",
+        "--output",
+        action="append",
+        help=f"where to write it, its format from the suffix; repeat for more formats (default: {EXAMPLE_SVG})",
+    )
     args = parser.parse_args(argv)
     try:
         body = json.loads(Path(args.body).read_text()) if args.body else example_body()
     except (OSError, ValueError) as error:
         print(f"render_dashboard.py: {args.body}: not a dashboard body ({error})", file=sys.stderr)
         return 2
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_bytes(render(body, file_format=output.suffix.lstrip(".") or "svg"))
-    print(f"wrote {output}")
+    figure = draw(body)  # drawn once, however many formats are written
+    try:
+        for output in map(Path, args.output or [EXAMPLE_SVG]):
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_bytes(picture(figure, output.suffix.lstrip(".") or "svg"))
+            print(f"wrote {output}")
+    finally:
+        pyplot().close(figure)
     return 0
 
 

@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 import pytest
@@ -30,8 +30,11 @@ from components.dashboard import (
 )
 from components.queries import QUERIES
 from rehearse.mocks import ACCOUNT, CLUSTER_ARN, REGION, RecordingMocks, Run, run
-from scripts.render_dashboard import EXAMPLE_SVG, draw, example_body, query_table, render
-from scripts.week_of_events import week_records
+from scripts.render_dashboard import EXAMPLE_SVG, draw, example_body, picture, pyplot, query_table
+from scripts.week_of_events import Logged, week_records
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 FLEET = [f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/team-{i:03d}-payments-production-fargate" for i in range(80)]
 CONFIGS: dict[str, dict[str, Any]] = {
@@ -376,10 +379,24 @@ def test_without_the_dashboard_there_is_no_dashboard_and_no_dashboard_url() -> N
 
 
 @pytest.fixture(scope="module")
-def example_picture() -> bytes:
-    """The example body drawn with the generated week, as SVG: drawn once for the tests that read it (bytes, so no
-    test can change what another reads); the command's own test draws its own."""
-    return render(example_body(), week_records())
+def week() -> tuple[Logged, ...]:
+    """The generated week's records, made once (about 0.7 s) for the tests that read them; a tuple, which no test
+    can add to or reorder. The command's own test makes its own."""
+    return tuple(week_records())
+
+
+@pytest.fixture(scope="module")
+def example_figure(week: tuple[Logged, ...]) -> Iterator[Figure]:
+    """The example body drawn with the week, once (about a second) for the picture and the checks of its layout."""
+    figure = draw(example_body(), week)
+    yield figure
+    pyplot().close(figure)
+
+
+@pytest.fixture(scope="module")
+def example_picture(example_figure: Figure) -> bytes:
+    """The drawn example as SVG, as bytes, so no test can change what another reads."""
+    return picture(example_figure)
 
 
 def test_the_readme_picture_is_the_current_layout(example_picture: bytes) -> None:
@@ -400,14 +417,16 @@ def test_the_example_picture_is_a_real_stacks_layout() -> None:
     assert layout(example_body()) == layout(body_of(deployed))
 
 
-def test_the_picture_shows_the_deployed_body_with_data_and_whole_titles(example_picture: bytes) -> None:
+def test_the_picture_shows_the_deployed_body_with_data_and_whole_titles(
+    example_figure: Figure, example_picture: bytes, week: tuple[Logged, ...]
+) -> None:
     """Each widget of the body is drawn with its whole title inside its box; the charts have lines, the tables the
     rows their queries select from the handler's records of the week, the alarms a state."""
     from matplotlib.text import Text  # noqa: PLC0415  (matplotlib only where a test draws)
 
     body = example_body()
-    records = week_records()
-    figure = draw(body, records)
+    records = week
+    figure = example_figure
     canvas: Any = figure.canvas
     renderer = canvas.get_renderer()
     titled = [ax for ax in figure.axes if ax.get_title(loc="left")]
@@ -426,17 +445,16 @@ def test_the_picture_shows_the_deployed_body_with_data_and_whole_titles(example_
     columns, rows = query_table(why["properties"]["query"], records)
     assert columns == ["group", "stopCode", "stoppedReason", "tasks"]
     assert sum(int(row[-1]) for row in rows) == len(stopped) and int(rows[0][-1]) >= int(rows[-1][-1])
-    picture = example_picture.decode()  # render(body, records): the same body and week
-    assert all(title.replace("&", "&amp;") in picture for title in titles)
-    assert "ALARM" in picture and "OK" in picture and "service:payments" in picture
+    svg = example_picture.decode()  # the same figure, saved
+    assert all(title.replace("&", "&amp;") in svg for title in titles)
+    assert "ALARM" in svg and "OK" in svg and "service:payments" in svg
     abnormal = sum(1 for r in records if r.record.get("abnormal") is True)
-    assert f">{abnormal}<" in picture  # the single value: abnormal stops in the range
+    assert f">{abnormal}<" in svg  # the single value: abnormal stops in the range
 
 
 def test_the_command_regenerates_the_picture(tmp_path: Path) -> None:
     from scripts.render_dashboard import main  # noqa: PLC0415
 
-    assert main(["-o", str(tmp_path / "dash.svg")]) == 0
+    assert main(["-o", str(tmp_path / "dash.svg"), "-o", str(tmp_path / "dash.png")]) == 0
     assert (tmp_path / "dash.svg").read_bytes() == EXAMPLE_SVG.read_bytes()
-    assert main(["-o", str(tmp_path / "dash.png")]) == 0
     assert (tmp_path / "dash.png").read_bytes().startswith(b"\x89PNG")
