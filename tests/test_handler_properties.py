@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from handler_capture import invoke, load_event, sample_names
@@ -62,56 +63,48 @@ def mutate(event: Any, path: tuple[Any, ...], replacement: Any, delete: bool) ->
     return event
 
 
-def environment_variants(secret: str) -> st.SearchStrategy[Any]:
-    """The shapes an environment override could take, each carrying the secret as a value."""
-    return st.sampled_from(
-        [
-            [{"name": "DATABASE_URL", "value": secret}],
-            [{"name": "TOKEN", "value": secret, "extra": secret}],
-            [{"value": secret}],
-            [{"name": 7, "value": secret}],
-            [secret],
-            {"DATABASE_URL": secret},
-            secret,
-            [{"name": "NESTED", "value": {"deep": [secret]}}],
-        ]
-    )
-
-
-def command_variants(secret: str) -> st.SearchStrategy[Any]:
-    """The shapes a command override could take, each carrying the secret as a secret-named argument's value."""
-    return st.sampled_from(
-        [
-            ["migrate", "--password", secret],
-            ["migrate", f"--password={secret}"],
-            ["run", "--api-key", f"-{secret}"],
-            [f"DB_PASSWORD={secret}", "run"],
-            ["sh", "-c", f"migrate --to latest --db-token {secret} && echo done"],
-            ["sh", "-c", f"CLIENT_SECRET='{secret}' run"],
-            f"psql --dbpass={secret} host=db",
-            [["--secret", secret]],
-            ["--token", 7, "--auth", secret],
-        ]
-    )
+# The shapes an environment override could take, each carrying the secret as a value.
+ENVIRONMENT_SHAPES: list[Callable[[str], Any]] = [
+    lambda secret: [{"name": "DATABASE_URL", "value": secret}],
+    lambda secret: [{"name": "TOKEN", "value": secret, "extra": secret}],
+    lambda secret: [{"value": secret}],
+    lambda secret: [{"name": 7, "value": secret}],
+    lambda secret: [secret],
+    lambda secret: {"DATABASE_URL": secret},
+    lambda secret: secret,
+    lambda secret: [{"name": "NESTED", "value": {"deep": [secret]}}],
+]
+# The shapes a command override could take, each carrying the secret as a secret-named argument's value.
+COMMAND_SHAPES: list[Callable[[str], Any]] = [
+    lambda secret: ["migrate", "--password", secret],
+    lambda secret: ["migrate", f"--password={secret}"],
+    lambda secret: ["run", "--api-key", f"-{secret}"],
+    lambda secret: [f"DB_PASSWORD={secret}", "run"],
+    lambda secret: ["sh", "-c", f"migrate --to latest --db-token {secret} && echo done"],
+    lambda secret: ["sh", "-c", f"CLIENT_SECRET='{secret}' run"],
+    lambda secret: f"psql --dbpass={secret} host=db",
+    lambda secret: [["--secret", secret]],
+    lambda secret: ["--token", 7, "--auth", secret],
+]
+# Strategies made once rather than for every example: each new strategy is validated when first drawn from.
+SAMPLE_TEXTS = {name: json.dumps(event) for name, event in SAMPLES.items()}  # parsed anew: a fresh copy each
+SAMPLE_NAMES = st.sampled_from(sorted(SAMPLES))
+ENVIRONMENTS = st.sampled_from(ENVIRONMENT_SHAPES)
+COMMANDS = st.sampled_from(COMMAND_SHAPES)
+MUTATION_COUNTS = st.integers(min_value=0, max_value=4)
 
 
 @st.composite
 def mutated_events(draw: st.DrawFn) -> tuple[Any, str]:
-    event = copy.deepcopy(SAMPLES[draw(st.sampled_from(sorted(SAMPLES)))])
+    event = json.loads(SAMPLE_TEXTS[draw(SAMPLE_NAMES)])
     secret = draw(secrets)
     detail = event.get("detail")
     if isinstance(detail, dict):
-        overrides = [
-            {
-                "name": "app",
-                "environment": draw(environment_variants(secret)),
-                "command": draw(command_variants(secret)),
-            }
-        ]
+        overrides = [{"name": "app", "environment": draw(ENVIRONMENTS)(secret), "command": draw(COMMANDS)(secret)}]
         detail["overrides"] = {"containerOverrides": overrides}
-    for _ in range(draw(st.integers(min_value=0, max_value=4))):
+    for _ in range(draw(MUTATION_COUNTS)):
         candidates = paths(event)
-        path = draw(st.sampled_from(candidates))
+        path = candidates[draw(st.integers(min_value=0, max_value=len(candidates) - 1))]  # as sampled_from draws
         if any(step in ("environment", "command") for step in path):
             continue  # keep the secret where a real override keeps it
         event = mutate(event, path, draw(json_values), draw(st.booleans()))
