@@ -14,7 +14,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -156,7 +156,32 @@ def _refused(message: str) -> int:
     return 2
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """The rehearsal the arguments ask for, not played yet: how to play it, and how to say what the CLI, the
+    program or the emulator refused, and how to write its report as text."""
+
+    play: Callable[[], Any]
+    stack_name: str
+    refused: tuple[type[Exception], ...]
+    render_text: Callable[[Any, TextIO], None]
+    json_output: bool
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    prepared = prepare(argv)
+    if isinstance(prepared, int):
+        return prepared
+    report = played(prepared)
+    if isinstance(report, int):
+        return report
+    write_report(report, prepared, out or sys.stdout)
+    return 0
+
+
+def prepare(argv: Sequence[str] | None) -> Prepared | int:
+    """The rehearsal of these arguments, or, where the arguments, the stack file or the event files are refused,
+    the exit code, the refusal said in one line."""
     parser = argparse.ArgumentParser(prog="python3 -m rehearse", description=__doc__.split("\n\n")[1])
     parser.add_argument("files", nargs="*", metavar="EVENT_FILE", help="ECS events to play (default: a sample morning)")
     parser.add_argument(
@@ -180,10 +205,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     )
     parser.add_argument("--json", action="store_true", help="the same, as one JSON document")
     options = parser.parse_args(argv)
-    output = out or sys.stdout
     stack_file = Path(options.stack_file)
     if options.organization:
-        return _organization(options, output)
+        return _organization(options)
     try:
         stack = stack_file_values(stack_file.read_text(), stack_file.name)
         config = with_overrides(stack, options.config)
@@ -199,14 +223,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     if provider_problems:
         listing = "\n".join(f"  - {line}" for line in provider_problems)
         return _refused(f"`pulumi up` would stop here, the AWS provider refuses its config:\n{listing}")
-    return _play_and_write(
-        lambda: play(config, events, streams),
-        stack_file.name,
-        (ValueError,),
-        render,
-        json_output=options.json,
-        out=output,
-    )
+    return Prepared(lambda: play(config, events, streams), stack_file.name, (ValueError,), render, options.json)
 
 
 def _refused_event_files(error: EventFileError) -> int:
@@ -216,40 +233,36 @@ def _refused_event_files(error: EventFileError) -> int:
     )
 
 
-def _play_and_write(
-    rehearse: Callable[[], Report],
-    stack_name: str,
-    refused: tuple[type[Exception], ...],
-    render_text: Callable[[Any, TextIO], None],
-    *,
-    json_output: bool,
-    out: TextIO,
-) -> int:
-    """Play the rehearsal and write its report (text or --json); what the CLI or the program refuses is one line,
-    in the rehearsal's terms, and exit 2."""
+def played(prepared: Prepared) -> Any:
+    """The report of the rehearsal; what the CLI or the program refuses is one line, in the rehearsal's terms, and
+    exit code 2 instead."""
+    stack_name = prepared.stack_name
     try:
-        report = rehearse()
+        return prepared.play()
     except CliRefused as error:  # what the Pulumi CLI would say before running the program (rehearse/pulumi_cli.py)
         said = in_rehearsal_terms(str(error), stack_name)
         return _refused(f"`pulumi up` would stop here, before the program runs: error: {said}")
-    except refused as error:  # the program's own config errors (ConfigError is a RunError, not a ValueError)
+    except prepared.refused as error:  # the program's own config errors (ConfigError is a RunError, not a ValueError)
         return _refused(in_rehearsal_terms(str(error), stack_name))
     except Exception as error:
         if type(error).__name__ == "ConfigError":
             return _refused(in_rehearsal_terms(str(error), stack_name))
         raise
-    if json_output:
+
+
+def write_report(report: Any, prepared: Prepared, out: TextIO) -> None:
+    """The report as text, or with ``--json`` as one JSON document."""
+    if prepared.json_output:
         json.dump(as_json(report), out, indent=2)
         out.write("\n")
     else:
-        render_text(report, out)
-    return 0
+        prepared.render_text(report, out)
 
 
 ORGANIZATION_STACK = "the organisation's config (rehearse/org_morning.py)"
 
 
-def _organization(options: argparse.Namespace, output: TextIO) -> int:
+def _organization(options: argparse.Namespace) -> Prepared | int:
     """``--organization``: the organisation of rehearse/org_morning.py; event files play from the account and
     region their envelopes name."""
     try:
@@ -265,13 +278,12 @@ def _organization(options: argparse.Namespace, output: TextIO) -> int:
         return _refused_event_files(error)
     except (OSError, ValueError) as error:
         return _refused(in_rehearsal_terms(str(error), ORGANIZATION_STACK))
-    return _play_and_write(
+    return Prepared(
         lambda: play_organization(config, events),
         ORGANIZATION_STACK,
         (OSError, ValueError),
         render_organization,
-        json_output=options.json,
-        out=output,
+        options.json,
     )
 
 

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 import pytest
+from rehearsal_reports import Written, written_both_ways
 
 from rehearse.__main__ import main
 from rehearse.org_morning import (
@@ -33,8 +34,16 @@ def rehearse(*argv: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def organization_run() -> dict[str, Any]:
-    return rehearse()
+def organization_morning() -> Written:
+    """The organisation's morning, played once for the tests that read its report, as data or as text."""
+    return written_both_ways("--organization")
+
+
+@pytest.fixture
+def organization_run(organization_morning: Written) -> dict[str, Any]:
+    """The report as data, parsed anew for each test from the JSON text, so no test can change what another reads."""
+    report: dict[str, Any] = json.loads(organization_morning.json_text)
+    return report
 
 
 def delivery(report: dict[str, Any], label: str) -> dict[str, Any]:
@@ -175,10 +184,8 @@ def test_a_member_that_cannot_forward_reaches_on_call_on_the_alarm_topic(organiz
     assert (lines["Account"], lines["Region"], lines["Dead-letter queue"]) == (SEARCH_ACCOUNT, "us-east-1", queue)
 
 
-def test_the_text_says_each_events_account_region_and_who_carried_it_across() -> None:
-    out = io.StringIO()
-    assert main(["--organization"], out=out) == 0
-    text = out.getvalue()
+def test_the_text_says_each_events_account_region_and_who_carried_it_across(organization_morning: Written) -> None:
+    text = organization_morning.text
     assert f"for organisation {ORGANIZATION_ID}" in text
     assert f"[account {SEARCH_ACCOUNT}, us-east-1]: ECS Task State Change" in text
     assert (

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rehearsal_reports import Written, written_both_ways
 from user_docs import user_docs
 
 from rehearse.__main__ import main
@@ -37,16 +38,21 @@ def records(report: dict[str, Any], label_prefix: str = "") -> list[dict[str, An
 
 
 @pytest.fixture(scope="module")
-def default_run() -> dict[str, Any]:
-    return rehearse()
+def default_morning() -> Written:
+    """The default rehearsal, played once for the tests that read its report, as data or as text."""
+    return written_both_ways()
 
 
-@pytest.fixture(scope="module")
-def default_text() -> str:
-    """The default rehearsal's report as text, run once for the tests that read it (a string: none can change it)."""
-    text = io.StringIO()
-    assert main([], out=text) == 0
-    return text.getvalue()
+@pytest.fixture
+def default_run(default_morning: Written) -> dict[str, Any]:
+    """The report as data, parsed anew for each test from the JSON text, so no test can change what another reads."""
+    report: dict[str, Any] = json.loads(default_morning.json_text)
+    return report
+
+
+@pytest.fixture
+def default_text(default_morning: Written) -> str:
+    return default_morning.text
 
 
 def test_the_default_sequence_catches_this_clusters_task_events_only(default_run: dict[str, Any]) -> None:

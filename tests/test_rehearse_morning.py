@@ -22,6 +22,7 @@ from typing import Any
 
 import boto3
 import pytest
+from rehearsal_reports import Written, written_both_ways
 
 from rehearse.__main__ import main
 from rehearse.mocks import ACCOUNT, REGION, ROOT
@@ -40,15 +41,10 @@ def rehearse_json(*argv: str) -> tuple[dict[str, Any], str]:
     return json.loads(out.getvalue()), out.getvalue()
 
 
-def rehearse_text(*argv: str) -> str:
-    out = io.StringIO()
-    assert main(list(argv), out=out) == 0
-    return out.getvalue()
-
-
 @pytest.fixture(scope="module")
-def with_lines() -> tuple[dict[str, Any], str]:
-    return rehearse_json(*LINES)
+def with_lines() -> Written:
+    """The default morning with the containers' last lines, played once for the tests that read its report."""
+    return written_both_ways(*LINES)
 
 
 def shown_lines(message: str) -> list[str]:
@@ -115,9 +111,9 @@ def test_a_line_cloudwatch_logs_would_refuse_stops_the_rehearsal() -> None:
 
 
 def test_the_oom_message_shows_its_last_five_lines_with_the_credential_redacted(
-    with_lines: tuple[dict[str, Any], str],
+    with_lines: Written,
 ) -> None:
-    report, whole = with_lines
+    report, whole = with_lines.data, with_lines.json_text
     oom = notification(report, "orders-api: task 5e1c2a9b OOM-killed")
     lines = shown_lines(oom["message"])
     assert len(lines) == 5 and all(line.startswith("[app] ") for line in lines)
@@ -127,7 +123,7 @@ def test_the_oom_message_shows_its_last_five_lines_with_the_credential_redacted(
     payments = notification(report, "payments-api: task 9b4f1e7c")
     assert shown_lines(payments["message"])[-1] == "[app] Error: connect ECONNREFUSED 10.0.3.7:5432"
     assert LOGGED_SECRET not in whole  # nowhere in the report: not the messages, not the records
-    assert LOGGED_SECRET not in rehearse_text(*LINES)
+    assert LOGGED_SECRET not in with_lines.text
 
 
 def test_never_more_lines_than_asked() -> None:
@@ -139,8 +135,8 @@ def test_never_more_lines_than_asked() -> None:
     ]
 
 
-def test_every_message_reached_the_alarm_topic_without_routes(with_lines: tuple[dict[str, Any], str]) -> None:
-    report, _ = with_lines
+def test_every_message_reached_the_alarm_topic_without_routes(with_lines: Written) -> None:
+    report = with_lines.data
     assert [(n["event"], n["reached"]) for n in report["notifications"]] == [
         ("OOM task: STOPPED (out of memory)", "the alarm topic"),
         ("the deployment fails", "the alarm topic"),
@@ -157,7 +153,8 @@ def report_alarm_topic(report: dict[str, Any]) -> str:
 
 
 def test_with_a_route_the_second_teams_messages_reach_its_topic_and_only_those() -> None:
-    report, _ = rehearse_json(*LINES, "--config", f"routes={ROUTES}")
+    written = written_both_ways(*LINES, "--config", f"routes={ROUTES}")
+    report = written.data
     reached = {n["subject"]: (n["reached"], n["topic"]) for n in report["notifications"]}
     alarm = report_alarm_topic(report)
     assert reached == {
@@ -166,7 +163,7 @@ def test_with_a_route_the_second_teams_messages_reach_its_topic_and_only_those()
         "payments-api: task 9b4f1e7c app exited 1": ("routes[0]'s topic (payments-*)", PAYMENTS_TOPIC),
         "payments-api: deployment failed": ("routes[0]'s topic (payments-*)", PAYMENTS_TOPIC),
     }
-    text = rehearse_text(*LINES, "--config", f"routes={ROUTES}")
+    text = written.text
     assert (
         f"  Reached routes[0]'s topic (payments-*), {PAYMENTS_TOPIC} (from: payments-api: its deployment fails)\n"
         "  Subject: payments-api: deployment failed\n"
@@ -192,12 +189,12 @@ def normalised(text: str) -> list[str]:
     return [re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z", "TIME", line) for line in text.splitlines()]
 
 
-def test_the_docs_sample_email_is_what_the_rehearsal_sends(with_lines: tuple[dict[str, Any], str]) -> None:
+def test_the_docs_sample_email_is_what_the_rehearsal_sends(with_lines: Written) -> None:
     """docs/alarms-and-messages.md shows the OOM task's email as the rehearsal renders it; a link shortened there
     with '...' must start as the rendered one does."""
     page = (ROOT / "docs" / "alarms-and-messages.md").read_text()
     sample = page.split("A sample email,", 1)[1].split("```\n", 2)[1]
-    report, _ = with_lines
+    report = with_lines.data
     oom = notification(report, "orders-api: task 5e1c2a9b OOM-killed")
     rendered = normalised(f"Subject: {oom['subject']}\n\n{oom['message']}")
     shown = normalised(sample)
@@ -213,7 +210,8 @@ def test_with_a_team_channel_the_second_teams_chat_messages_reach_its_chat_topic
     """The whole wiring in moto: the component's chat topics and NOTIFY_ROUTES, the function's publishes."""
     routes = json.dumps([{"services": ["payments-*"], "topicArn": PAYMENTS_TOPIC, "slackChannelId": "C0PAYMENTS1"}])
     slack = ("--config", "slackWorkspaceId=T07EA123LEP", "--config", "slackChannelId=C07EZ1ABC23")
-    report, _ = rehearse_json(*slack, "--config", f"routes={routes}")
+    written = written_both_ways(*slack, "--config", f"routes={routes}")
+    report = written.data
     chats = [n for n in report["notifications"] if not n["subject"]]
     reached = sorted((n["reached"], json.loads(n["message"])["content"]["title"]) for n in chats)
     assert reached == [
@@ -224,7 +222,7 @@ def test_with_a_team_channel_the_second_teams_chat_messages_reach_its_chat_topic
     ]
     team_chat = {n["topic"] for n in chats if n["reached"].startswith("routes[0]")}
     assert len(team_chat) == 1 and team_chat != {n["topic"] for n in chats if n["reached"] == "the chat topic"}
-    text = rehearse_text(*slack, "--config", f"routes={routes}")
+    text = written.text
     assert "  Chat: :rotating_light: payments-api: deployment failed\n" in text
 
 
