@@ -16,6 +16,8 @@ over the sample events in tests/events/:
   interpreters that first import what the Lambda Python runtime has loaded;
 - the deployment package: zip size and file list;
 - the program: evaluating __main__.py under the mocks for 1, 30 and 200 clusters, as ratios to 1;
+- the redaction of a container's log line: time per character on a 64 KB line over that on a 1 KB one, for the
+  shapes of line that make backtracking patterns slow (bench/redaction.py);
 - the cost per million task events, for this project and the reference design (bench/cost.py);
 - the test command's wall time, `bash scripts/test.sh` (lint, type checks, tests), side by side with the baseline
   commit's own (--suite-baseline, default the last commit before the speed work), the two taking turns, as both
@@ -47,7 +49,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import cost, program_bench, suite  # noqa: E402
+from bench import cost, program_bench, redaction, suite  # noqa: E402
 from bench.runtime_python import lambda_python  # noqa: E402
 from components.event_logger import RUNTIME  # noqa: E402
 from components.lambda_package import handler_zip  # noqa: E402
@@ -68,6 +70,7 @@ BUDGET_COST_USD = 0.65
 # Lambda takes 50 MB zipped: this budget keeps the code small, not legal.
 BUDGET_ZIP_BYTES = 32 * 1024
 BUDGET_PROGRAM_RATIO = 5.0
+BUDGET_REDACTION_RATIO = 3.0  # linear: about 1; quadratic: about 64
 CLUSTER_COUNTS = (1, 30, 200)
 REQUEST_ID = cost.REQUEST_ID  # a Lambda request id, as long as a real one
 
@@ -302,6 +305,7 @@ def main(argv: list[str] | None = None) -> int:
         ours_us, reference_us, cpu_ratio = measure_cpu(options.rounds, options.repeat)
         imports.sample(batch)
         program = program_bench.measure(CLUSTER_COUNTS, options.program_rounds)
+        redaction_ratios = redaction.measure(options.program_rounds)
         imports.sample(max(1, options.import_runs - 2 * batch))
     import_samples = imports.samples[sys.executable]
     handler_import_ms, import_median_ms = min(import_samples), statistics.median(import_samples)
@@ -357,6 +361,15 @@ def main(argv: list[str] | None = None) -> int:
             )
             for clusters, (seconds, resources) in program.items()
         ),
+        *(
+            (
+                f"log line redaction, {shape} (ratio)",
+                f"{ratio:.2f}",
+                f"time per character, {redaction.LONG // 1024} KB line / {redaction.SHORT // 1024} KB; "
+                f"budget <= {BUDGET_REDACTION_RATIO}",
+            )
+            for shape, ratio in redaction_ratios.items()
+        ),
         *suite_rows(suite_seconds, suite_samples, against, load_before_suite),
         *(
             (
@@ -405,6 +418,10 @@ def main(argv: list[str] | None = None) -> int:
         ("cost per million task events <= $0.65", ours_cost.total_usd <= BUDGET_COST_USD),
         (f"zip < {BUDGET_ZIP_BYTES // 1024} KiB", len(package) < BUDGET_ZIP_BYTES),
         ("program for 200 clusters < 5x that for 1", program_ratio < BUDGET_PROGRAM_RATIO),
+        (
+            f"log line redaction linear in the line's length (<= {BUDGET_REDACTION_RATIO}x per character)",
+            max(redaction_ratios.values()) <= BUDGET_REDACTION_RATIO,
+        ),
     ]
     budgets += suite_budgets(suite_seconds, against)
     if options.fields or bytes_ratio > BUDGET_BYTES_RATIO:

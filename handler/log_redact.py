@@ -14,15 +14,26 @@ import re
 
 from .redact import REDACTED, redact_event
 
-# scheme://user:password@host -> scheme://user:***redacted***@host
-URL_PASSWORD = re.compile(r"(?P<keep>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]*:)[^\s/@]+(?=@)")
+# Every pattern takes time linear in the line's length, whatever the line holds (a log line may be 256 KB, and an
+# application may log a long run of word characters): a match is tried only where a run of the characters it
+# starts with begins, and what it has read is not read again (possessive quantifiers, Python 3.11+). Each finds
+# exactly what its plain form would (tests/test_log_redact.py holds the plain forms and compares).
+
+# scheme://user:password@host -> scheme://user:***redacted***@host. The scheme starts at a letter after a non-word
+# character; the match starts where the run of scheme characters does, and holds such a letter.
+URL_PASSWORD = re.compile(
+    r"(?P<keep>(?<![A-Za-z0-9+.-])(?>\b[A-Za-z]|[A-Za-z0-9+.-]*?[.+-][A-Za-z])[A-Za-z0-9+.-]*+://[^\s/:@]*+:)"
+    r"[^\s/@]++(?=@)"
+)
 # Authorization: Bearer <token> (RFC 6750's b64token alphabet)
 AUTH_HEADER = re.compile(r"(?P<keep>\bBearer\s+)[A-Za-z0-9\-._~+/]+=*", re.IGNORECASE)
 # AWS access key ids (AKIA long-term, ASIA temporary: "Understanding unique ID prefixes", IAM User Guide).
 ACCESS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b")
 # key=value, key: value, "key": "value" for keys that name a secret (password, secret, token, api key, ...).
+# The key is a whole run of [\w.-] characters with the secret's name somewhere in it.
 SECRET_PAIR = re.compile(
-    r"(?P<keep>(?P<q>[\"']?)[\w.-]*(?:passw(?:or)?d|pwd|secret|token|api[_-]?key|access[_-]?key|credential)[\w.-]*"
+    r"(?P<keep>(?P<q>[\"']?)(?<![\w.-])"
+    r"(?=[\w.-]*?(?:passw(?:or)?d|pwd|secret|token|api[_-]?key|access[_-]?key|credential))[\w.-]*+"
     r"(?P=q)\s*[=:]\s*)(?P<value>\"[^\"]*\"|'[^']*'|[^\s,;&\"'}]+)",
     re.IGNORECASE,
 )
