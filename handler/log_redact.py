@@ -14,13 +14,9 @@ import re
 
 from .redact import REDACTED, redact_event
 
-# Every pattern takes time linear in the line's length, whatever the line holds (a log line may be 256 KB, and an
-# application may log a long run of word characters): a match is tried only where a run of the characters it
-# starts with begins, and what it has read is not read again (possessive quantifiers, Python 3.11+). Each finds
-# exactly what its plain form would (tests/test_log_redact.py holds the plain forms and compares).
-
-# scheme://user:password@host -> scheme://user:***redacted***@host. The scheme starts at a letter after a non-word
-# character; the match starts where the run of scheme characters does, and holds such a letter.
+# Each pattern runs in time linear in the line (up to 256 KB): a match starts only where a run begins, and nothing
+# is read twice (possessive and atomic, Python 3.11+). tests/test_log_redact.py: same output as the plain forms.
+# scheme://user:password@host -> scheme://user:***redacted***@host
 URL_PASSWORD = re.compile(
     r"(?P<keep>(?<![A-Za-z0-9+.-])(?>\b[A-Za-z]|[A-Za-z0-9+.-]*?[.+-][A-Za-z])[A-Za-z0-9+.-]*+://[^\s/:@]*+:)"
     r"[^\s/@]++(?=@)"
@@ -30,7 +26,6 @@ AUTH_HEADER = re.compile(r"(?P<keep>\bBearer\s+)[A-Za-z0-9\-._~+/]+=*", re.IGNOR
 # AWS access key ids (AKIA long-term, ASIA temporary: "Understanding unique ID prefixes", IAM User Guide).
 ACCESS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b")
 # key=value, key: value, "key": "value" for keys that name a secret (password, secret, token, api key, ...).
-# The key is a whole run of [\w.-] characters with the secret's name somewhere in it.
 SECRET_PAIR = re.compile(
     r"(?P<keep>(?P<q>[\"']?)(?<![\w.-])"
     r"(?=[\w.-]*?(?:passw(?:or)?d|pwd|secret|token|api[_-]?key|access[_-]?key|credential))[\w.-]*+"
