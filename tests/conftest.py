@@ -26,16 +26,13 @@
   cannot grow without bound; the older generations not at all (what outlives a test is the process's caches and
   the module fixtures). The objects imported at start are frozen out of its reach. No test depends on when a
   cycle is freed.
-- A pytest-xdist worker ends without the interpreter's teardown. By the time the interpreter exits, the worker
-  has sent every report and the controller has told it to stop (xdist/remote.py: the work runs inside
-  pytest_cmdline_main, which has returned); freeing the worker's heap object by object then took one to two
-  seconds of the suite's wall time, with the controller waiting. The controller itself, and a run without
-  workers (``-n 0``), exit as usual, with pytest's exit code.
+- A pytest-xdist worker ends as soon as it has reported everything, without the collection of its whole heap and
+  the interpreter's teardown that would follow: one to two seconds of the suite's wall time, with the controller
+  waiting. The controller itself, and a run without workers (``-n 0``), exit as usual, with pytest's exit code.
 """
 
 from __future__ import annotations
 
-import atexit
 import functools
 import gc
 import logging
@@ -68,17 +65,29 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     gc.collect(0)
 
 
-def exit_without_teardown() -> None:
-    """What a worker does last: close the logging handlers (the one atexit handler registered before this one,
-    which is skipped), flush what it printed, then leave without freeing its heap."""
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
+WORKER = bool(os.environ.get("PYTEST_XDIST_WORKER"))
 
 
-if os.environ.get("PYTEST_XDIST_WORKER"):
-    atexit.register(exit_without_teardown)  # registered first, so it runs after every later atexit handler
+@pytest.hookimpl(tryfirst=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A worker's last step: by now it has sent every report and its "workerfinished" (xdist/remote.py, in
+    pytest_sessionfinish; the controller then ignores the end of its channel: xdist/workermanage.py). It closes the
+    logging handlers, flushes what it printed and leaves, without the collection of the whole heap that pytest's
+    unraisable-exception check makes at this point (what it found could no longer reach the controller) or the
+    interpreter's teardown."""
+    if WORKER:
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """In one process (``-n 0``): the cycles that outlived their tests are collected now, while pytest's session
+    log handlers still take what finalizers log (asyncio's "exception was never retrieved" for the futures of a
+    program the tests expect to fail), rather than at exit, after the summary, onto the terminal."""
+    if not WORKER:
+        gc.collect()
 
 
 @functools.cache
