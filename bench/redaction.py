@@ -9,6 +9,7 @@ line that would make a backtracking pattern slow, both lengths interleaved in ea
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from handler.log_redact import redact_line
 
 SHORT, LONG = 1024, 64 * 1024
 # Lines that are long runs of what the patterns start with: word characters, a secret's name over and over, the
-# characters of a URL's scheme, an unterminated URL or pair; and an ordinary line of words.
+# characters of a URL's scheme, an unterminated URL or pair; an ordinary line of words.
 SHAPES: dict[str, Callable[[int], str]] = {
     "word characters": lambda size: "x" * size,
     "a secret's name, repeated": lambda size: "token" * (size // 5),
@@ -25,6 +26,9 @@ SHAPES: dict[str, Callable[[int], str]] = {
     "a URL without its @": lambda size: "postgres://user:" + "p" * size,
     "a pair without its end": lambda size: 'password="' + "v" * size,
     "words": lambda size: "GET /orders 200 12ms user=42 " * (size // 29),
+    # A JSON line's "command" goes through the override rules (handler/redact.py): flags after dots, and flags.
+    "a JSON line's command, dotted flags": lambda size: json.dumps({"command": ".-a" * (size // 3)}),
+    "a JSON line's command, flags": lambda size: json.dumps({"command": "--token" * (size // 7)}),
 }
 
 

@@ -32,14 +32,27 @@ COMMAND_KEYS = frozenset({"command"})
 # do ("DB_PASS", "--basic-auth").
 SECRET_NAME_PARTS = r"password|passwd|pwd|secret|token|api[-_]?key|access[-_]?key|private[-_]?key|credential"
 SECRET_NAME_ENDINGS = r"pass|auth"
-_SECRET_NAME = re.compile(rf"(?i)^-*[\w.-]*(?:(?:{SECRET_NAME_PARTS})[\w.-]*|(?:{SECRET_NAME_ENDINGS}))$")
+# Linear in the text's length, as handler/log_redact.py's patterns (a JSON log line's "command" comes here): a
+# name is read once, its secret part found by a lookahead. tests/test_log_redact.py: the plain forms' output.
+_SECRET_NAME = re.compile(rf"(?i)^-*(?=[\w.-]*?(?:{SECRET_NAME_PARTS})|[\w.-]*?(?:{SECRET_NAME_ENDINGS})$)[\w.-]*+$")
+# A variable's name has no dash but inside a part ("API-KEY"): the parts without one, and those with one.
+_UNDASHED_PARTS = SECRET_NAME_PARTS.replace("[-_]?", "_?")
+_DASHED_PARTS = "|".join(part.replace("[-_]?", "-") for part in SECRET_NAME_PARTS.split("|") if "[-_]?" in part)
 
 # In one string: a secret-named flag and its value (``--name=value`` or ``--name value``), or a secret-named
 # assignment (``NAME=value``). A value is a quoted string or a run of anything but blanks (a password may start
 # with '-'). Only secret names can match, so ``--to latest`` is never taken for a flag's value.
 _VALUE = r"""(?P<value>"[^"]*"|'[^']*'|[^\s"']+)"""
-_FLAG = rf"(?<![\w-])--?(?=[a-z])[\w.-]*?(?:(?:{SECRET_NAME_PARTS})[\w.-]*|(?:{SECRET_NAME_ENDINGS}))(?:=|[ \t]+)"
-_VARIABLE = rf"(?<![\w.-])(?=[a-z_])[\w.]*?(?:(?:{SECRET_NAME_PARTS})[\w.]*|(?:{SECRET_NAME_ENDINGS}))="
+# A flag starts at a dash not after a word character or a dash: the match starts with its run of [\w.-] and commits
+# to the run's first such dash (a later one's name is a tail of the first's, with the same end).
+_FLAG = (
+    r"(?<![\w.-])(?>[\w.-]*?(?<![\w-])--?(?=[a-z]))"
+    rf"(?=[\w.-]*?(?:{SECRET_NAME_PARTS})|[\w.-]*?(?:{SECRET_NAME_ENDINGS})(?![\w.-]))[\w.-]*+(?:=|[ \t]+)"
+)
+_VARIABLE = (
+    rf"(?<![\w.-])(?=[a-z_])(?:(?=[\w.]*?(?:{_UNDASHED_PARTS})|[\w.]*?(?:{SECRET_NAME_ENDINGS})=)[\w.]*+="
+    rf"|[\w.]*?(?:{_DASHED_PARTS})[\w.]*+=)"
+)
 _SECRET_ASSIGNMENT = re.compile(rf"(?i)(?:{_FLAG}|{_VARIABLE}){_VALUE}")
 
 

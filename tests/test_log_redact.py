@@ -1,4 +1,4 @@
-"""The log-line redaction finds what its plain patterns find, in time linear in the line's length.
+"""The redaction finds what its plain patterns find, in time linear in the text's length.
 
 A CloudWatch Logs event may be 256 KB ("CloudWatch Logs quotas", CloudWatch Logs User Guide), and an application
 may log a long run of word characters (a base64 blob, a minified document). The plain patterns below backtrack:
@@ -6,7 +6,8 @@ on such a line they take time quadratic in its length, or worse (a 4 KB run of "
 function would time out before it sent its message. handler/log_redact.py's patterns try a match only where a run
 begins and never read a character twice (possessive quantifiers and atomic groups, Python 3.11+: "re — Regular
 expression operations", Python documentation). bench/redaction.py measures the time per character at 1 KB and at
-64 KB; these tests show that the output is the plain patterns' own.
+64 KB; these tests show that the output is the plain patterns' own. The same holds for the names and values of a
+command's secret flags and variables (handler/redact.py), which a JSON log line's "command" reaches too.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handler import log_redact
+from handler import log_redact, redact
 from handler.log_redact import REDACTED, redact_line
 
 # The patterns as first written: what each must find, read with backtracking.
@@ -73,3 +74,40 @@ def test_a_secret_after_a_long_run_is_redacted() -> None:
         redacted = redact_line(line)
         assert "hunter2" not in redacted and "s3cret" not in redacted
         assert redacted == f"{run} password={REDACTED} postgres://app:{REDACTED}@db"
+
+
+# handler/redact.py's name patterns as first written.
+PARTS, ENDINGS = redact.SECRET_NAME_PARTS, redact.SECRET_NAME_ENDINGS
+PLAIN_SECRET_NAME = re.compile(rf"(?i)^-*[\w.-]*(?:(?:{PARTS})[\w.-]*|(?:{ENDINGS}))$")
+PLAIN_FLAG = rf"(?<![\w-])--?(?=[a-z])[\w.-]*?(?:(?:{PARTS})[\w.-]*|(?:{ENDINGS}))(?:=|[ \t]+)"
+PLAIN_VARIABLE = rf"(?<![\w.-])(?=[a-z_])[\w.]*?(?:(?:{PARTS})[\w.]*|(?:{ENDINGS}))="
+PLAIN_SECRET_ASSIGNMENT = re.compile(rf"(?i)(?:{PLAIN_FLAG}|{PLAIN_VARIABLE}){redact._VALUE}")
+COMMAND_FRAGMENTS = [
+    *("password", "token", "secret", "api", "key", "-key", "_key", "API-KEY", "private-key", "pass", "auth", "pwd"),
+    *("-", "--", ".", "=", " ", "\t", '"', "'", "x", "db", "_", "1", "é", "!", "migrate", "sh -c "),
+]
+commands = st.lists(st.sampled_from(COMMAND_FRAGMENTS), max_size=14).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(commands)
+def test_a_commands_secrets_are_found_exactly_as_the_plain_patterns_find_them(text: str) -> None:
+    assert redact.redact_text(text) == PLAIN_SECRET_ASSIGNMENT.sub(redact._redacted_assignment, text)
+    assert redact.is_secret_name(text) == (PLAIN_SECRET_NAME.match(text) is not None)
+
+
+def test_a_flag_after_a_dot_and_a_variable_with_a_dashed_part_are_the_plain_patterns_own() -> None:
+    text = "x.--password=abc migrate --token v --db-pass=q API-KEY=zz TOKEN_API-KEY=w a.-secret=1 --to latest"
+    expected = (
+        f"x.--password={REDACTED} migrate --token {REDACTED} --db-pass={REDACTED} API-KEY={REDACTED} "
+        f"TOKEN_API-KEY={REDACTED} a.-secret={REDACTED} --to latest"
+    )
+    assert redact.redact_text(text) == expected == PLAIN_SECRET_ASSIGNMENT.sub(redact._redacted_assignment, text)
+
+
+def test_a_long_command_is_redacted_in_one_pass() -> None:
+    """Runs that the plain patterns read again from every position (an 8 KB one for over a second)."""
+    for run in (".-a" * 2730, "--token" * 1170, "token" * 1638):
+        text = f"{run}! --password hunter2"
+        assert redact.redact_text(text) == f"{run}! --password {REDACTED}"
+        assert not redact.is_secret_name(f"-{run}!")
