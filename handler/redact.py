@@ -32,10 +32,9 @@ COMMAND_KEYS = frozenset({"command"})
 # do ("DB_PASS", "--basic-auth").
 SECRET_NAME_PARTS = r"password|passwd|pwd|secret|token|api[-_]?key|access[-_]?key|private[-_]?key|credential"
 SECRET_NAME_ENDINGS = r"pass|auth"
-# Linear in the text's length, as handler/log_redact.py's patterns (a JSON log line's "command" comes here): a
-# name is read once, its secret part found by a lookahead. tests/test_log_redact.py: the plain forms' output.
+# Linear in the text (a log line's "command" comes here): a name is read once. tests/test_log_redact.py.
 _SECRET_NAME = re.compile(rf"(?i)^-*(?=[\w.-]*?(?:{SECRET_NAME_PARTS})|[\w.-]*?(?:{SECRET_NAME_ENDINGS})$)[\w.-]*+$")
-# A variable's name has no dash but inside a part ("API-KEY"): the parts without one, and those with one.
+# A variable's name has a dash only inside a part ("API-KEY").
 _UNDASHED_PARTS = SECRET_NAME_PARTS.replace("[-_]?", "_?")
 _DASHED_PARTS = "|".join(part.replace("[-_]?", "-") for part in SECRET_NAME_PARTS.split("|") if "[-_]?" in part)
 
@@ -43,8 +42,7 @@ _DASHED_PARTS = "|".join(part.replace("[-_]?", "-") for part in SECRET_NAME_PART
 # assignment (``NAME=value``). A value is a quoted string or a run of anything but blanks (a password may start
 # with '-'). Only secret names can match, so ``--to latest`` is never taken for a flag's value.
 _VALUE = r"""(?P<value>"[^"]*"|'[^']*'|[^\s"']+)"""
-# A flag starts at a dash not after a word character or a dash: the match starts with its run of [\w.-] and commits
-# to the run's first such dash (a later one's name is a tail of the first's, with the same end).
+# The match starts with the flag's run of [\w.-] and commits to its first flag dash (a later one's name is a tail).
 _FLAG = (
     r"(?<![\w.-])(?>[\w.-]*?(?<![\w-])--?(?=[a-z]))"
     rf"(?=[\w.-]*?(?:{SECRET_NAME_PARTS})|[\w.-]*?(?:{SECRET_NAME_ENDINGS})(?![\w.-]))[\w.-]*+(?:=|[ \t]+)"
