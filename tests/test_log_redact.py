@@ -2,7 +2,7 @@
 
 A CloudWatch Logs event may be 256 KB ("CloudWatch Logs quotas", CloudWatch Logs User Guide), and an application
 may log a long run of word characters (a base64 blob, a minified document). The plain patterns below backtrack:
-on such a line they take time quadratic in its length, or worse (a 4 KB run of "token" took over a minute), and the
+on such a line they take time quadratic in its length, or worse (a 4 KB run of "token" takes over a minute), and the
 function would time out before it sent its message. handler/log_redact.py's patterns try a match only where a run
 begins and never read a character twice (possessive quantifiers and atomic groups, Python 3.11+: "re — Regular
 expression operations", Python documentation). bench/redaction.py measures the time per character at 1 KB and at
