@@ -346,17 +346,8 @@ def _text(ax: Any, properties: dict[str, Any], _records: Sequence[Logged]) -> No
         y -= 0.09 * (wrapped.count("\n") + 1) + 0.05
 
 
-def render(body: dict[str, Any], records: Sequence[Logged] | None = None, file_format: str = "svg") -> bytes:
-    """The picture of ``body`` as bytes: the same input gives the same bytes (no date, fixed ids)."""
-    figure = draw(body, records)
-    try:
-        return picture(figure, file_format)
-    finally:
-        pyplot().close(figure)
-
-
 def picture(figure: Figure, file_format: str = "svg") -> bytes:
-    """A drawn figure as bytes in ``file_format``, without a date and with fixed ids, so that it compares."""
+    """A drawn figure as bytes in ``file_format``: the same figure gives the same bytes (no date, fixed ids)."""
     import io  # noqa: PLC0415
 
     out = io.BytesIO()

@@ -17,19 +17,24 @@ from rehearse.__main__ import Prepared, played, prepare, write_report
 
 @dataclass(frozen=True)
 class Written:
-    """The report as data (parsed from its JSON text), its whole JSON text, and its text."""
+    """The report's whole JSON text and its text; as data, parsed anew on each read, so no test can change what
+    another reads."""
 
-    data: dict[str, Any]
     json_text: str
     text: str
 
+    @property
+    def data(self) -> dict[str, Any]:
+        document: dict[str, Any] = json.loads(self.json_text)
+        return document
+
 
 def written_both_ways(*argv: str) -> Written:
-    prepared = prepare([a for a in argv if a != "--json"])
+    prepared = prepare(list(argv))
     assert isinstance(prepared, Prepared), f"refused: {argv}"
     report = played(prepared)
     assert not isinstance(report, int), f"refused: {argv}"
     as_json, as_text = io.StringIO(), io.StringIO()
     write_report(report, replace(prepared, json_output=True), as_json)
     write_report(report, replace(prepared, json_output=False), as_text)
-    return Written(json.loads(as_json.getvalue()), as_json.getvalue(), as_text.getvalue())
+    return Written(as_json.getvalue(), as_text.getvalue())

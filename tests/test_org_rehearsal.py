@@ -41,9 +41,7 @@ def organization_morning() -> Written:
 
 @pytest.fixture
 def organization_run(organization_morning: Written) -> dict[str, Any]:
-    """The report as data, parsed anew for each test from the JSON text, so no test can change what another reads."""
-    report: dict[str, Any] = json.loads(organization_morning.json_text)
-    return report
+    return organization_morning.data
 
 
 def delivery(report: dict[str, Any], label: str) -> dict[str, Any]:

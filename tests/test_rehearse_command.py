@@ -45,9 +45,7 @@ def default_morning() -> Written:
 
 @pytest.fixture
 def default_run(default_morning: Written) -> dict[str, Any]:
-    """The report as data, parsed anew for each test from the JSON text, so no test can change what another reads."""
-    report: dict[str, Any] = json.loads(default_morning.json_text)
-    return report
+    return default_morning.data
 
 
 @pytest.fixture
