@@ -9,13 +9,15 @@ finished deployment, never on one still in flight.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import hashlib
 import runpy
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import pulumi
 from pulumi.runtime import resource as pulumi_resource
@@ -33,6 +35,9 @@ ACCOUNT = "111122223333"
 REGION = "eu-west-1"
 ORGANIZATION_ID = "o-a1b2c3d4e5"  # the stack account's organisation, where the program looks it up
 CLUSTER_ARN = f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/demo"
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 # Resource types whose physical name the AWS provider generates when none is given.
 AUTONAMED = {
@@ -194,9 +199,38 @@ def run(
         exported = program() or {}
         return pulumi.Output.from_input(exported).apply(result.outputs.update)
 
-    with _without_stack_traces():
+    with _without_stack_traces(), _monitor_answers_inline():
         deployment()
     return result
+
+
+class _InlineExecutor(concurrent.futures.ThreadPoolExecutor):
+    """Runs what it is given at once, in the caller's thread, and hands back the finished future."""
+
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> concurrent.futures.Future[T]:
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as error:  # noqa: BLE001 - as a pool thread does: the future carries it to the awaiting call
+            future.set_exception(error)
+        return future
+
+
+@contextlib.contextmanager
+def _monitor_answers_inline() -> Iterator[None]:
+    """The SDK sends each call to the engine (register a resource, an invoke, the stack's outputs) through the
+    event loop's default executor, a thread pool (pulumi/runtime/resource.py, run_in_executor), so that a blocking
+    gRPC call never stops the loop. The mock monitor answers at once, from memory, so under the mocks each call
+    runs in the loop's own thread instead: the same call and the same answer, without a thread hop each. The
+    awaiting coroutine still resumes on a later turn of the loop, as before. tests/test_test_bed.py checks that
+    the resources registered are the same either way."""
+    loop = asyncio.get_event_loop()
+    original = loop._default_executor  # type: ignore[attr-defined]
+    loop.set_default_executor(_InlineExecutor(max_workers=1))
+    try:
+        yield
+    finally:
+        loop._default_executor = original  # type: ignore[attr-defined]
 
 
 @contextlib.contextmanager

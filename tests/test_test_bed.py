@@ -8,6 +8,7 @@ VisibilityTimeout hides a received message from later ReceiveMessage calls for t
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import json
@@ -78,31 +79,39 @@ def test_every_session_reads_the_same_parsed_api_models() -> None:
     assert second.client("sqs").meta.service_model._service_description is model._service_description
 
 
-def test_skipping_the_sdks_stack_traces_leaves_what_the_program_registers_as_it_was(
-    monkeypatch: pytest.MonkeyPatch,
+def registered(run: mocks.Run) -> str:
+    """What a run registered, comparable across runs. The function's code archive is an object of its own each run,
+    so its file names stand for it; the order in which resources register depends on when their inputs settle, so
+    they are sorted."""
+    return json.dumps(
+        sorted(([r.type, r.name, r.inputs, r.outputs] for r in run.mocks.resources), key=lambda r: r[:2]),
+        default=lambda archive: sorted(archive.assets),
+    )
+
+
+@pytest.mark.parametrize("shortcut", ["_without_stack_traces", "_monitor_answers_inline"])
+def test_each_shortcut_of_the_mocks_leaves_what_the_program_registers_as_it_was(
+    shortcut: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """rehearse/mocks.run hands the SDK an empty stack trace for every resource (the engine's diagnostics are the
-    only reader, pulumi/runtime/resource.py). Every resource, its inputs, the outputs and the stack's exports must
-    come out the same as with the SDK's own stack walk, and the SDK's function must be back afterwards."""
+    """rehearse/mocks.run takes two shortcuts through the SDK (pulumi/runtime/resource.py): every resource gets an
+    empty stack trace (the engine's diagnostics are the only reader), and the mock monitor's answers are computed in
+    the event loop's thread rather than a pool thread. With either shortcut left out, every resource, its inputs,
+    the outputs and the stack's exports must come out the same; and after a run, the SDK's stack walk and the
+    loop's own executor are back."""
     sdk_walk = pulumi_resource._get_stack_trace
-    config = mocks.stack_config(clusterArn=mocks.CLUSTER_ARN, alertEmail="oncall@example.com")
+    loop = asyncio.get_event_loop()
+    executor = loop._default_executor  # type: ignore[attr-defined]
+    config = mocks.stack_config(clusterArn=mocks.CLUSTER_ARN, alertEmail="oncall@example.com", actionLogs="true")
     fast = mocks.run_program(config)
     assert pulumi_resource._get_stack_trace is sdk_walk
+    assert loop._default_executor is executor  # type: ignore[attr-defined]
 
-    monkeypatch.setattr(mocks, "_without_stack_traces", contextlib.nullcontext)
-    walked = mocks.run_program(config)
-
-    def registered(run: mocks.Run) -> str:
-        # The function's code archive is an object of its own each run; compare what it holds. The order in which
-        # resources register depends on when their inputs settle, so compare them sorted.
-        return json.dumps(
-            sorted(([r.type, r.name, r.inputs, r.outputs] for r in run.mocks.resources), key=lambda r: r[:2]),
-            default=lambda archive: sorted(archive.assets),
-        )
+    monkeypatch.setattr(mocks, shortcut, contextlib.nullcontext)
+    without = mocks.run_program(config)
 
     assert len(fast.mocks.resources) > 20
-    assert registered(fast) == registered(walked)
-    assert fast.outputs == walked.outputs
+    assert registered(fast) == registered(without)
+    assert fast.outputs == without.outputs
 
 
 def test_subscriptions_sharing_one_signing_key_still_get_signed_messages(sqs: Any) -> None:
