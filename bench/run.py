@@ -20,7 +20,7 @@ over the sample events in tests/events/:
   shapes of line that make backtracking patterns slow (bench/redaction.py);
 - the cost per million task events, for this project and the reference design (bench/cost.py);
 - the test command's wall time, `bash scripts/test.sh` (lint, type checks, tests), side by side with the baseline
-  commit's own (--suite-baseline, default the last commit before the speed work), the two taking turns, as both
+  commit's own (--suite-baseline, default the tree the budget's 110 s timed), the two taking turns, as both
   medians and their ratio, which the budget holds to 45/110 (bench/suite.py; --suite-runs 0 leaves it out,
   --suite-baseline '' times this tree alone, in a row, against 45 s).
 
