@@ -11,5 +11,14 @@ source scripts/venv.sh
 
 echo "== ruff"; .venv/bin/python -m ruff check .
 .venv/bin/python -m ruff format --check .
-echo "== mypy"; .venv/bin/python -m mypy
-echo "== pytest"; .venv/bin/python -m pytest -n auto --dist worksteal "$@"
+# mypy checks beside the tests, on the core pytest leaves idle while it starts its workers; its report follows
+# theirs, and either failing fails the command.
+mypy_report=$(mktemp)
+trap 'rm -f "$mypy_report"' EXIT
+.venv/bin/python -m mypy >"$mypy_report" 2>&1 &
+mypy_pid=$!
+echo "== pytest"; tests=0; .venv/bin/python -m pytest -n auto --dist worksteal "$@" || tests=$?
+echo "== mypy"; types=0; wait "$mypy_pid" || types=$?
+cat "$mypy_report"
+if [ "$tests" -ne 0 ]; then exit "$tests"; fi
+exit "$types"
