@@ -222,8 +222,8 @@ def _monitor_answers_inline() -> Iterator[None]:
     event loop's default executor, a thread pool (pulumi/runtime/resource.py, run_in_executor), so that a blocking
     gRPC call never stops the loop. The mock monitor answers at once, from memory, so under the mocks each call
     runs in the loop's own thread instead: the same call and the same answer, without a thread hop each. The
-    awaiting coroutine still resumes on a later turn of the loop, as before. tests/test_test_bed.py checks that
-    the resources registered are the same either way."""
+    awaiting coroutine still resumes on a later turn of the loop, as it does after a pool thread.
+    tests/test_test_bed.py checks that the resources registered are the same either way."""
     loop = asyncio.get_event_loop()
     original = loop._default_executor  # type: ignore[attr-defined]
     loop.set_default_executor(_InlineExecutor(max_workers=1))
