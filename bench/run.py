@@ -283,6 +283,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=40, help="passes over the sample events per round")
     parser.add_argument("--import-runs", type=int, default=15, help="fresh interpreters for the import time")
     parser.add_argument("--program-rounds", type=int, default=7, help="rounds of program evaluations")
+    parser.add_argument(
+        "--redaction-rounds", type=int, default=7, help="rounds of the log-line redaction, short and long line"
+    )
     parser.add_argument("--fields", action="store_true", help="print what each record field costs in bytes")
     parser.add_argument(
         "--suite-runs", type=int, default=3, help="runs of bash scripts/test.sh on each side (0: not timed)"
@@ -305,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
         ours_us, reference_us, cpu_ratio = measure_cpu(options.rounds, options.repeat)
         imports.sample(batch)
         program = program_bench.measure(CLUSTER_COUNTS, options.program_rounds)
-        redaction_ratios = redaction.measure(options.program_rounds)
+        redaction_ratios = redaction.measure(options.redaction_rounds)
         imports.sample(max(1, options.import_runs - 2 * batch))
     import_samples = imports.samples[sys.executable]
     handler_import_ms, import_median_ms = min(import_samples), statistics.median(import_samples)
